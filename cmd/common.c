@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "log.h"
+
+const char *program_name = "xenchan";
+int verbose;
+int quiet;
+
+struct poptOption common_options[] = {
+	{ "verbose", 'v', POPT_ARG_NONE, NULL, 'v', "say more about what is done", NULL },
+	{ "quiet", 'q', POPT_ARG_NONE, &quiet, 0, "no messages but errors", NULL },
+	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL },
+	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE, "show a short usage line", NULL },
+	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, "show the version", NULL },
+	POPT_TABLEEND
+};
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	/* One fprintf per message keeps concurrent writers from interleaving. */
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "%s: %s\n", program_name, buf);
+}
+
+void cmd_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void cmd_verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void cmd_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", program_name);
+	exit(XC_EXIT_ERROR);
+}
+
+static void log_to_stderr(void *data, int prio, const char *fmt, va_list ap)
+{
+	vmsg(fmt, ap);
+}
+
+/* Like util-linux's close_stdout: a lost write to stdout is an error. */
+static void close_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		if (errno == EPIPE)
+			_exit(XC_EXIT_OK); /* a closed pipe ends us quietly */
+		fprintf(stderr, "%s: write error: %s\n", program_name, strerror(errno));
+		_exit(XC_EXIT_ERROR);
+	}
+}
+
+void cmd_init(const char *name)
+{
+	program_name = name;
+	atexit(close_stdout);
+	xc_log_set(log_to_stderr, NULL);
+}
+
+poptContext cmd_parse(int argc, const char **argv, const struct poptOption *table,
+		      const char *usage, void (*help)(void), void (*fn)(int opt, poptContext ctx))
+{
+	/* No POPT_CONTEXT_KEEP_FIRST and no poptReadDefaultConfig: /etc/popt
+	 * aliases must not change what a command does. */
+	poptContext ctx = poptGetContext(program_name, argc, argv, table, 0);
+	int rc;
+
+	while ((rc = poptGetNextOpt(ctx)) > 0) {
+		switch (rc) {
+		case 'v':
+			verbose++;
+			break;
+		case OPT_HELP:
+			help();
+			exit(XC_EXIT_OK);
+		case OPT_USAGE:
+			fputs(usage, stdout);
+			exit(XC_EXIT_OK);
+		case OPT_VERSION:
+			printf("%s (%s) %s\n", program_name, PACKAGE_NAME, PACKAGE_VERSION);
+			exit(XC_EXIT_OK);
+		default:
+			if (fn)
+				fn(rc, ctx);
+		}
+	}
+	if (rc < -1)
+		cmd_usage_error("%s: %s", poptBadOption(ctx, 0), poptStrerror(rc));
+	if (verbose)
+		xc_log_set_priority(verbose > 1 ? LOG_DEBUG : LOG_INFO);
+	return ctx;
+}
+
+int cmd_exit_for(int err)
+{
+	switch (err) {
+	case -ENOENT:
+	case -ENODEV:
+		return XC_EXIT_NOTFOUND;
+	case -ETIMEDOUT:
+		return XC_EXIT_TIMEOUT;
+	case -EPIPE:
+	case -ECONNRESET:
+		return XC_EXIT_PEERGONE;
+	default:
+		return XC_EXIT_ERROR;
+	}
+}

@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "macro.h"
+#include "parse.h"
+#include "untrusted.h"
+
+/* Linux's hvc_xen takes the device number from the last character of the node
+ * name; libxl never creates more than this many console devices per domain
+ * anyway.  Anything beyond is not looked at. */
+#define MAX_DEVID 4095u
+#define NAME_MAX_LEN 255
+
+static const char *const transport_names[] = {
+	[XC_TRANSPORT_UNKNOWN] = "unknown", [XC_TRANSPORT_SOCKET] = "socket",
+	[XC_TRANSPORT_PTY] = "pty",         [XC_TRANSPORT_DIRECT] = "direct",
+	[XC_TRANSPORT_VCHAN] = "vchan",
+};
+
+const char *xc_transport_name(enum xc_transport t)
+{
+	return (unsigned)t < ARRAY_SIZE(transport_names) ? transport_names[t] : "unknown";
+}
+
+int xc_transport_parse(const char *s, enum xc_transport *out)
+{
+	for (unsigned i = XC_TRANSPORT_SOCKET; i < ARRAY_SIZE(transport_names); i++) {
+		if (streq(s, transport_names[i])) {
+			*out = (enum xc_transport)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void channel_clear(struct xc_channel *c)
+{
+	free(c->name);
+	free(c->fe_name);
+	free(c->connection);
+	free(c->endpoint);
+	free(c->frontend);
+	free(c->backend);
+	memset(c, 0, sizeof(*c));
+}
+
+void xc_channel_array_free(struct xc_channel *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		channel_clear(&v[i]);
+	free(v);
+}
+
+/* A growing array of channels. */
+struct chanv {
+	struct xc_channel *v;
+	size_t n, cap;
+};
+
+static struct xc_channel *chanv_add(struct chanv *cv)
+{
+	if (cv->n == cv->cap) {
+		size_t cap = cv->cap ? 2 * cv->cap : 8;
+		struct xc_channel *v = realloc(cv->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		cv->v = v;
+		cv->cap = cap;
+	}
+	memset(&cv->v[cv->n], 0, sizeof(cv->v[0]));
+	return &cv->v[cv->n++];
+}
+
+/* Read dir/key; NULL when missing.  Malformed values set XC_CHAN_BAD_VALUE. */
+static char *rd(struct xc_store *st, struct xc_channel *c, const char *dir,
+		const char *key, size_t max)
+{
+	_cleanup_free_ char *path = NULL;
+	char *v = NULL;
+	int r;
+
+	if (asprintf(&path, "%s/%s", dir, key) < 0)
+		return NULL;
+	r = xc_store_read(st, XBT_NULL, path, max, &v);
+	if (r == -EFBIG || r == -EBADMSG)
+		c->flags |= XC_CHAN_BAD_VALUE;
+	return r < 0 ? NULL : v;
+}
+
+static int rd_state(struct xc_store *st, struct xc_channel *c, const char *dir)
+{
+	_cleanup_free_ char *v = NULL;
+	uint64_t s;
+
+	if (!dir)
+		return XC_STATE_NONE;
+	v = rd(st, c, dir, "state", 16);
+	if (!v)
+		return XC_STATE_NONE;
+	if (xc_parse_uint(v, 8, &s) < 0) {
+		c->flags |= XC_CHAN_BAD_VALUE;
+		return XC_STATE_NONE;
+	}
+	return (int)s;
+}
+
+/* Whether the guest could have written dir/key. */
+static bool guest_writable(struct xc_store *st, const char *dir, const char *key,
+			   uint32_t domid)
+{
+	_cleanup_free_ char *path = NULL;
+	bool w = true;
+
+	if (asprintf(&path, "%s/%s", dir, key) < 0)
+		return true;
+	if (xc_store_writable_by(st, XBT_NULL, path, domid, &w) < 0)
+		return true; /* cannot tell: assume the worst */
+	return w;
+}
+
+/* "/local/domain/<b>/backend/console/<domid>/<devid>" -> b. */
+static bool parse_backend_path(const char *p, uint32_t domid, uint32_t devid, uint32_t *b)
+{
+	char tail[64];
+	const char *s;
+	char num[12];
+	size_t len;
+
+	if (!p || !strneq(p, "/local/domain/", 14))
+		return false;
+	s = p + 14;
+	len = strspn(s, "0123456789");
+	if (len == 0 || len >= sizeof(num))
+		return false;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (xc_parse_domid(num, b) < 0)
+		return false;
+	snprintf(tail, sizeof(tail), "/backend/console/%u/%u", domid, devid);
+	return streq(s + len, tail);
+}
+
+static void set_endpoint(struct xc_channel *c)
+{
+	const char *ep = c->endpoint;
+
+	if (!ep)
+		return;
+	if ((c->transport == XC_TRANSPORT_SOCKET && !xc_socket_path_valid(ep)) ||
+	    (c->transport == XC_TRANSPORT_PTY && !xc_pty_path_valid(ep))) {
+		c->flags |= XC_CHAN_BAD_ENDPOINT;
+		free(c->endpoint);
+		c->endpoint = NULL;
+	}
+}
+
+static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
+			   bool trusted, struct xc_channel *c)
+{
+	char lx[96], fe[96];
+	_cleanup_free_ char *type = NULL, *output = NULL;
+
+	c->domid = domid;
+	c->devid = devid;
+	snprintf(lx, sizeof(lx), "/libxl/%u/device/console/%u", domid, devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/console/%u", domid, devid);
+	c->frontend = strdup(fe);
+	if (!c->frontend)
+		return -ENOMEM;
+
+	if (trusted) {
+		_cleanup_free_ char *tfe = rd(st, c, lx, "frontend", 128);
+
+		c->name = rd(st, c, lx, "name", NAME_MAX_LEN);
+		c->connection = rd(st, c, lx, "connection", 32);
+		c->backend = rd(st, c, lx, "backend", 128);
+		if (c->connection && streq(c->connection, "socket"))
+			c->endpoint = rd(st, c, lx, "path", 256);
+		/* libxl always points the copy at the frontend it describes. */
+		if (tfe && !streq(tfe, fe))
+			c->flags |= XC_CHAN_BAD_VALUE;
+	} else {
+		c->flags |= XC_CHAN_NO_TRUSTED_COPY;
+		c->name = rd(st, c, fe, "name", NAME_MAX_LEN);
+		if (c->name && guest_writable(st, fe, "name", domid))
+			c->flags |= XC_CHAN_GUEST_WRITABLE;
+		/* The frontend's backend key is the guest's: only a path of the
+		 * one shape a backend can have is followed. */
+		c->backend = rd(st, c, fe, "backend", 128);
+	}
+	if (c->backend && !parse_backend_path(c->backend, domid, devid, &c->backend_domid)) {
+		c->flags |= XC_CHAN_BAD_VALUE;
+		free(c->backend);
+		c->backend = NULL;
+	}
+	if (!c->connection && c->backend)
+		c->connection = rd(st, c, c->backend, "connection", 32);
+
+	/* The frontend may be gone (device being removed) while the copy stays. */
+	c->fe_state = rd_state(st, c, fe);
+	c->be_state = rd_state(st, c, c->backend);
+
+	if (trusted && c->fe_state != XC_STATE_NONE) {
+		_cleanup_free_ char *fname = rd(st, c, fe, "name", NAME_MAX_LEN);
+
+		if (fname && (!c->name || !streq(fname, c->name))) {
+			/* Reported, never believed. */
+			c->flags |= XC_CHAN_NAME_MISMATCH;
+			c->fe_name = TAKE_PTR(fname);
+		}
+	}
+
+	type = rd(st, c, fe, "type", 32);
+	output = rd(st, c, fe, "output", 64);
+	if (type && streq(type, "xenchan")) {
+		/* xenchan serves the ring itself: there is no socket or pty. */
+		c->transport = XC_TRANSPORT_DIRECT;
+		free(c->endpoint);
+		c->endpoint = NULL;
+	} else if (c->connection && streq(c->connection, "socket")) {
+		c->transport = XC_TRANSPORT_SOCKET;
+	} else if ((c->connection && streq(c->connection, "pty")) ||
+		   (output && streq(output, "pty"))) {
+		c->transport = XC_TRANSPORT_PTY;
+		free(c->endpoint);
+		c->endpoint = rd(st, c, fe, "tty", 64);
+		/* qemu writes tty; since XSA-57 the guest cannot.  Check. */
+		if (c->endpoint && guest_writable(st, fe, "tty", domid)) {
+			c->flags |= XC_CHAN_GUEST_WRITABLE | XC_CHAN_BAD_ENDPOINT;
+			free(c->endpoint);
+			c->endpoint = NULL;
+		}
+		if (c->endpoint && !*c->endpoint) {
+			/* Not filled in yet by qemu. */
+			free(c->endpoint);
+			c->endpoint = NULL;
+		}
+	}
+	set_endpoint(c);
+	return 0;
+}
+
+/* The vchan endpoints under /local/domain/<server>/data/vchan/<client>/. */
+static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest,
+			   uint32_t server, uint32_t only_client, bool any_client)
+{
+	_cleanup_strv_free_ char **clients = NULL;
+	char base[96];
+	int r;
+
+	snprintf(base, sizeof(base), "/local/domain/%u/data/vchan", server);
+	r = xc_store_list(st, XBT_NULL, base, &clients, NULL);
+	if (r == -ENOENT || r == -EACCES)
+		return 0;
+	if (r < 0)
+		return r;
+	for (char **cl = clients; *cl; cl++) {
+		_cleanup_strv_free_ char **ports = NULL;
+		char cdir[128];
+		uint32_t client;
+
+		if (xc_parse_domid(*cl, &client) < 0)
+			continue;
+		if (!any_client && client != only_client)
+			continue;
+		snprintf(cdir, sizeof(cdir), "%s/%u", base, client);
+		if (xc_store_list(st, XBT_NULL, cdir, &ports, NULL) < 0)
+			continue;
+		for (char **p = ports; *p; p++) {
+			struct xc_channel *c;
+			_cleanup_free_ char *pdir = NULL, *rr = NULL, *ev = NULL;
+
+			if (strlen(*p) > NAME_MAX_LEN)
+				continue;
+			c = chanv_add(cv);
+			if (!c || asprintf(&pdir, "%s/%s", cdir, *p) < 0)
+				return -ENOMEM;
+			c->domid = guest;
+			c->backend_domid = server;
+			c->vchan_client = client;
+			c->transport = XC_TRANSPORT_VCHAN;
+			/* The server writes the endpoint: a guest, unless dom0 serves. */
+			if (server != 0)
+				c->flags |= XC_CHAN_GUEST_PUBLISHED;
+			/* A long channel name is published beside its short port. */
+			c->name = rd(st, c, pdir, "name", NAME_MAX_LEN);
+			if (!c->name)
+				c->name = strdup(*p);
+			c->endpoint = strdup(pdir);
+			rr = rd(st, c, pdir, "ring-ref", 16);
+			ev = rd(st, c, pdir, "event-channel", 16);
+			c->fe_state = c->be_state = rr && ev ? XC_STATE_CONNECTED : XC_STATE_NONE;
+			if (!c->name || !c->endpoint)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out,
+		    size_t *n)
+{
+	_cleanup_strv_free_ char **trusted = NULL, **front = NULL;
+	struct chanv cv = { 0 };
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	{
+		_cleanup_free_ char *v = NULL;
+
+		r = xc_store_read(st, XBT_NULL, path, XC_VALUE_MAX, &v);
+		if (r < 0 && r != -EFBIG && r != -EBADMSG)
+			return r;
+	}
+
+	snprintf(path, sizeof(path), "/libxl/%u/device/console", domid);
+	r = xc_store_list(st, XBT_NULL, path, &trusted, NULL);
+	if (r < 0 && r != -ENOENT && r != -EACCES)
+		return r;
+	snprintf(path, sizeof(path), "/local/domain/%u/device/console", domid);
+	r = xc_store_list(st, XBT_NULL, path, &front, NULL);
+	if (r < 0 && r != -ENOENT && r != -EACCES)
+		goto fail;
+
+	/* Trusted copies first, then frontends nobody vouches for; both lists
+	 * are in numeric order. */
+	for (int pass = 0; pass < 2; pass++) {
+		char **v = pass == 0 ? trusted : front;
+
+		for (; v && *v; v++) {
+			uint64_t devid;
+			struct xc_channel *c;
+			bool dup = false;
+
+			if (xc_parse_uint(*v, MAX_DEVID, &devid) < 0 || devid == 0)
+				continue;
+			for (size_t i = 0; pass == 1 && i < cv.n; i++)
+				if (cv.v[i].devid == devid && cv.v[i].transport != XC_TRANSPORT_VCHAN)
+					dup = true;
+			if (dup)
+				continue;
+			c = chanv_add(&cv);
+			r = c ? console_channel(st, domid, (uint32_t)devid, pass == 0, c) : -ENOMEM;
+			if (r < 0)
+				goto fail;
+		}
+	}
+	/* Keep console devices in devid order across both passes. */
+	for (size_t i = 1; i < cv.n; i++) {
+		for (size_t j = i; j > 0 && cv.v[j - 1].devid > cv.v[j].devid; j--) {
+			struct xc_channel t = cv.v[j];
+
+			cv.v[j] = cv.v[j - 1];
+			cv.v[j - 1] = t;
+		}
+	}
+	r = vchan_endpoints(st, &cv, domid, domid, 0, true);
+	if (r == 0 && domid != 0)
+		r = vchan_endpoints(st, &cv, domid, 0, domid, false);
+	if (r < 0)
+		goto fail;
+	*out = cv.v;
+	*n = cv.n;
+	return 0;
+fail:
+	xc_channel_array_free(cv.v, cv.n);
+	return r;
+}
+
+const char *xc_channel_state(const struct xc_channel *c)
+{
+	int lo, hi;
+
+	if (c->transport == XC_TRANSPORT_VCHAN)
+		return c->fe_state == XC_STATE_CONNECTED ? "published" : "incomplete";
+	if (c->fe_state == XC_STATE_NONE)
+		return "absent";
+	if (c->be_state == XC_STATE_NONE)
+		return "no-backend";
+	lo = c->fe_state < c->be_state ? c->fe_state : c->be_state;
+	hi = c->fe_state > c->be_state ? c->fe_state : c->be_state;
+	if (lo == XC_STATE_CONNECTED && hi == XC_STATE_CONNECTED)
+		return "connected";
+	if (hi >= XC_STATE_CLOSING)
+		return hi == XC_STATE_CLOSED && lo == XC_STATE_CLOSED ? "closed" : "closing";
+	return "connecting";
+}
+
+bool xc_channel_connected(const struct xc_channel *c)
+{
+	return c->fe_state == XC_STATE_CONNECTED && c->be_state == XC_STATE_CONNECTED;
+}
+
+static bool socket_listening(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/net/unix", "re");
+	char line[512];
+
+	if (!f)
+		return false;
+	/* Num RefCount Protocol Flags Type St Inode Path, the path last and
+	 * possibly with blanks; __SO_ACCEPTCON is 0x10000 in Flags for a
+	 * listening socket. */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long flags;
+		size_t len;
+		int n = 0;
+
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %n", &flags, &n) < 1 || !n)
+			continue;
+		if (!(flags & 0x10000))
+			continue;
+		len = strcspn(line + n, "\n");
+		if (len == strlen(path) && strneq(line + n, path, len))
+			return true;
+	}
+	return false;
+}
+
+bool xc_channel_endpoint_ready(const struct xc_channel *c)
+{
+	int fd;
+
+	if (!c->endpoint)
+		return false;
+	switch (c->transport) {
+	case XC_TRANSPORT_SOCKET:
+		return socket_listening(c->endpoint);
+	case XC_TRANSPORT_PTY:
+		fd = open(c->endpoint, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		close(fd);
+		return true;
+	case XC_TRANSPORT_VCHAN:
+		return c->fe_state == XC_STATE_CONNECTED;
+	default:
+		return xc_channel_connected(c);
+	}
+}

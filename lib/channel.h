@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Channel discovery: what channels a domain has, how each is reached, what
+ * state it is in, and which of those facts a guest could have forged.
+ *
+ * Sources, in order of trust:
+ *  - /libxl/<domid>/device/console/<devid>/: the toolstack's copy (name,
+ *    connection, path).  No guest can read or write it.  Identity comes from
+ *    here whenever it exists.
+ *  - the backend directory /local/domain/<b>/backend/console/<domid>/<devid>/
+ *    (dom0-owned, guest-readable): state.
+ *  - the frontend /local/domain/<domid>/device/console/<devid>/: state,
+ *    ring-ref and port are the guest's; name, type, output, tty are
+ *    dom0-owned since XSA-57, which is checked, not assumed.
+ *  - vchan endpoints /local/domain/<server>/data/vchan/<client>/<port>/,
+ *    written entirely by the server: untrusted by nature.
+ *
+ * Every function that takes a store blocks on xenstore round trips.  Returned
+ * arrays and strings are owned by the caller.
+ */
+#ifndef XENCHAN_CHANNEL_H
+#define XENCHAN_CHANNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+enum xc_transport {
+	XC_TRANSPORT_UNKNOWN = 0,
+	XC_TRANSPORT_SOCKET,
+	XC_TRANSPORT_PTY,
+	XC_TRANSPORT_DIRECT,
+	XC_TRANSPORT_VCHAN,
+};
+
+/* "socket", "pty", "direct", "vchan", "unknown". */
+const char *xc_transport_name(enum xc_transport t);
+/* -EINVAL for anything but the four names. */
+int xc_transport_parse(const char *s, enum xc_transport *out);
+
+/* XenbusState values (xen/io/xenbus.h); XC_STATE_NONE when the key is
+ * missing or malformed. */
+#define XC_STATE_NONE (-1)
+#define XC_STATE_CONNECTED 4
+#define XC_STATE_CLOSING 5
+#define XC_STATE_CLOSED 6
+
+/* Flags: what the listing found questionable. */
+#define XC_CHAN_NO_TRUSTED_COPY (1u << 0) /* identity from the frontend: no /libxl copy */
+#define XC_CHAN_NAME_MISMATCH (1u << 1)   /* frontend name differs from the trusted one */
+#define XC_CHAN_GUEST_WRITABLE (1u << 2)  /* a key we used is writable by the guest */
+#define XC_CHAN_BAD_ENDPOINT (1u << 3)    /* endpoint failed validation: not used */
+#define XC_CHAN_BAD_VALUE (1u << 4)       /* a key was malformed, too long or missing */
+#define XC_CHAN_GUEST_PUBLISHED (1u << 5) /* published by the guest (vchan) */
+
+struct xc_channel {
+	uint32_t domid;         /* the guest the channel leads to */
+	uint32_t devid;         /* console device id; 0 for vchan */
+	uint32_t backend_domid; /* who serves it (for vchan: the server) */
+	enum xc_transport transport;
+	char *name;       /* channel name, raw (escape before display); may be NULL */
+	char *fe_name;    /* the frontend's own name key when it differs from name */
+	char *connection; /* "socket", "pty", ... as configured; may be NULL */
+	char *endpoint;   /* validated socket path, pty path or vchan xenstore path */
+	char *frontend;   /* xenstore paths, NULL for vchan */
+	char *backend;
+	int fe_state, be_state; /* XenbusState or XC_STATE_NONE */
+	uint32_t vchan_client;  /* vchan: the client domain */
+	unsigned flags;
+};
+
+/*
+ * The channels of one domain: its console devices with devid >= 1 (the
+ * primary console is not a channel) in devid order, then vchan endpoints it
+ * serves, and endpoints dom0 serves for it.  -ENOENT when the domain does not
+ * exist.
+ */
+int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out,
+		    size_t *n);
+void xc_channel_array_free(struct xc_channel *v, size_t n);
+
+/* "connected" (both ends 4), "connecting", "closing", "closed", or "absent"
+ * (no frontend). vchan: "published" or "incomplete". */
+const char *xc_channel_state(const struct xc_channel *c);
+
+/* Both ends Connected (vchan: ring-ref and event-channel published). */
+bool xc_channel_connected(const struct xc_channel *c);
+
+/*
+ * Whether the endpoint really accepts now, without disturbing it: a socket
+ * has a listener bound to it (looked up in /proc/net/unix: connecting would
+ * take qemu's only client slot and the guest's backlog with it), a pty can be
+ * opened, a vchan endpoint is published.  Does not block.
+ */
+bool xc_channel_endpoint_ready(const struct xc_channel *c);
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+
+#include "strv.h"
+
+void xc_strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+size_t xc_strv_length(char *const *v)
+{
+	size_t n = 0;
+
+	if (v == NULL)
+		return 0;
+	while (v[n] != NULL)
+		n++;
+	return n;
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "wait.h"
+
+#define TOKEN "xenchan-wait"
+#define MAX_BACKENDS 8
+
+static const char *const for_names[] = {
+	[XC_WAIT_EXISTS] = "exists",
+	[XC_WAIT_CONNECTED] = "connected",
+	[XC_WAIT_READY] = "ready",
+	[XC_WAIT_GONE] = "gone",
+};
+
+int xc_wait_for_parse(const char *s, enum xc_wait_for *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(for_names); i++) {
+		if (streq(s, for_names[i])) {
+			*out = (enum xc_wait_for)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *xc_wait_for_name(enum xc_wait_for w)
+{
+	return (unsigned)w < ARRAY_SIZE(for_names) ? for_names[w] : "?";
+}
+
+void xc_wait_result_clear(struct xc_wait_result *res)
+{
+	xc_domain_clear(&res->domain);
+	xc_channel_array_free(res->channels, res->nchannels);
+	res->channels = NULL;
+	res->nchannels = 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct waiter {
+	struct xc_store *st;
+	struct xc_domain_spec spec;
+	const char *const *names;
+	size_t nnames;
+	enum xc_wait_for what;
+	bool seen;       /* the domain has existed while we waited */
+	bool watching;   /* the domain's own paths are watched */
+	uint32_t domid;  /* valid when seen */
+	uint32_t backends[MAX_BACKENDS];
+	size_t nbackends;
+	char *watched[8 + MAX_BACKENDS]; /* to unwatch at the end */
+	size_t nwatched;
+	int ino;         /* inotify, for sockets that have yet to appear */
+};
+
+static _printf_(2, 3) int watch_path(struct waiter *w, const char *fmt, ...)
+{
+	char path[128];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (w->nwatched == ARRAY_SIZE(w->watched))
+		return -ENOSPC;
+	r = xc_store_watch(w->st, path, TOKEN);
+	if (r < 0) {
+		xc_dbg("watch %s: %s", path, strerror(-r));
+		return r;
+	}
+	w->watched[w->nwatched] = strdup(path);
+	if (w->watched[w->nwatched])
+		w->nwatched++;
+	return 0;
+}
+
+static int watch_domain(struct waiter *w)
+{
+	int r;
+
+	if ((r = watch_path(w, "/local/domain/%u/device/console", w->domid)) < 0 ||
+	    (r = watch_path(w, "/libxl/%u/device/console", w->domid)) < 0 ||
+	    (r = watch_path(w, "/local/domain/%u/data/vchan", w->domid)) < 0)
+		return r;
+	if (w->domid != 0)
+		return watch_path(w, "/local/domain/0/data/vchan/%u", w->domid);
+	return 0;
+}
+
+/* Backends can live in any domain; watch each one we learn about. */
+static int watch_backend(struct waiter *w, uint32_t b)
+{
+	for (size_t i = 0; i < w->nbackends; i++)
+		if (w->backends[i] == b)
+			return 0;
+	if (w->nbackends == MAX_BACKENDS)
+		return 0; /* more backends than any toolstack uses: not watched */
+	w->backends[w->nbackends++] = b;
+	return watch_path(w, "/local/domain/%u/backend/console/%u", b, w->domid);
+}
+
+static void watch_socket_dir(struct waiter *w, const char *sock)
+{
+	_cleanup_free_ char *copy = strdup(sock);
+
+	if (!copy)
+		return;
+	if (w->ino < 0)
+		w->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->ino < 0)
+		return;
+	/* Adding the same directory again is harmless: the kernel returns the
+	 * existing watch. */
+	inotify_add_watch(w->ino, dirname(copy), IN_CREATE | IN_MOVED_TO | IN_ATTRIB);
+}
+
+static const struct xc_channel *find(const struct xc_channel *v, size_t n, const char *name)
+{
+	/* A console channel wins over a vchan endpoint of the same name. */
+	const struct xc_channel *vchan = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].name || !streq(v[i].name, name))
+			continue;
+		if (v[i].transport != XC_TRANSPORT_VCHAN)
+			return &v[i];
+		if (!vchan)
+			vchan = &v[i];
+	}
+	return vchan;
+}
+
+static bool channel_reached(struct waiter *w, const struct xc_channel *c)
+{
+	if (c->backend)
+		watch_backend(w, c->backend_domid);
+	switch (w->what) {
+	case XC_WAIT_EXISTS:
+		return true;
+	case XC_WAIT_CONNECTED:
+		return xc_channel_connected(c);
+	case XC_WAIT_READY:
+		if (!xc_channel_connected(c))
+			return false;
+		if (xc_channel_endpoint_ready(c))
+			return true;
+		if (c->transport == XC_TRANSPORT_SOCKET && c->endpoint)
+			watch_socket_dir(w, c->endpoint);
+		return false;
+	case XC_WAIT_GONE:
+		return false;
+	}
+	return false;
+}
+
+/* Is the domain still the one the spec names (a domid may be reused)? */
+static int lookup(struct waiter *w, struct xc_domain *d)
+{
+	int r;
+
+	if (!w->seen)
+		return w->spec.key == XC_DOM_BY_ID ? xc_domain_read(w->st, w->spec.domid, d)
+						   : xc_domain_resolve(w->st, w->spec.text, d);
+	r = xc_domain_read(w->st, w->domid, d);
+	if (r < 0)
+		return r;
+	if (xc_domain_match(&w->spec, d, 1) < 0) {
+		xc_domain_clear(d);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* 1 reached, 0 not yet, < 0 error (-ESRCH: the domain went away). */
+static int evaluate(struct waiter *w, struct xc_wait_result *res)
+{
+	struct xc_domain d;
+	struct xc_channel *ch = NULL;
+	size_t n = 0;
+	bool all = true;
+	int r;
+
+	r = lookup(w, &d);
+	if (r == -ENOENT) {
+		if (w->what == XC_WAIT_GONE)
+			return 1;
+		return w->seen ? -ESRCH : 0;
+	}
+	if (r < 0)
+		return r;
+	if (!w->seen) {
+		w->seen = true;
+		w->domid = d.domid;
+		xc_info("%s: domain %u found", w->spec.text ? w->spec.text : "", d.domid);
+	}
+	if (!w->watching) {
+		r = watch_domain(w);
+		if (r < 0) {
+			xc_domain_clear(&d);
+			return r;
+		}
+		w->watching = true;
+	}
+	if (w->what == XC_WAIT_GONE && w->nnames == 0) {
+		xc_domain_clear(&d);
+		return 0;
+	}
+	r = xc_channel_list(w->st, d.domid, &ch, &n);
+	if (r < 0) {
+		xc_domain_clear(&d);
+		return r == -ENOENT ? 0 : r; /* going away: the watch will tell */
+	}
+	if (w->nnames == 0) {
+		all = n > 0 || w->what == XC_WAIT_EXISTS;
+		for (size_t i = 0; i < n; i++)
+			if (!channel_reached(w, &ch[i]))
+				all = false;
+	} else {
+		for (size_t i = 0; i < w->nnames; i++) {
+			const struct xc_channel *c = find(ch, n, w->names[i]);
+
+			if (w->what == XC_WAIT_GONE ? c != NULL : !c || !channel_reached(w, c))
+				all = false;
+		}
+	}
+	if (!all) {
+		xc_channel_array_free(ch, n);
+		xc_domain_clear(&d);
+		return 0;
+	}
+	res->domain = d;
+	if (w->nnames == 0 || w->what == XC_WAIT_GONE) {
+		res->channels = w->what == XC_WAIT_GONE ? NULL : ch;
+		res->nchannels = w->what == XC_WAIT_GONE ? 0 : n;
+		if (w->what == XC_WAIT_GONE)
+			xc_channel_array_free(ch, n);
+		return 1;
+	}
+	/* The channels waited for, in argument order. */
+	res->channels = calloc(w->nnames, sizeof(*res->channels));
+	if (!res->channels) {
+		xc_channel_array_free(ch, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < w->nnames; i++) {
+		const struct xc_channel *c = find(ch, n, w->names[i]);
+		struct xc_channel *dst = &res->channels[i];
+
+		if (!c) /* cannot happen: every name was found above */
+			continue;
+		*dst = *c;
+		/* Duplicated names share one entry: copy the strings. */
+		dst->name = c->name ? strdup(c->name) : NULL;
+		dst->fe_name = c->fe_name ? strdup(c->fe_name) : NULL;
+		dst->connection = c->connection ? strdup(c->connection) : NULL;
+		dst->endpoint = c->endpoint ? strdup(c->endpoint) : NULL;
+		dst->frontend = c->frontend ? strdup(c->frontend) : NULL;
+		dst->backend = c->backend ? strdup(c->backend) : NULL;
+	}
+	res->nchannels = w->nnames;
+	xc_channel_array_free(ch, n);
+	return 1;
+}
+
+static int drain(struct waiter *w)
+{
+	for (;;) {
+		char *path, *token;
+		int r = xc_store_read_watch(w->st, &path, &token);
+
+		if (r == -EAGAIN)
+			break;
+		if (r < 0)
+			return r;
+		xc_dbg("watch fired: %s", path);
+		free(path);
+		free(token);
+	}
+	if (w->ino >= 0) {
+		char buf[4096];
+
+		while (read(w->ino, buf, sizeof(buf)) > 0)
+			;
+	}
+	return 0;
+}
+
+int xc_wait(struct xc_store *st, const char *domain, const char *const *names,
+	    size_t nnames, enum xc_wait_for what, uint64_t timeout_ms,
+	    struct xc_wait_result *res)
+{
+	struct waiter w = { .st = st, .names = names, .nnames = nnames, .what = what,
+			    .ino = -1 };
+	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+	int fd, r;
+
+	memset(res, 0, sizeof(*res));
+	r = xc_domain_spec_parse(domain, &w.spec);
+	if (r < 0)
+		return r;
+	fd = xc_store_fd(st);
+	if (fd < 0)
+		return fd;
+	if ((r = xc_store_watch(st, "@introduceDomain", TOKEN)) < 0 ||
+	    (r = xc_store_watch(st, "@releaseDomain", TOKEN)) < 0)
+		return r;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = w.ino, .events = POLLIN } };
+		int timeout = -1;
+
+		r = evaluate(&w, res);
+		if (r != 0)
+			break;
+		if (deadline) {
+			uint64_t t = now_ms();
+
+			if (t >= deadline) {
+				r = -ETIMEDOUT;
+				break;
+			}
+			timeout = (int)(deadline - t > INT32_MAX ? INT32_MAX : deadline - t);
+		}
+		/* Sleep until xenstore or the socket directory changes. */
+		r = poll(p, w.ino >= 0 ? 2 : 1, timeout);
+		if (r < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		r = drain(&w);
+		if (r < 0)
+			break;
+	}
+	if (w.ino >= 0)
+		close(w.ino);
+	/* A caller that goes on using the store gets no stray events from us. */
+	for (size_t i = 0; i < w.nwatched; i++) {
+		xc_store_unwatch(st, w.watched[i], TOKEN);
+		free(w.watched[i]);
+	}
+	xc_store_unwatch(st, "@introduceDomain", TOKEN);
+	xc_store_unwatch(st, "@releaseDomain", TOKEN);
+	return r > 0 ? 0 : r;
+}

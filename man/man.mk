@@ -1,0 +1,15 @@
+# Man pages, shell completions and the test that keeps them in step with the
+# commands (included from Makefile.am, after tests/bats/bats.mk).
+
+dist_man_MANS = man/xenchan.7 man/xenchan-ls.1 man/xenchan-wait.1
+
+# bash-completion loads completions/<command> by the command's name.
+# completions/xenchan-wait is a symbolic link to completions/xenchan-ls: both
+# install and dist copy the file itself.
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = completions/xenchan-ls completions/xenchan-wait
+
+zshcompletiondir = $(datadir)/zsh/vendor-completions
+dist_zshcompletion_DATA = completions/_xenchan
+
+BATS_TESTS += tests/bats/docs.bats

@@ -1,0 +1,16 @@
+# Integration tests run with bats on the emulated host (included from Makefile.am).
+
+BATS_TESTS =
+
+TEST_EXTENSIONS = .bats
+BATS_LOG_DRIVER = $(LOG_DRIVER)
+BATS_LOG_COMPILER = $(BATS) --tap
+
+# The emulated host itself.
+BATS_TESTS += \
+	tests/bats/sim.bats \
+	tests/bats/emulator.bats \
+	tests/bats/layout.bats \
+	tests/bats/channels.bats \
+	tests/bats/vchan.bats
+EXTRA_DIST += tests/bats/helpers.bash tests/sim/demo.sh

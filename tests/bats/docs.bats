@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Each command's --help, man page, bash completion and zsh completion list the
+# same options (and, for xenchan-ls, the same columns); the completions work.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+# top_srcdir and top_builddir (absolute) come from make check; helpers.bash
+# makes both the tree this file is in when they are not set.
+load helpers
+
+COMMANDS=(xenchan-ls xenchan-wait)
+# bash-completion's main script, which the bash completion is tested under.
+BASH_COMPLETION_SCRIPT=${BASH_COMPLETION_SCRIPT:-/usr/share/bash-completion/bash_completion}
+
+setup() {
+	local c
+	for c in "${COMMANDS[@]}"; do
+		[ -x "$top_builddir/cmd/$c" ] || {
+			echo "$top_builddir/cmd/$c is missing: run make first"
+			return 1
+		}
+	done
+	[ -f "$BASH_COMPLETION_SCRIPT" ] || {
+		echo "$BASH_COMPLETION_SCRIPT is missing: install bash-completion"
+		return 1
+	}
+}
+
+teardown() {
+	sim_teardown
+	if [ -n "${SIM_DIR:-}" ]; then
+		sim_stop
+	fi
+}
+
+# The long (--x) or short (-x) options among the words on stdin, one per
+# line, sorted and unique.
+long_only() { grep -xE -- '--[[:alnum:]][[:alnum:]-]*' | LC_ALL=C sort -u; }
+short_only() { grep -xE -- '-[[:alnum:]]' | LC_ALL=C sort -u; }
+
+# The options the Options: section of `CMD --help` describes.
+help_options() {
+	"$top_builddir/cmd/$1" --help | sed -n '/^Options:/,/^$/p' |
+		grep -oE -- '^ +(-[[:alnum:]], +)?--[[:alnum:]][[:alnum:]-]*' |
+		grep -oE -- '--?[[:alnum:]][[:alnum:]-]*'
+}
+
+# The options named by `Fl` in the .It lines of a man page's OPTIONS section.
+man_options() {
+	sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$top_srcdir/man/$1.1" | grep '^\.It Fl' |
+		sed 's/\\-/-/g' | grep -oE 'Fl [-[:alnum:]]+' | sed 's/^Fl /-/'
+}
+
+# Every option named by `Fl` in a man page's SYNOPSIS.
+synopsis_options() {
+	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$top_srcdir/man/$1.1" |
+		sed 's/\\-/-/g' | grep -oE 'Fl [-[:alnum:]]+' | sed 's/^Fl /-/'
+}
+
+# complete_bash WORD...: what the bash completion offers for the command line
+# WORD... with the cursor at the end of the last word, one per line.  The
+# completion file is sourced under bash-completion; the function is the one
+# `complete -p` names for the command.
+complete_bash() {
+	bash --norc --noprofile -c '
+		. "$1" || exit 2
+		. "$2" || exit 2
+		shift 2
+		fn=$(complete -p "${1##*/}" 2>/dev/null | awk "{ for (i = 1; i < NF; i++) if (\$i == \"-F\") print \$(i + 1) }")
+		[ -n "$fn" ] || { echo "no completion for ${1##*/}" >&2; exit 3; }
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"
+		COMP_POINT=${#COMP_LINE}
+		COMPREPLY=()
+		# compopt complains outside a real completion; nothing else may.
+		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" \
+			2> >(grep -v "compopt: not currently executing completion function" >&2)
+		printf "%s\n" "${COMPREPLY[@]}"
+	' complete_bash "$BASH_COMPLETION_SCRIPT" "$top_srcdir/completions/xenchan-ls" "$@"
+}
+
+# The options the bash completion offers after a lone '-'.
+bash_options() {
+	complete_bash "$top_builddir/cmd/$1" -
+}
+
+# The option specs of the zsh completion for CMD: the lines of the arrays
+# common_opts and <ls|wait>_opts, each reduced to the option names it defines
+# (its exclusion list and description left out).
+zsh_options() {
+	local f=$top_srcdir/completions/_xenchan arr=${1#xenchan-}_opts
+	{
+		sed -n '/^[[:space:]]*common_opts=(/,/^[[:space:]]*)/p' "$f"
+		sed -n "/^[[:space:]]*${arr}=(/,/^[[:space:]]*)/p" "$f"
+	} | grep -E "^[[:space:]]*'" |
+		sed -E "s/^[[:space:]]*//; s/^'\\([^)]*\\)'?//; s/^'?\\*'?//; s/\\[.*//" |
+		grep -oE -- '--?[[:alnum:]][[:alnum:]-]*'
+}
+
+# same_set WHAT EXPECTED ACTUAL: two newline-separated lists are equal; show
+# the difference when not.
+same_set() {
+	if [ "$2" != "$3" ]; then
+		echo "$1 differ (- --help, + other):"
+		diff -u <(echo "$2") <(echo "$3") | tail -n +3
+		return 1
+	fi
+}
+
+check_options() {
+	local cmd=$1 help_long help_short other
+	help_long=$(help_options "$cmd" | long_only)
+	help_short=$(help_options "$cmd" | short_only)
+	# A parser that found nothing would make every list agree.
+	[[ $help_long == *--help* && $help_long == *--version* && $help_short == *-h* ]] || {
+		echo "cannot read the options of $cmd --help"
+		return 1
+	}
+	for src in man bash zsh; do
+		other=$("${src}_options" "$cmd")
+		same_set "$cmd: long options in $src" "$help_long" "$(long_only <<<"$other")"
+		same_set "$cmd: short options in $src" "$help_short" "$(short_only <<<"$other")"
+	done
+}
+
+@test "xenchan-ls: --help, man page, bash and zsh completion have the same options" {
+	check_options xenchan-ls
+}
+
+@test "xenchan-wait: --help, man page, bash and zsh completion have the same options" {
+	check_options xenchan-wait
+}
+
+@test "each man page's SYNOPSIS has every short option and every option of --usage" {
+	local cmd syn o
+	for cmd in "${COMMANDS[@]}"; do
+		syn=$(synopsis_options "$cmd" | LC_ALL=C sort -u)
+		for o in $(help_options "$cmd" | short_only) \
+			$("$top_builddir/cmd/$cmd" --usage |
+				grep -oE -- '(^|[[ |])--?[[:alnum:]][[:alnum:]-]*' |
+				grep -oE -- '--?[[:alnum:]][[:alnum:]-]*'); do
+			grep -qxe "$o" <<<"$syn" || {
+				echo "$cmd.1: SYNOPSIS lacks $o"
+				return 1
+			}
+		done
+	done
+}
+
+@test "xenchan-ls: --help, man page, bash and zsh completion have the same columns" {
+	local help man bash zsh
+	help=$("$top_builddir/cmd/xenchan-ls" --help | sed -n '/^Columns:/,/^$/p' |
+		grep -oE '^  [A-Z]+' | tr -d ' ' | LC_ALL=C sort)
+	[ -n "$help" ]
+	man=$(sed -n '/^\.Sh COLUMNS/,/^\.Sh /p' "$top_srcdir/man/xenchan-ls.1" |
+		grep -oE '^\.It Cm [A-Z]+' | sed 's/^\.It Cm //' | LC_ALL=C sort)
+	same_set "columns in man" "$help" "$man"
+	bash=$(complete_bash "$top_builddir/cmd/xenchan-ls" -o '' | LC_ALL=C sort)
+	same_set "columns in bash" "$help" "$bash"
+	zsh=$(sed -n '/^_xenchan_columns()/,/^}/p' "$top_srcdir/completions/_xenchan" |
+		grep -oE "^[[:space:]]*'[A-Z]+\\[" | tr -d " \t'[" | LC_ALL=C sort)
+	same_set "columns in zsh" "$help" "$zsh"
+}
+
+@test "bash: xenchan-ls --tr completes to --transport" {
+	run complete_bash xenchan-ls --tr
+	assert_success
+	assert_output --transport
+	run complete_bash xenchan-wait --ti
+	assert_success
+	assert_output --timeout
+}
+
+@test "bash: option arguments are completed" {
+	run complete_bash xenchan-ls --transport ''
+	assert_output $'socket\npty\ndirect\nvchan'
+	run complete_bash xenchan-ls -t v
+	assert_output vchan
+	run complete_bash xenchan-ls --output=DOMAIN,CH
+	assert_output DOMAIN,CHANNEL
+	run complete_bash xenchan-ls -rno +FE
+	assert_output $'+FESTATE\n+FENAME'
+	run complete_bash xenchan-wait -f ''
+	assert_output $'exists\nconnected\nready\ngone'
+	run complete_bash xenchan-wait -pt ''
+	assert_output ''
+}
+
+@test "bash: each command's completion loads by its name from an installed copy" {
+	local dir=$BATS_TEST_TMPDIR/bash-completion
+	mkdir -p "$dir/completions"
+	# As make install does: a copy of the file a symbolic link points to.
+	cp -L "$top_srcdir/completions/xenchan-ls" "$top_srcdir/completions/xenchan-wait" \
+		"$dir/completions/"
+	for cmd in "${COMMANDS[@]}"; do
+		run env BASH_COMPLETION_USER_DIR="$dir" bash --norc --noprofile -c '
+			. "$1" || exit 2
+			if declare -F _comp_load >/dev/null; then
+				_comp_load "$2"
+			else
+				__load_completion "$2"
+			fi
+			complete -p "$2"' - "$BASH_COMPLETION_SCRIPT" "$cmd"
+		assert_success
+		assert_output "complete -F _xenchan $cmd"
+	done
+}
+
+@test "bash: with no xenstore to read, names are not offered and nothing is printed" {
+	export XENSTORED_PATH=$BATS_TEST_TMPDIR/no-such-socket
+	run complete_bash "$top_builddir/cmd/xenchan-wait" ''
+	assert_success
+	assert_output ''
+	run complete_bash "$top_builddir/cmd/xenchan-ls" -c ''
+	assert_success
+	assert_output ''
+}
+
+@test "bash: domains and channels are completed from xenchan-ls on the emulated host" {
+	sim_start
+	sim_create --channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/a.sock" \
+		--channel name=org.example.pty.0,connection=pty web01
+	sim_create --channel name=org.example.pty.0,connection=pty db01
+	run complete_bash xenchan-ls ''
+	assert_success
+	assert_output $'db01\nweb01'
+	run complete_bash xenchan-wait w
+	assert_output web01
+	run complete_bash xenchan-wait -t 5s web01 ''
+	assert_output $'org.example.agent.0\norg.example.pty.0'
+	run complete_bash xenchan-ls db01 -c org.
+	assert_output org.example.pty.0
+	run complete_bash xenchan-ls --channel ''
+	assert_output $'org.example.agent.0\norg.example.pty.0'
+	# A name the shell would not take literally is not offered.
+	local fe=/local/domain/$domid/device/console/7
+	timeout "$T" xenstore-write "$fe" "" "$fe/state" 1 "$fe/name" 'org.$(touch x)'
+	run complete_bash xenchan-wait db01 ''
+	assert_output org.example.pty.0
+}

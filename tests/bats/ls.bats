@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# xenchan-ls on the emulated host: discovery, output formats, trust.
+
+load helpers
+
+setup_file() {
+	sim_start
+}
+
+teardown_file() {
+	sim_stop
+}
+
+teardown() {
+	sim_teardown
+}
+
+ls_() {
+	timeout "$T" xenchan-ls "$@"
+}
+
+# The domid of the domain named $1.
+domid_of() {
+	sim list | awk -v n="$1" '$2 == n { print $1 }'
+}
+
+@test "no domain but dom0: no rows, success" {
+	run ls_
+	assert_success
+	assert_output ''
+	run ls_ -J
+	assert_success
+	assert_output --partial '"channels": ['
+}
+
+@test "one domain: its socket and pty channels, trusted, connected" {
+	sim_create --channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/web01.sock" \
+		--channel name=org.example.pty.0,connection=pty web01
+	run ls_ -r -n -o DOMID,DOMAIN,CHANNEL,DEVID,TRANSPORT,STATE,ENDPOINT,TRUST web01
+	assert_success
+	assert_line --index 0 "$domid web01 org.example.agent.0 1 socket connected $SIM_DIR/web01.sock trusted"
+	assert_line --index 1 --regexp "^$domid web01 org.example.pty.0 2 pty connected /dev/pts/[0-9]+ trusted\$"
+	[ "${#lines[@]}" -eq 2 ]
+	# The pty is the one qemu wrote into the frontend.
+	run ls_ -rn -o ENDPOINT -c org.example.pty.0 web01
+	assert_output "$(xs_read /local/domain/$domid/device/console/2/tty)"
+}
+
+@test "a domain is found by domid, name, UUID and the explicit forms" {
+	local uuid domid
+	domid=$(domid_of web01)
+	uuid=$(xs_read /local/domain/$domid/vm)
+	uuid=${uuid#/vm/}
+	for arg in "$domid" web01 "$uuid" "${uuid^^}" "id:$domid" name:web01 "uuid:$uuid"; do
+		run ls_ -rn -o DOMAIN -c org.example.agent.0 "$arg"
+		assert_success
+		assert_output web01
+	done
+}
+
+@test "an unknown domain exits 3, a malformed explicit form 2" {
+	run ls_ nosuchdomain
+	assert_failure 3
+	assert_output 'xenchan-ls: nosuchdomain: no such domain'
+	run ls_ 4000
+	assert_failure 3
+	run ls_ uuid:not-a-uuid
+	assert_failure 2
+	assert_output --partial 'not a domain id, name or UUID'
+}
+
+@test "a domain named like a number: found by name unless ambiguous" {
+	local other
+	sim_create --channel name=org.example.n.0,connection=pty numbered
+	other=$domid
+	# A toolstack that allows numeric names (xl does not) renames it "7".
+	timeout "$T" xenstore-write "/local/domain/$other/name" 7
+	[ "$other" -ne 7 ]
+	run ls_ -rn -o DOMID,DOMAIN,CHANNEL 7
+	assert_success
+	assert_output "$other 7 org.example.n.0"
+	# Now a domain whose id is 7: the bare number is ambiguous.
+	sim create -D 7 seven >/dev/null || false
+	run ls_ 7
+	assert_failure 2
+	assert_output --partial 'ambiguous'
+	run ls_ -rn -o DOMAIN id:7
+	assert_success
+	assert_output ''
+	run ls_ -rn -o DOMID name:7
+	assert_success
+	assert_output "$other"
+	sim destroy seven
+	sim destroy "$other"
+}
+
+@test "filters: --channel and --transport" {
+	run ls_ -rn -o CHANNEL -t pty
+	assert_success
+	assert_output org.example.pty.0
+	run ls_ -rn -o CHANNEL -c org.example.agent.0
+	assert_output org.example.agent.0
+	run ls_ -rn -c no.such.channel
+	assert_success
+	assert_output ''
+	run ls_ -t carrier-pigeon
+	assert_failure 2
+	assert_output --partial 'not one of socket, pty, direct, vchan'
+}
+
+@test "output formats: json, pairs, +columns, --output-all" {
+	run ls_ -J -o DOMID,CHANNEL,DEVID -c org.example.agent.0 web01
+	assert_success
+	assert_output --partial "\"domid\": $(domid_of web01),"
+	assert_output --partial '"channel": "org.example.agent.0"'
+	assert_output --partial '"devid": 1'
+	run ls_ -P -o CHANNEL,TRANSPORT -c org.example.pty.0
+	assert_output 'CHANNEL="org.example.pty.0" TRANSPORT="pty"'
+	run ls_ -n -o +UUID -c org.example.pty.0
+	assert_output --regexp ' [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+	run ls_ --output-all
+	assert_success
+	assert_line --index 0 --regexp 'FESTATE +BESTATE +BACKEND +FENAME$'
+	run ls_ -o NOPE
+	assert_failure 2
+	assert_output --partial 'NOPE: unknown column'
+	run ls_ -J -r
+	assert_failure 2
+}
+
+@test "a guest cannot rename its channel; a renamed frontend is reported, never believed" {
+	local d
+	d=$(domid_of web01)
+	run in_domain "$d" xenstore-write "/local/domain/$d/device/console/1/name" evil
+	assert_failure
+	# An old toolstack that left the key writable by the guest (before XSA-57).
+	timeout "$T" xenstore-chmod "/local/domain/$d/device/console/1/name" "n$d" || false
+	run in_domain "$d" xenstore-write "/local/domain/$d/device/console/1/name" $'evil\e[31mred'
+	assert_success
+	run ls_ -rn -o CHANNEL,TRUST,FENAME -c org.example.agent.0 web01
+	assert_success
+	assert_output 'org.example.agent.0 name-mismatch evil\x1b[31mred'
+	run ls_ -n -o CHANNEL,TRUST,FENAME -c org.example.agent.0 web01
+	assert_output --regexp '^org.example.agent.0 +name-mismatch +evil\\x1b\[31mred$'
+	run ls_ -J -o FENAME -c org.example.agent.0 web01
+	assert_output --partial '"fename": "evil\\x1b[31mred"'
+	run ls_ -c evil web01
+	refute_output --partial evil
+	timeout "$T" xenstore-write "/local/domain/$d/device/console/1/name" org.example.agent.0
+	timeout "$T" xenstore-chmod "/local/domain/$d/device/console/1/name" n0 "r$d"
+}
+
+@test "a device with no trusted copy is listed as untrusted, escaped" {
+	local d fe
+	d=$(domid_of web01)
+	fe=/local/domain/$d/device/console/7
+	# Another toolstack made a frontend and left it to the guest.
+	timeout "$T" xenstore-write "$fe" "" || false
+	timeout "$T" xenstore-chmod "$fe" "n$d" || false
+	run in_domain "$d" xenstore-write "$fe/name" $'org.\e]0;pwned\a' "$fe/state" 1 \
+		"$fe/backend" /etc/passwd
+	assert_success
+	run ls_ -rn -o DEVID,CHANNEL,STATE,TRUST web01
+	assert_success
+	assert_line '7 org.\x1b]0;pwned\x07 no-backend no-trusted-copy,guest-writable,bad-value'
+	# Nothing raw reaches the terminal in any format.
+	for fmt in "" -r -P -J; do
+		run ls_ $fmt web01
+		refute_output --partial $'\e'
+		refute_output --partial $'\a'
+	done
+	timeout "$T" xenstore-rm "$fe"
+}
+
+@test "50 domains: every channel listed" {
+	local i
+	for i in $(seq 1 50); do
+		sim create --channel "name=org.example.n$i.0,connection=socket,path=$SIM_DIR/n$i.sock" \
+			--channel "name=org.example.p$i.0,connection=pty" "many$i" >/dev/null || false
+	done
+	for i in $(seq 1 50); do
+		run ls_ -rn -o CHANNEL "many$i"
+		assert_success
+		assert_output "org.example.n$i.0"$'\n'"org.example.p$i.0"
+	done
+	run ls_ -rn -o DOMAIN
+	assert_success
+	[ "$(grep -c '^many' <<<"$output")" -eq 100 ]
+	for i in $(seq 1 50); do
+		sim destroy "many$i"
+	done
+}
+
+@test "--help and --version go to stdout; a bad option is a usage error" {
+	run ls_ --help
+	assert_success
+	assert_line --index 0 --partial 'Usage: xenchan-ls'
+	run ls_ --version
+	assert_success
+	assert_output --regexp '^xenchan-ls \(xenchan\) '
+	run ls_ --bogus
+	assert_failure 2
+	assert_line --index 0 'xenchan-ls: --bogus: unknown option'
+	assert_line --index 1 "Try 'xenchan-ls --help' for more information."
+	run bash -c "xenchan-ls >/dev/full"
+	assert_failure 2
+	assert_output --partial 'write error'
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# xenchan-wait on the emulated host: states, timeouts, domains that come and go.
+
+load helpers
+
+setup_file() {
+	sim_start
+}
+
+teardown_file() {
+	sim_stop
+}
+
+teardown() {
+	sim_teardown
+}
+
+wait_() {
+	timeout "$T" xenchan-wait "$@"
+}
+
+sock_chan() {
+	echo "name=$1,connection=socket,path=$SIM_DIR/$1.sock"
+}
+
+@test "already satisfied: exits 0 at once, --print names the endpoints" {
+	sim_create --channel "$(sock_chan org.example.a.0)" \
+		--channel name=org.example.p.0,connection=pty ready1
+	run wait_ -t 5s ready1 org.example.a.0
+	assert_success
+	assert_output ''
+	run wait_ -t 5s -p ready1
+	assert_success
+	assert_line --index 0 "$domid"$'\t'"ready1"$'\t'"org.example.a.0"$'\t'"socket"$'\t'"$SIM_DIR/org.example.a.0.sock"
+	assert_line --index 1 --regexp "^$domid"$'\t'"ready1"$'\t'"org.example.p.0"$'\t'"pty"$'\t'"/dev/pts/[0-9]+\$"
+	run wait_ -t 5s -f exists -p "id:$domid" org.example.p.0
+	assert_success
+	assert_output --regexp $'\tpty\t/dev/pts/[0-9]+$'
+}
+
+@test "timeout: exit 124 with a message, for a domain or a channel that never comes" {
+	run wait_ -t 300ms no-such-domain
+	assert_failure 124
+	assert_output 'xenchan-wait: no-such-domain: timed out waiting for ready'
+	run wait_ -q -t 300ms ready1 org.example.never.0
+	assert_failure 124
+	assert_output ''
+}
+
+@test "a domain created after the wait started: found, waited for until ready" {
+	local pid
+	timeout "$T" xenchan-wait -t 15s -p late1 org.example.late.0 >"$SIM_DIR/late.out" 2>&1 &
+	pid=$!
+	sleep 0.5
+	kill -0 "$pid"
+	sim_create --channel "$(sock_chan org.example.late.0)" late1
+	wait "$pid"
+	run cat "$SIM_DIR/late.out"
+	assert_output "$domid"$'\t'"late1"$'\t'"org.example.late.0"$'\t'"socket"$'\t'"$SIM_DIR/org.example.late.0.sock"
+}
+
+@test "satisfied after a delay: a channel that connects later" {
+	local d pid fe be
+	sim_create lazy1
+	d=$domid
+	timeout "$T" xenchan-wait -t 15s -f connected lazy1 org.example.hot.0 &
+	pid=$!
+	# A toolstack adds a channel the way libxl would, in steps.
+	fe=/local/domain/$d/device/console/1
+	be=/local/domain/0/backend/console/$d/1
+	timeout "$T" xenstore-write /libxl/$d/device/console/1/name org.example.hot.0 \
+		/libxl/$d/device/console/1/connection pty \
+		/libxl/$d/device/console/1/frontend "$fe" /libxl/$d/device/console/1/backend "$be"
+	timeout "$T" xenstore-write "$fe/state" 1 "$be/state" 1
+	sleep 0.3
+	kill -0 "$pid"
+	timeout "$T" xenstore-write "$fe/state" 4
+	sleep 0.3
+	kill -0 "$pid"
+	timeout "$T" xenstore-write "$be/state" 4
+	wait "$pid"
+}
+
+@test "the domain destroyed while waiting: exit 4 within a second" {
+	local pid start rc=0
+	sim_create --channel "$(sock_chan org.example.doomed.0)" doomed1
+	timeout "$T" xenchan-wait -t 15s doomed1 org.example.missing.0 2>"$SIM_DIR/doomed.err" &
+	pid=$!
+	sleep 0.3
+	kill -0 "$pid"
+	start=$SECONDS
+	sim destroy doomed1
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 4 ]
+	[ $((SECONDS - start)) -le 1 ]
+	run cat "$SIM_DIR/doomed.err"
+	assert_output 'xenchan-wait: doomed1: domain destroyed before it was ready'
+}
+
+@test "--for gone: returns once the domain or the channel is gone" {
+	local pid
+	sim_create --channel "$(sock_chan org.example.g.0)" gone1
+	timeout "$T" xenchan-wait -t 15s -f gone gone1 &
+	pid=$!
+	sleep 0.3
+	kill -0 "$pid"
+	sim destroy gone1
+	wait "$pid"
+	run wait_ -t 1s -f gone gone1
+	assert_success
+	run wait_ -t 1s -f gone ready1 org.example.nothere.0
+	assert_success
+	run wait_ -t 300ms -f gone ready1 org.example.a.0
+	assert_failure 124
+}
+
+@test "no CPU is used while waiting" {
+	local pid ticks
+	xenchan-wait -t 20s never1 &
+	pid=$!
+	sleep 2
+	# utime + stime, in clock ticks: a polling loop would show here.
+	ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	kill "$pid"
+	wait "$pid" || true
+	[ "$ticks" -le 1 ]
+}
+
+@test "usage errors exit 2" {
+	run wait_
+	assert_failure 2
+	assert_line --index 0 'xenchan-wait: no DOMAIN given'
+	run wait_ -t 5parsecs x
+	assert_failure 2
+	assert_output --partial '--timeout: 5parsecs: not a duration'
+	run wait_ -f asleep x
+	assert_failure 2
+	assert_output --partial 'not one of exists, connected, ready, gone'
+	run wait_ -p -f gone x
+	assert_failure 2
+	run wait_ uuid:xyz
+	assert_failure 2
+	assert_output 'xenchan-wait: uuid:xyz: not a domain id, name or UUID'
+}

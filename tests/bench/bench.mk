@@ -1,0 +1,19 @@
+# Benchmarks (included from Makefile.am): `make bench` prints figures and
+# ratios against a baseline run side by side; nothing here is a test.
+
+noinst_PROGRAMS += tests/bench/wake
+tests_bench_wake_SOURCES = tests/bench/wake.c
+tests_bench_wake_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_bench_wake_LDADD = $(XEN_LIBS)
+
+XC_BENCH = \
+	tests/bench/ls-scale.sh \
+	tests/bench/wake.sh
+EXTRA_DIST += $(XC_BENCH) tests/bench/README.md
+
+bench: all
+	@for s in $(XC_BENCH); do \
+		echo "== $$s"; \
+		top_builddir='$(abs_top_builddir)' $(SHELL) '$(abs_top_srcdir)'/$$s || exit 1; \
+	done
+.PHONY: bench

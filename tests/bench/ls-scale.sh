@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Listing at scale: xenchan-ls against `xenstore-ls -f /libxl` (what an admin
+# runs today) on the same emulated store, 10, 100 and 1000 domains of four
+# channels each.  Prints times, their ratio, and xenstore requests per channel.
+# Not a test: nothing is asserted.
+#
+# Usage: tests/bench/ls-scale.sh [N...]   (default: 10 100 1000)
+set -euo pipefail
+
+top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
+sim=$top_builddir/tests/sim/xenchan-sim
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10 100 1000)
+runs=${BENCH_RUNS:-5}
+
+# Median wall time of $runs runs of a command, in milliseconds.
+median_ms() {
+	local i t0 t1 times=()
+	for ((i = 0; i < runs; i++)); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null
+		t1=$(date +%s%N)
+		times+=($(((t1 - t0) / 1000000)))
+	done
+	printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
+}
+
+xsctl=/usr/lib/xen-4.17/bin/xenstore-control
+
+# xenstore requests a command makes, from xenstored's trace, switched on only
+# around it (tracing slows xenstored down); less those of switching it.
+count_in() {
+	local before after
+	before=$(grep -c '^IN ' "$XENCHAN_SIM_DIR/xenstored.trace" || true)
+	"$xsctl" log on >/dev/null
+	"$@" >/dev/null
+	"$xsctl" log off >/dev/null
+	after=$(grep -c '^IN ' "$XENCHAN_SIM_DIR/xenstored.trace" || true)
+	echo $((after - before))
+}
+
+requests() {
+	echo $(($(count_in "$@") - $(count_in true)))
+}
+
+printf '%-8s %-9s %12s %14s %8s %14s %16s\n' domains channels xenchan-ls_ms \
+	xenstore-ls_ms ratio requests/chan xenstore-ls_req
+for n in "${sizes[@]}"; do
+	dir=$(mktemp -d /tmp/xcb.XXXXXX)
+	XENCHAN_SIM_TRACE=1 "$sim" start "$dir" >/dev/null
+	eval "$("$sim" env "$dir")"
+	"$xsctl" log off >/dev/null
+	trap '"$sim" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+	for ((i = 1; i <= n; i++)); do
+		"$sim" create \
+			--channel "name=org.example.a$i.0,connection=socket,path=$dir/a$i.sock" \
+			--channel "name=org.example.b$i.0,connection=pty" \
+			--channel "name=org.example.c$i.0,connection=socket,path=$dir/c$i.sock" \
+			--channel "name=org.example.d$i.0,connection=pty" "bench$i" >/dev/null
+	done
+	chans=$((4 * n))
+	rows=$(xenchan-ls -rn | wc -l)
+	[ "$rows" -eq "$chans" ] || { echo "xenchan-ls listed $rows of $chans channels" >&2; exit 1; }
+	req=$(requests xenchan-ls)
+	xreq=$(requests xenstore-ls -f /libxl)
+	t_ls=$(median_ms xenchan-ls)
+	t_raw=$(median_ms xenstore-ls -f /libxl)
+	printf '%-8s %-9s %12s %14s %8s %14s %16s\n' "$n" "$chans" "$t_ls" "$t_raw" \
+		"$(awk -v a="$t_ls" -v b="$t_raw" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
+		"$(awk -v r="$req" -v c="$chans" 'BEGIN { printf "%.1f", r / c }')" \
+		"$xreq"
+	"$sim" stop "$dir" >/dev/null
+	rm -rf "$dir"
+	trap - EXIT
+done
+echo "ratio: xenchan-ls time / xenstore-ls -f /libxl time (median of $runs runs)."

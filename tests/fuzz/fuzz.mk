@@ -1,0 +1,136 @@
+# Unit tests beyond lib/parse.c and lib/store.c, and the fuzz targets
+# (included from Makefile.am, after tests/bats/bats.mk).
+
+check_PROGRAMS += tests/unit/test-untrusted
+tests_unit_test_untrusted_SOURCES = tests/unit/test-untrusted.c tests/unit/tap.h
+tests_unit_test_untrusted_LDADD = $(XC_LIBS)
+TESTS += tests/unit/test-untrusted
+
+check_PROGRAMS += tests/unit/test-domain
+tests_unit_test_domain_SOURCES = tests/unit/test-domain.c tests/unit/tap.h
+tests_unit_test_domain_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_unit_test_domain_LDADD = $(XC_LIBS)
+TESTS += tests/unit/test-domain
+
+# Needs a running xenstored: run with test-store by tests/bats/unit-store.bats
+# on the emulated host, so it is built by make check but not listed in TESTS.
+check_PROGRAMS += tests/unit/test-channel
+tests_unit_test_channel_SOURCES = tests/unit/test-channel.c tests/unit/tap.h
+tests_unit_test_channel_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_unit_test_channel_LDADD = $(XC_LIBS)
+
+BATS_TESTS += tests/bats/unit-store.bats
+
+# Fuzz targets.  make check replays each corpus through its target, built with
+# the ordinary compiler and the configured sanitizers (no clang needed); the
+# replay program finds the corpus under $top_srcdir.
+check_PROGRAMS += tests/fuzz/fuzz-values-replay
+tests_fuzz_fuzz_values_replay_SOURCES = \
+	tests/fuzz/fuzz-values.c \
+	tests/fuzz/replay.c \
+	tests/unit/tap.h
+tests_fuzz_fuzz_values_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/values"'
+tests_fuzz_fuzz_values_replay_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_fuzz_fuzz_values_replay_LDADD = $(XC_LIBS)
+TESTS += tests/fuzz/fuzz-values-replay
+
+# Automake takes no wildcards.  After adding inputs, regenerate the list with
+#   (cd $(top_srcdir) && ls tests/fuzz/corpus/values/*)
+FUZZ_VALUES_CORPUS = \
+	tests/fuzz/corpus/values/all-parsers-embedded-nul \
+	tests/fuzz/corpus/values/all-parsers-number \
+	tests/fuzz/corpus/values/domid-leading-zero \
+	tests/fuzz/corpus/values/domid-max \
+	tests/fuzz/corpus/values/domid-reserved \
+	tests/fuzz/corpus/values/domid-zero \
+	tests/fuzz/corpus/values/duration-bad-unit \
+	tests/fuzz/corpus/values/duration-fraction \
+	tests/fuzz/corpus/values/duration-long-fraction \
+	tests/fuzz/corpus/values/duration-max \
+	tests/fuzz/corpus/values/duration-ms \
+	tests/fuzz/corpus/values/duration-overflow \
+	tests/fuzz/corpus/values/duration-tiny-fraction \
+	tests/fuzz/corpus/values/escape-csi \
+	tests/fuzz/corpus/values/escape-long \
+	tests/fuzz/corpus/values/escape-osc-title \
+	tests/fuzz/corpus/values/escape-utf8 \
+	tests/fuzz/corpus/values/name-leading-dot \
+	tests/fuzz/corpus/values/name-too-long \
+	tests/fuzz/corpus/values/name-valid \
+	tests/fuzz/corpus/values/pty-leading-zero \
+	tests/fuzz/corpus/values/pty-ten-digits \
+	tests/fuzz/corpus/values/pty-valid \
+	tests/fuzz/corpus/values/rate-double-suffix \
+	tests/fuzz/corpus/values/rate-no-number \
+	tests/fuzz/corpus/values/rate-per-second \
+	tests/fuzz/corpus/values/rate-plain \
+	tests/fuzz/corpus/values/size-bad-suffix \
+	tests/fuzz/corpus/values/size-bytes \
+	tests/fuzz/corpus/values/size-fraction \
+	tests/fuzz/corpus/values/size-kib \
+	tests/fuzz/corpus/values/size-max \
+	tests/fuzz/corpus/values/size-overflow \
+	tests/fuzz/corpus/values/socket-107 \
+	tests/fuzz/corpus/values/socket-108 \
+	tests/fuzz/corpus/values/socket-dotdot \
+	tests/fuzz/corpus/values/socket-relative \
+	tests/fuzz/corpus/values/socket-trailing-slash \
+	tests/fuzz/corpus/values/socket-valid \
+	tests/fuzz/corpus/values/spec-bare-uuid-upper \
+	tests/fuzz/corpus/values/spec-dup-name \
+	tests/fuzz/corpus/values/spec-empty \
+	tests/fuzz/corpus/values/spec-id \
+	tests/fuzz/corpus/values/spec-id-empty \
+	tests/fuzz/corpus/values/spec-id-range \
+	tests/fuzz/corpus/values/spec-name \
+	tests/fuzz/corpus/values/spec-name-empty \
+	tests/fuzz/corpus/values/spec-number-ambiguous \
+	tests/fuzz/corpus/values/spec-uuid \
+	tests/fuzz/corpus/values/transport-socket \
+	tests/fuzz/corpus/values/transport-unknown \
+	tests/fuzz/corpus/values/uint-leading-zeros \
+	tests/fuzz/corpus/values/uint-max \
+	tests/fuzz/corpus/values/uint-overflow \
+	tests/fuzz/corpus/values/uint-sign \
+	tests/fuzz/corpus/values/uint-zero \
+	tests/fuzz/corpus/values/uuid-misplaced-dash \
+	tests/fuzz/corpus/values/uuid-valid \
+	tests/fuzz/corpus/values/wait-bad \
+	tests/fuzz/corpus/values/wait-ready
+EXTRA_DIST += $(FUZZ_VALUES_CORPUS)
+
+# make fuzz: run the libFuzzer targets with clang for FUZZ_TIME seconds each.
+# New inputs go to tests/fuzz/fuzz-values-corpus in the build tree (copy the
+# interesting ones into the corpus by hand), crashes to
+# tests/fuzz/fuzz-values-crash-*.  Not part of make check.
+FUZZ_TIME = 60
+FUZZ_CC = clang
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_SRCS = \
+	$(srcdir)/lib/log.c \
+	$(srcdir)/lib/parse.c \
+	$(srcdir)/lib/store.c \
+	$(srcdir)/lib/strv.c \
+	$(srcdir)/lib/untrusted.c \
+	$(srcdir)/lib/domain.c \
+	$(srcdir)/lib/channel.c \
+	$(srcdir)/lib/wait.c
+
+fuzz:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+		echo "make fuzz: $(FUZZ_CC) not found: the libFuzzer targets need clang" \
+			"(Debian package: clang), or FUZZ_CC=/path/to/clang" >&2; \
+		exit 1; \
+	fi
+	@$(MKDIR_P) tests/fuzz/fuzz-values-corpus
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(AM_CPPFLAGS) $(CPPFLAGS) $(XEN_CFLAGS) \
+		-o tests/fuzz/fuzz-values $(srcdir)/tests/fuzz/fuzz-values.c \
+		$(FUZZ_LIB_SRCS) $(XEN_LIBS)
+	tests/fuzz/fuzz-values -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=tests/fuzz/fuzz-values-crash- \
+		tests/fuzz/fuzz-values-corpus $(srcdir)/tests/fuzz/corpus/values
+
+.PHONY: fuzz
+CLEANFILES += tests/fuzz/fuzz-values

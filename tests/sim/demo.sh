@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A tour of the emulated Xen host: two guests with channels, the xenstore nodes
+# libxl would write for them, and bytes through a socket and a pty channel.
+#
+# Run from the build tree: tests/sim/demo.sh (or with top_builddir set).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -n "${top_builddir:-}" ]; then
+	bin=$top_builddir/tests/sim
+else
+	bin=$here
+fi
+sim=$bin/xenchan-sim
+if [ ! -x "$sim" ]; then
+	echo "demo.sh: $sim not found: build first (make)" >&2
+	exit 2
+fi
+T=20
+
+# Show a command, then run it.
+run() {
+	echo "\$ $*"
+	timeout "$T" "$@"
+}
+
+echo "# Start an emulated host: the hypervisor daemon and the real xenstored."
+dir=$(env -u XENCHAN_SIM_DIR -u LD_PRELOAD timeout "$T" "$sim" start)
+trap 'timeout "$T" "$sim" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+echo "# It lives in $dir; enter it as dom0:"
+echo "\$ eval \"\$(xenchan-sim env $dir)\""
+eval "$("$sim" env "$dir")"
+echo
+
+echo "# web01: a socket channel; the guest's agent echoes what it receives."
+run xenchan-sim create --wait \
+	--channel "name=org.example.agent.0,connection=socket,path=$dir/web01.sock" \
+	--agent org.example.agent.0=echo web01
+echo "# db01: a pty channel, also with an echo agent."
+run xenchan-sim create --wait \
+	--channel "name=org.example.agent.0,connection=pty" db01
+run xenchan-sim list
+echo
+
+echo "# The nodes libxl writes: the guest's frontend (read-only keys owned by dom0),"
+run xenstore-ls -fp /local/domain/1/device/console
+echo "# dom0's backend (qemu's) and the trusted copy under /libxl:"
+run xenstore-ls -f /local/domain/0/backend/console/1/1
+run xenstore-ls -f /libxl/1/device/console/1
+echo "# For a pty channel, qemu writes the pty's path into the frontend tty key:"
+run xenstore-read /local/domain/2/device/console/1/tty
+echo
+
+echo "# A line through web01's socket channel and back:"
+echo "\$ echo 'hello web01' | socat -t 1 - UNIX-CONNECT:$dir/web01.sock,shut-none"
+echo 'hello web01' | timeout "$T" socat -t 1 - "UNIX-CONNECT:$dir/web01.sock,shut-none"
+tty=$(timeout "$T" xenstore-read /local/domain/2/device/console/1/tty)
+echo "# A line through db01's pty channel and back:"
+echo "\$ echo 'hello db01' | socat -t 1 - $tty,raw,echo=0"
+echo 'hello db01' | timeout "$T" socat -t 1 - "$tty,raw,echo=0"
+echo
+
+echo "# Destroying a domain removes its nodes (xenstored fires @releaseDomain):"
+run xenchan-sim destroy web01
+run xenchan-sim destroy db01
+run xenchan-sim list
+echo
+
+echo "# Stop the host."
+run xenchan-sim stop "$dir"

@@ -1,0 +1,48 @@
+# The emulated Xen host (included from Makefile.am).
+
+# The preload library is loaded into unmodified Xen binaries (xenstored, the
+# xenstore tools), so it is built without sanitizers: their runtime would have to
+# come first in every process.
+noinst_PROGRAMS += tests/sim/libxenchan-sim.so
+tests_sim_libxenchan_sim_so_SOURCES = tests/sim/preload.c tests/sim/sim.h
+tests_sim_libxenchan_sim_so_CFLAGS = $(WARN_CFLAGS) $(XEN_CFLAGS) -fPIC -fvisibility=hidden
+tests_sim_libxenchan_sim_so_LDFLAGS = -shared -Wl,-z,defs -Wl,-soname,libxenchan-sim.so
+tests_sim_libxenchan_sim_so_LDADD = -ldl
+
+noinst_LIBRARIES += tests/sim/libsimutil.a
+tests_sim_libsimutil_a_SOURCES = tests/sim/simutil.c tests/sim/simutil.h tests/sim/sim.h
+
+SIM_LIBS = tests/sim/libsimutil.a
+
+noinst_PROGRAMS += tests/sim/xenchan-sim-hv
+tests_sim_xenchan_sim_hv_SOURCES = tests/sim/hv.c
+tests_sim_xenchan_sim_hv_LDADD = $(SIM_LIBS)
+
+noinst_PROGRAMS += tests/sim/xenchan-sim-guest
+tests_sim_xenchan_sim_guest_SOURCES = tests/sim/guest.c
+tests_sim_xenchan_sim_guest_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_sim_xenchan_sim_guest_LDADD = $(SIM_LIBS) $(XEN_LIBS)
+
+noinst_PROGRAMS += tests/sim/xenchan-sim-hvc
+tests_sim_xenchan_sim_hvc_SOURCES = tests/sim/hvc.c
+tests_sim_xenchan_sim_hvc_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_sim_xenchan_sim_hvc_LDADD = $(SIM_LIBS) $(XEN_LIBS)
+
+noinst_PROGRAMS += tests/sim/xenchan-sim-qemu
+tests_sim_xenchan_sim_qemu_SOURCES = tests/sim/qemu.c
+tests_sim_xenchan_sim_qemu_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_sim_xenchan_sim_qemu_LDADD = $(SIM_LIBS) $(XEN_LIBS) -lutil
+
+noinst_PROGRAMS += tests/sim/xenchan-sim
+tests_sim_xenchan_sim_SOURCES = tests/sim/sim.c
+tests_sim_xenchan_sim_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_sim_xenchan_sim_LDADD = $(SIM_LIBS) $(XEN_LIBS)
+
+EXTRA_DIST += tests/sim/README.md
+
+# The emulator's own semantics, against the real libxenevtchn and libxengnttab.
+check_PROGRAMS += tests/sim/test-emu
+tests_sim_test_emu_SOURCES = tests/sim/test-emu.c
+tests_sim_test_emu_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_sim_test_emu_LDADD = $(SIM_LIBS) $(XEN_LIBS)
+TESTS += tests/sim/test-emu

@@ -1,0 +1,80 @@
+#!/bin/sh
+# dom0's /init: start the Xen toolstack, run the scenarios in /xenchan/run in
+# order, each under its own timeout, and power off. Results go to the console
+# as lines starting "XENCHAN-TAP: " (see scenarios/lib.sh); run.sh numbers them.
+# Kernel command line: xenchan_timeout=SECONDS per scenario (default 180).
+export PATH=/opt/xenchan/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin
+export HOME=/root
+export XENCHAN_TAP_LOG=/run/xenchan-tap.log
+timeout_s=${xenchan_timeout:-180}
+
+. /xenchan/lib.sh
+
+finish() {
+	echo "XENCHAN-END: $1"
+	sync
+	poweroff -f
+	sleep 86400
+}
+
+bail() {
+	not_ok "dom0 setup: $*"
+	diag "$(dmesg | tail -n 30)"
+	finish setup-failed
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mkdir -p /run/lock /run/xen /run/xenstored /var/log/xen/console /var/lib/xen
+echo "XENCHAN-BOOT: dom0 init at $(cut -d' ' -f1 /proc/uptime) s"
+
+for m in $(cat /lib/modules/xen/order); do
+	insmod "/lib/modules/xen/$m" || bail "insmod $m"
+done
+mkdir -p /proc/xen
+mount -t xenfs xenfs /proc/xen || bail "mount xenfs"
+
+xenstored --pid-file /run/xenstored.pid || bail "xenstored"
+i=0
+until xenstore-exists / 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || bail "xenstored does not answer"
+	sleep 0.1
+done
+xen-init-dom0 >/run/xen-init-dom0.log 2>&1 || bail "xen-init-dom0: $(cat /run/xen-init-dom0.log)"
+xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console ||
+	bail "xenconsoled"
+echo "XENCHAN-BOOT: toolstack up at $(cut -d' ' -f1 /proc/uptime) s"
+
+for f in /xenchan/run/*.sh; do
+	[ -e "$f" ] || continue
+	name=${f##*/}
+	name=${name#[0-9][0-9][0-9]-}
+	name=${name%.sh}
+	: >"$XENCHAN_TAP_LOG"
+	start=$(cut -d' ' -f1 /proc/uptime)
+	echo "XENCHAN-BEGIN: $name at $start s"
+	(cd /tmp && XENCHAN_SCENARIO=$name timeout "$timeout_s" sh "$f")
+	rc=$?
+	end=$(cut -d' ' -f1 /proc/uptime)
+	if [ $rc -ne 0 ]; then
+		if [ $rc -eq 143 ] || [ $rc -eq 137 ] || [ $rc -eq 124 ]; then
+			not_ok "$name: timed out after $timeout_s s"
+		elif ! grep -q '^not ok' "$XENCHAN_TAP_LOG"; then
+			not_ok "$name: exited with status $rc"
+		fi
+	elif ! grep -q . "$XENCHAN_TAP_LOG"; then
+		not_ok "$name: reported no result"
+	fi
+	echo "XENCHAN-TIME: $name $start $end"
+	# Leave no guest behind for the next scenario.
+	for d in $(xl list 2>/dev/null | awk 'NR > 2 { print $2 }'); do
+		xl destroy "$d" >/dev/null 2>&1
+	done
+done
+finish "done"

@@ -1,0 +1,24 @@
+#!/bin/sh
+# The guest's /init: load the Xen modules, then run /guest/$xenchan_guest.sh
+# (xenchan_guest=NAME on the kernel command line) and stay up until destroyed.
+export PATH=/opt/xenchan/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+for m in $(cat /lib/modules/xen/order); do
+	insmod "/lib/modules/xen/$m" || echo "guest: insmod $m failed"
+done
+mkdir -p /proc/xen
+mount -t xenfs xenfs /proc/xen || echo "guest: mount xenfs failed"
+echo "guest: init at $(cut -d' ' -f1 /proc/uptime) s, running ${xenchan_guest:-nothing}"
+. /guest/lib.sh
+if [ -n "${xenchan_guest:-}" ] && [ -f "/guest/$xenchan_guest.sh" ]; then
+	. "/guest/$xenchan_guest.sh"
+else
+	echo "guest: no guest script '${xenchan_guest:-}'"
+fi
+while :; do sleep 3600; done

@@ -1,0 +1,2 @@
+# Guest half of scenarios with nothing to do in the guest.
+ready

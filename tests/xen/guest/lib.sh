@@ -1,0 +1,38 @@
+# Helpers for the guest halves of the real-Xen scenarios (busybox sh).
+
+# ready: tell dom0 the guest side is set up (dom0 waits for this key).
+ready() {
+	xenstore-write data/xenchan-ready 1
+}
+
+# hvc_of NAME: the /dev/hvcK of the channel called NAME. hvc_xen gives each
+# console device the first free hvc slot in probe order (devid order; hvc0 is
+# the primary console), and only xenstore knows a channel's name.
+hvc_of() {
+	_k=0
+	for _d in $(ls /sys/bus/xen/devices | sed -n 's/^console-//p' | sort -n); do
+		[ "$_d" -eq 0 ] && continue
+		_k=$((_k + 1))
+		_node=$(cat "/sys/bus/xen/devices/console-$_d/nodename")
+		if [ "$(xenstore-read "$_node/name")" = "$1" ]; then
+			echo "/dev/hvc$_k"
+			return 0
+		fi
+	done
+	echo "guest: no channel named $1" >&2
+	return 1
+}
+
+# upcase_agent NAME [BANNER]: on the channel NAME, set the tty raw, write
+# BANNER (if given), then send back everything read, upper-cased. The agent
+# keeps the device open: hvc resets termios on last close.
+upcase_agent() {
+	_dev=$(hvc_of "$1") || return 1
+	echo "guest: $1 is $_dev"
+	(
+		exec 3<>"$_dev"
+		stty -F "$_dev" raw -echo
+		[ -n "${2:-}" ] && printf '%s\n' "$2" >&3
+		exec tr a-z A-Z <&3 >&3
+	) &
+}

@@ -1,0 +1,160 @@
+#!/bin/bash
+# Build the cached part of the images; called by build-images.sh with
+#   TREE  the extracted userland packages (xen-utils, qemu-system-xen, ...)
+#   BASE  the output directory, holding hv/ and kernel/ (extracted packages)
+# Writes BASE/xen, BASE/vmlinuz, BASE/domU-vmlinux.gz, BASE/dom0-root/,
+# BASE/domU-root/ and their BASE/dom0-base.cpio.gz, BASE/domU-base.cpio.gz.
+set -euo pipefail
+
+prog=mkbase.sh
+die() { echo "$prog: $*" >&2; exit 1; }
+: "${TREE:?}" "${BASE:?}"
+
+multiarch=usr/lib/x86_64-linux-gnu
+loader=$TREE/lib64/ld-linux-x86-64.so.2
+libpath=$TREE/$multiarch:$TREE/lib/x86_64-linux-gnu:$TREE/usr/lib/xen-4.17/lib
+[ -e "$loader" ] || die "no dynamic loader in $TREE"
+
+# The hypervisor: a multiboot ELF that QEMU loads with -kernel.
+gunzip -c "$BASE/hv/boot/xen-4.17-amd64.gz" >"$BASE/xen"
+
+# The kernel: the bzImage for dom0 (Xen decompresses it natively) and, for
+# the domU, its payload as a gzipped vmlinux: libxenguest's xz decoder is slow
+# under emulation. The payload starts at (setup_sects + 1) * 512 + payload_offset.
+vmlinuz=$(ls "$BASE"/kernel/boot/vmlinuz-*)
+kver=${vmlinuz##*/vmlinuz-}
+cp "$vmlinuz" "$BASE/vmlinuz"
+setup_sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$vmlinuz" | tr -d ' ')
+payload_offset=$(od -An -tu4 -j $((0x248)) -N4 "$vmlinuz" | tr -d ' ')
+start=$(( (setup_sects + 1) * 512 + payload_offset ))
+[ "$(od -An -tx1 -j "$start" -N6 "$vmlinuz" | tr -d ' ')" = fd377a585a00 ] ||
+	die "$vmlinuz: no xz payload at offset $start"
+tail -c +$((start + 1)) "$vmlinuz" >"$BASE/payload.xz"
+xz -dc --single-stream "$BASE/payload.xz" >"$BASE/vmlinux"
+[ "$(head -c 4 "$BASE/vmlinux" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
+	die "$vmlinuz: the payload is not an ELF file"
+gzip -6 <"$BASE/vmlinux" >"$BASE/domU-vmlinux.gz"
+rm -f "$BASE/payload.xz" "$BASE/vmlinux"
+
+# Where a file of the tree goes in a root: merged /usr, libraries flattened
+# into the multiarch directory.
+dest() {
+	case $1 in
+	bin/* | sbin/* | lib/* | lib64/*) echo "usr/$1" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# Copy the libraries a dynamic ELF file needs, as the tree's loader resolves them.
+copy_libs() {
+	local root=$1 file=$2 out lib
+	head -c 4096 "$file" | grep -qa 'ld-linux-x86-64' || return 0
+	out=$("$loader" --library-path "$libpath" --list "$file") ||
+		die "$file: cannot list libraries"
+	if echo "$out" | grep 'not found' >&2; then
+		die "$file: libraries missing from the tree"
+	fi
+	for lib in $(echo "$out" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+		case $lib in
+		"$TREE"/*) ;;
+		*) die "$file: $lib resolved outside the tree" ;;
+		esac
+		[ -e "$root/$multiarch/${lib##*/}" ] && continue
+		cp -L "$lib" "$root/$multiarch/${lib##*/}"
+	done
+}
+
+# copy ROOT PATH...: files of the tree (relative paths) with their libraries.
+copy() {
+	local root=$1 f d
+	shift
+	for f; do
+		[ -e "$TREE/$f" ] || die "$f: not in the tree"
+		d=$(dest "$f")
+		mkdir -p "$root/$(dirname "$d")"
+		rm -f "$root/$d"
+		cp -L "$TREE/$f" "$root/$d"
+		copy_libs "$root" "$TREE/$f"
+	done
+}
+
+# Kernel modules with their dependencies (from the depends= field of .modinfo),
+# in load order, listed in lib/modules/xen/order.
+copy_modules() {
+	local root=$1 m
+	shift
+	mkdir -p "$root/usr/lib/modules/xen"
+	: >"$root/usr/lib/modules/xen/order"
+	for m; do
+		add_module "$root" "$m"
+	done
+}
+
+add_module() {
+	local root=$1 name=$2 ko deps dep
+	grep -qx "$name.ko" "$root/usr/lib/modules/xen/order" && return 0
+	ko=$(find "$BASE/kernel/lib/modules/$kver" -name "$name.ko" -o -name "${name//-/_}.ko" | head -1)
+	[ -n "$ko" ] || die "module $name not found in $kver"
+	deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p' | head -1)
+	for dep in ${deps//,/ }; do
+		add_module "$root" "$dep"
+	done
+	cp "$ko" "$root/usr/lib/modules/xen/$name.ko"
+	echo "$name.ko" >>"$root/usr/lib/modules/xen/order"
+}
+
+skeleton() {
+	local root=$1 applet
+	rm -rf "$root"
+	mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib64,$multiarch,dev,proc,sys,tmp,run,etc,var,root}
+	ln -s usr/bin "$root/bin"
+	ln -s usr/sbin "$root/sbin"
+	ln -s usr/lib "$root/lib"
+	ln -s usr/lib64 "$root/lib64"
+	ln -s ../run "$root/var/run"
+	ln -s ../run/lock "$root/var/lock"
+	cp -L "$loader" "$root/usr/lib64/ld-linux-x86-64.so.2"
+	cp "$TREE/bin/busybox" "$root/usr/bin/busybox"
+	for applet in $("$TREE/bin/busybox" --list); do
+		[ -e "$root/usr/bin/$applet" ] || ln -s busybox "$root/usr/bin/$applet"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+	echo 'root:x:0:' >"$root/etc/group"
+}
+
+xenstore_tools() {
+	local root=$1 t
+	copy "$root" usr/bin/xenstore
+	for t in chmod control exists list ls read rm watch write; do
+		ln -sf xenstore "$root/usr/bin/xenstore-$t"
+	done
+}
+
+xenmods="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
+
+# dom0: the toolstack and qemu's Xen device model.
+r=$BASE/dom0-root
+skeleton "$r"
+copy "$r" usr/lib/xen-4.17/bin/xenstored usr/lib/xen-4.17/bin/xenconsoled \
+	usr/lib/xen-4.17/bin/xl usr/lib/xen-4.17/bin/xen-init-dom0 \
+	usr/lib/xen-4.17/bin/xenconsole usr/lib/xen-4.17/bin/libxl-save-helper \
+	usr/lib/xen-4.17/bin/vchan-socket-proxy usr/libexec/xen-qemu-system-i386 \
+	usr/bin/socat
+xenstore_tools "$r"
+mkdir -p "$r/usr/share/qemu"
+cp -r "$TREE/usr/share/qemu/keymaps" "$r/usr/share/qemu/"
+cp -r "$TREE/etc/xen" "$r/etc/"
+mkdir -p "$r/var/lib/xen" "$r/var/log/xen/console"
+copy_modules "$r" $xenmods
+
+# domU: the guest halves of the scenarios.
+r=$BASE/domU-root
+skeleton "$r"
+copy "$r" usr/lib/xen-4.17/bin/vchan-socket-proxy usr/bin/socat
+xenstore_tools "$r"
+copy_modules "$r" $xenmods
+
+for r in dom0 domU; do
+	(cd "$BASE/$r-root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet |
+		gzip -6) >"$BASE/$r-base.cpio.gz"
+done

@@ -1,0 +1,136 @@
+# Helpers for the dom0 halves of the real-Xen scenarios (busybox sh).
+# Results are printed as "XENCHAN-TAP: ok - ..." lines on the console, which
+# run.sh picks out of the serial log and numbers. Files a scenario exports are
+# printed base64-encoded between XENCHAN-FILE lines and saved by run.sh.
+
+XENCHAN_TAP_LOG=${XENCHAN_TAP_LOG:-/run/xenchan-tap.log}
+
+ok() {
+	echo "XENCHAN-TAP: ok - $*"
+	echo "ok" >>"$XENCHAN_TAP_LOG"
+}
+
+not_ok() {
+	echo "XENCHAN-TAP: not ok - $*"
+	echo "not ok" >>"$XENCHAN_TAP_LOG"
+}
+
+# diag TEXT: TAP comment lines, one per line of TEXT.
+diag() {
+	printf '%s\n' "$*" | sed 's/^/XENCHAN-TAP: # /'
+}
+
+# now: seconds since boot, as an integer.
+now() {
+	cut -d. -f1 /proc/uptime
+}
+
+# wait_for SECONDS COMMAND...: run COMMAND every 0.2 s until it succeeds
+# (status 0) or SECONDS pass (status 1). Counts time, not attempts: every
+# fork is slow under emulation.
+wait_for() {
+	_deadline=$(( $(now) + $1 ))
+	shift
+	until "$@"; do
+		[ "$(now)" -lt "$_deadline" ] || return 1
+		sleep 0.2
+	done
+}
+
+# check DESCRIPTION COMMAND...: ok if COMMAND succeeds.
+check() {
+	_desc=$1
+	shift
+	if "$@"; then ok "$_desc"; else not_ok "$_desc"; return 1; fi
+}
+
+# export_file NAME PATH: make PATH available to run.sh as OUTDIR/NAME.
+export_file() {
+	echo "XENCHAN-FILE-BEGIN: $1"
+	base64 <"$2" | sed "s/^/XENCHAN-FILE: $1 /"
+	echo "XENCHAN-FILE-END: $1 $(wc -c <"$2")"
+}
+
+# The channel configuration every scenario guest gets. The first entry is a
+# dummy: xl 4.17 gives it devid 0 and drops it as an invalid primary console.
+XENCHAN_CHANNELS='"connection=pty, name=org.example.dummy", "connection=socket, name=org.example.test.0, path=/tmp/chan.sock", "connection=pty, name=org.example.pty.0"'
+
+# guest_start NAME GUEST_SCRIPT: create PV domain NAME whose /init runs
+# /guest/GUEST_SCRIPT.sh, and wait until it writes data/xenchan-ready.
+# Sets $domid.
+guest_start() {
+	_name=$1
+	cat >"/tmp/$_name.cfg" <<EOF
+name = "$_name"
+type = "pv"
+kernel = "/boot/domU-vmlinux.gz"
+ramdisk = "/boot/domU-initrd.gz"
+extra = "console=hvc0 rdinit=/init quiet xenchan_guest=$2"
+memory = 192
+vcpus = 1
+on_crash = "preserve"
+channel = [ $XENCHAN_CHANNELS ]
+EOF
+	if ! xl create "/tmp/$_name.cfg" >"/tmp/$_name.create.log" 2>&1; then
+		diag "$(cat "/tmp/$_name.create.log")"
+		return 1
+	fi
+	domid=$(xl domid "$_name") || return 1
+	if ! wait_for 60 guest_is_ready; then
+		diag "guest $_name not ready after 60 s"
+		guest_log "$_name"
+		return 1
+	fi
+}
+
+guest_is_ready() {
+	[ "$(xenstore-read "/local/domain/$domid/data/xenchan-ready" 2>/dev/null)" = 1 ]
+}
+
+# guest_log NAME: the guest's primary console, as TAP comments.
+guest_log() {
+	[ -f "/var/log/xen/console/guest-$1.log" ] &&
+		diag "$(tail -n 40 "/var/log/xen/console/guest-$1.log" | tr -d '\r')"
+	return 0
+}
+
+# channel_devid DOMID NAME: devid of the guest's channel called NAME.
+channel_devid() {
+	for _d in $(xenstore-list "/local/domain/$1/device/console" 2>/dev/null); do
+		if [ "$(xenstore-read "/local/domain/$1/device/console/$_d/name" 2>/dev/null)" = "$2" ]; then
+			echo "$_d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# exchange OUT BYTES SECONDS INFILE COMMAND...: run COMMAND with INFILE on its
+# standard input, kept open (no EOF: a channel has no half-close), until OUT
+# holds BYTES bytes or SECONDS pass; then stop it.
+exchange() {
+	_out=$1 _bytes=$2 _secs=$3 _in=$4
+	shift 4
+	rm -f /tmp/exchange.fifo
+	mkfifo /tmp/exchange.fifo
+	"$@" </tmp/exchange.fifo >"$_out" 2>/tmp/exchange.err &
+	_pid=$!
+	exec 7>/tmp/exchange.fifo
+	cat "$_in" >&7
+	wait_for "$_secs" exchange_done
+	exec 7>&-
+	kill $_pid 2>/dev/null
+	wait $_pid 2>/dev/null
+	[ "$(wc -c <"$_out")" -ge "$_bytes" ] ||
+		diag "exchange: got $(wc -c <"$_out") of $_bytes bytes: $(cat /tmp/exchange.err)"
+	return 0
+}
+
+exchange_done() {
+	[ "$(wc -c <"$_out")" -ge "$_bytes" ] || ! kill -0 $_pid 2>/dev/null
+}
+
+# payload FILE SIZE: SIZE bytes of printable text (base64 of random bytes).
+payload() {
+	head -c $(( $2 * 3 / 4 )) /dev/urandom | base64 | head -c "$2" >"$1"
+}

@@ -1,0 +1,34 @@
+# Tests on real Xen, booted under QEMU (tests/xen/README.md); include from
+# Makefile.am. Not part of make check: it needs root, apt and several minutes.
+
+EXTRA_DIST += \
+	tests/xen/README.md \
+	tests/xen/build-images.sh \
+	tests/xen/check-xen.sh \
+	tests/xen/dom0-init.sh \
+	tests/xen/guest-init.sh \
+	tests/xen/mkbase.sh \
+	tests/xen/normalize-xenstore.sh \
+	tests/xen/run.sh \
+	tests/xen/xen.mk \
+	tests/xen/guest/channels.sh \
+	tests/xen/guest/idle.sh \
+	tests/xen/guest/lib.sh \
+	tests/xen/guest/vchan.sh \
+	tests/xen/scenarios/boot.sh \
+	tests/xen/scenarios/channels.sh \
+	tests/xen/scenarios/commands.sh \
+	tests/xen/scenarios/lib.sh \
+	tests/xen/scenarios/programs.sh \
+	tests/xen/scenarios/release.sh \
+	tests/xen/scenarios/vchan.sh \
+	tests/xen/scenarios/xenstore.sh
+
+check-xen: all
+	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
+		$(SHELL) '$(top_srcdir)/tests/xen/check-xen.sh'
+
+clean-local-xen:
+	rm -rf tests/xen/out tests/xen/images tests/xen/bin
+
+.PHONY: check-xen clean-local-xen
