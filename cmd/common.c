@@ -85,6 +85,16 @@ void cmd_init(const char *name)
 	xc_log_set(log_to_stderr, NULL);
 }
 
+static poptContext cur_ctx;
+
+/* At exit, however the command ends: its arguments live in the context. */
+static void free_ctx(void)
+{
+	if (cur_ctx)
+		poptFreeContext(cur_ctx);
+	cur_ctx = NULL;
+}
+
 poptContext cmd_parse(int argc, const char **argv, const struct poptOption *table,
 		      const char *usage, void (*help)(void), void (*fn)(int opt, poptContext ctx))
 {
@@ -92,6 +102,13 @@ poptContext cmd_parse(int argc, const char **argv, const struct poptOption *tabl
 	 * aliases must not change what a command does. */
 	poptContext ctx = poptGetContext(program_name, argc, argv, table, 0);
 	int rc;
+
+	if (!ctx) {
+		cmd_err("out of memory");
+		exit(XC_EXIT_ERROR);
+	}
+	cur_ctx = ctx;
+	atexit(free_ctx);
 
 	while ((rc = poptGetNextOpt(ctx)) > 0) {
 		switch (rc) {

@@ -51,7 +51,7 @@ _Noreturn void cmd_usage_error(const char *fmt, ...) _printf_(1, 2);
  * Run popt over argv with table; handles the common options (calling help()
  * or printing the usage line, then exiting 0), reports popt errors as usage
  * errors, and hands every other option value to fn (may be NULL).
- * Returns the context for poptGetArgs; free with poptFreeContext.
+ * Returns the context for poptGetArgs; it is freed at exit (do not free it).
  */
 poptContext cmd_parse(int argc, const char **argv, const struct poptOption *table,
 		      const char *usage, void (*help)(void), void (*fn)(int opt, poptContext ctx));

@@ -357,7 +357,6 @@ int main(int argc, const char **argv)
 		if (rc != XC_EXIT_OK) {
 			xc_domain_array_free(doms, ndoms);
 			xc_store_close(st);
-			poptFreeContext(ctx);
 			return rc;
 		}
 	} else {
@@ -403,6 +402,5 @@ int main(int argc, const char **argv)
 	scols_unref_table(tb);
 	xc_domain_array_free(doms, ndoms);
 	xc_store_close(st);
-	poptFreeContext(ctx);
 	return rc;
 }

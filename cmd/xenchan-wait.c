@@ -135,6 +135,5 @@ int main(int argc, const char **argv)
 		rc = XC_EXIT_ERROR;
 	}
 	xc_store_close(st);
-	poptFreeContext(ctx);
 	return rc;
 }
