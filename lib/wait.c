@@ -353,7 +353,11 @@ int xc_wait(struct xc_store *st, const char *domain, const char *const *names,
 	}
 	if (w.ino >= 0)
 		close(w.ino);
-	/* A caller that goes on using the store gets no stray events from us. */
+	/* A caller that goes on using the store gets no stray events from us.
+	 * Take what is queued first: libxenstore 4.17 leaks the body of each
+	 * event xs_unwatch() drops. */
+	w.ino = -1;
+	drain(&w);
 	for (size_t i = 0; i < w.nwatched; i++) {
 		xc_store_unwatch(st, w.watched[i], TOKEN);
 		free(w.watched[i]);

@@ -155,13 +155,23 @@ add_bindir "$work/domU" domU-root
 
 cp "$here/dom0-init.sh" "$work/dom0/init"
 cp "$here/scenarios/lib.sh" "$work/dom0/xenchan/lib.sh"
+# A sanitized build of the programs under test needs the suppressions make
+# check uses (a leak in libxenstore itself).
+cp "$here/../lsan.supp" "$work/dom0/xenchan/lsan.supp"
 chmod 755 "$work/dom0/init"
 add_bindir "$work/dom0" dom0-root
 
 mkcpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6); }
 
 cp "$base/domU-vmlinux.gz" "$work/dom0/boot/domU-vmlinux.gz"
-{ cat "$base/domU-base.cpio.gz"; mkcpio "$work/domU"; } >"$work/dom0/boot/domU-initrd.gz"
+# One gzip stream for the guest: libxenguest gunzips a PV ramdisk itself and
+# keeps only the first member of a concatenation (the kernel's own unpacker,
+# which dom0's image goes through, reads them all).  Two cpio archives in one
+# stream are fine for the kernel.
+{
+	zcat "$base/domU-base.cpio.gz"
+	(cd "$work/domU" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
+} | gzip -6 >"$work/dom0/boot/domU-initrd.gz"
 { cat "$base/dom0-base.cpio.gz"; mkcpio "$work/dom0"; } >"$outdir/dom0-initrd.gz.tmp"
 mv "$outdir/dom0-initrd.gz.tmp" "$outdir/dom0-initrd.gz"
 cp "$base/xen" "$outdir/xen"

@@ -6,6 +6,7 @@
 export PATH=/opt/xenchan/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin
 export HOME=/root
 export XENCHAN_TAP_LOG=/run/xenchan-tap.log
+export LSAN_OPTIONS=suppressions=/xenchan/lsan.supp:print_suppressions=0
 timeout_s=${xenchan_timeout:-180}
 
 . /xenchan/lib.sh
