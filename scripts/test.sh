@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build xenchan with warnings as errors and sanitizers, and run the whole test
-# suite (unit tests and the bats tests on the emulated Xen host).
+# suite: unit tests and the bats tests on the emulated Xen host (make check),
+# then the real-Xen scenarios under QEMU (make check-xen).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,3 +28,5 @@ if ! make -j"$jobs" check; then
 	cat test-suite.log 2>/dev/null || true
 	exit 1
 fi
+# The same scenarios against real Xen, booted under QEMU (tests/xen/README.md).
+make check-xen

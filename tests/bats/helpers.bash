@@ -30,7 +30,7 @@ fi
 sim_start() {
 	local f
 	for f in xenchan-sim xenchan-sim-hv xenchan-sim-guest xenchan-sim-hvc \
-		xenchan-sim-qemu libxenchan-sim.so; do
+		xenchan-sim-qemu xenchan-sim-console libxenchan-sim.so; do
 		if [ ! -e "$SIM_BIN/$f" ]; then
 			echo "# $SIM_BIN/$f is missing: run make first" >&3
 			return 1

@@ -37,7 +37,8 @@ normalize() {
 		echo "==== xenstore-ls -fp $p ===="
 		timeout "$T" xenstore-ls -fp "$p" || return 1
 	done | normalize >"$SIM_DIR/layout"
-	# The primary console's tty is xenconsoled's to fill; it is not emulated.
+	# The primary console's tty is filled in by xenconsoled's stand-in, as in
+	# the capture from real Xen.
 	cat >"$SIM_DIR/layout.want" <<'WANT'
 ==== xenstore-ls -fp /local/domain/1/device/console ====
 /local/domain/1/device/console/1 = ""   (n1,r0)
@@ -70,7 +71,7 @@ normalize() {
 /local/domain/1/console/limit = "1048576"   (n0,r1)
 /local/domain/1/console/type = "xenconsoled"   (n0,r1)
 /local/domain/1/console/output = "pty"   (n0,r1)
-/local/domain/1/console/tty = ""   (n0,r1)
+/local/domain/1/console/tty = "/dev/pts/N"   (n0,r1)
 /local/domain/1/console/port = "N"   (n0,r1)
 /local/domain/1/console/ring-ref = "N"   (n0,r1)
 ==== xenstore-ls -fp /local/domain/0/backend/console/1 ====

@@ -697,6 +697,11 @@ static void kill_domain_procs(const char *dir, unsigned domid)
 	if (q && ours(q, dir))
 		terminate(q, "xenchan-sim-qemu");
 	free(f);
+	f = sim_xasprintf("%s/dom%u/console.pid", dir, domid);
+	q = read_pid(f);
+	if (q && ours(q, dir))
+		terminate(q, "xenchan-sim-console");
+	free(f);
 }
 
 /* Tear down a domain; tolerant of pieces already gone (h and hv may be NULL/-1). */
@@ -1401,7 +1406,20 @@ static int cmd_create(int argc, char **argv)
 	char *direnv = sim_xasprintf("%s=%s", SIM_ENV_DIR, dir);
 	char *ldenv = sim_xasprintf("LD_PRELOAD=%s", preload());
 
-	/* libxl starts the device model before it unpauses the domain. */
+	/* xenconsoled publishes the primary console's pty. */
+	{
+		const char *cargv[] = { sim_prog("xenchan-sim-console"), "--domid",
+					sim_xasprintf("%u", d), "--ready-fd", "3", NULL };
+		const char *cenv[] = { sim_xasprintf("%s=0", SIM_ENV_DOMID), direnv, ldenv,
+				       sim_xasprintf("XENSTORED_PATH=%s", xs_sock(dir)), NULL };
+		char *log = sim_xasprintf("%s/console.log", ddir);
+		pid_t cpid = spawn(cargv, cenv, log, &rfd);
+
+		write_file(sim_xasprintf("%s/console.pid", ddir), sim_xasprintf("%d\n", (int)cpid));
+		wait_ready(rfd, cpid, "xenchan-sim-console", log);
+	}
+	/* libxl starts the device model before it unpauses the domain, and
+	 * records its pid (libxl__spawn_local_dm). */
 	if (nch) {
 		const char *qargv[] = { sim_prog("xenchan-sim-qemu"), "--domid", sim_xasprintf("%u", d),
 				  "--ready-fd", "3", NULL };
@@ -1412,6 +1430,21 @@ static int cmd_create(int argc, char **argv)
 
 		write_file(sim_xasprintf("%s/qemu.pid", ddir), sim_xasprintf("%d\n", (int)q));
 		wait_ready(rfd, q, "xenchan-sim-qemu", log);
+		guard("xenstored");
+		{
+			/* image/ inherits the domain directory's n0 rD. */
+			char *dmp = sim_xasprintf("/local/domain/%u/image/device-model-pid", d);
+			char *pid = sim_xasprintf("%d", (int)q);
+			struct txn tx;
+
+			do {
+				tx_begin(&tx, h);
+				tx_write(&tx, dmp, pid);
+			} while (!tx_end(&tx));
+			free(dmp);
+			free(pid);
+		}
+		guard(NULL);
 	}
 	{
 		const char *gargv[] = { sim_prog("xenchan-sim-guest"), "--ready-fd", "3", "--",

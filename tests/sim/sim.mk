@@ -33,6 +33,11 @@ tests_sim_xenchan_sim_qemu_SOURCES = tests/sim/qemu.c
 tests_sim_xenchan_sim_qemu_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
 tests_sim_xenchan_sim_qemu_LDADD = $(SIM_LIBS) $(XEN_LIBS) -lutil
 
+noinst_PROGRAMS += tests/sim/xenchan-sim-console
+tests_sim_xenchan_sim_console_SOURCES = tests/sim/console.c
+tests_sim_xenchan_sim_console_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_sim_xenchan_sim_console_LDADD = $(SIM_LIBS) $(XEN_LIBS) -lutil
+
 noinst_PROGRAMS += tests/sim/xenchan-sim
 tests_sim_xenchan_sim_SOURCES = tests/sim/sim.c
 tests_sim_xenchan_sim_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)

@@ -76,6 +76,11 @@ bash "$xendir/run.sh" -i "$images" -o "$out" -t "${XENCHAN_XEN_TIMEOUT:-480}" "$
 t2=$(stamp)
 echo "check-xen: QEMU run took $((t2 - t1)) s, $((t2 - t0)) s in all"
 
+# Scenario 1's comparison: the emulator against what real libxl wrote.
+echo "# the emulator against real Xen:"
+top_builddir=$top_builddir bash "$xendir/compare-emulator.sh" "$out/xl-xenstore.txt" |
+	tee -a "$out/check-xen.tap"
+
 passed=$(grep -c '^ok ' "$out/check-xen.tap")
 failed=$(grep -c '^not ok ' "$out/check-xen.tap")
 grep -q '^1\.\.' "$out/check-xen.tap" || failed=$((failed + 1))

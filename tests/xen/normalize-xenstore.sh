@@ -29,7 +29,7 @@ sed -E \
 	-e "s#/(frontend-id|domid|target) = \"$domid\"#/\\1 = \"<DOMID>\"#" \
 	-e "s#\\(([nrwb])$domid([,)])#(\\1<DOMID>\\2#g" \
 	-e "s#,([nrwb])$domid([,)])#,\\1<DOMID>\\2#g" \
-	-e 's#/(ring-ref|port|event-channel|store-port|console-port) = "[0-9]+"#/\1 = "<NUM>"#' \
+	-e 's#/(ring-ref|port|event-channel|store-port|console-port|device-model-pid) = "[0-9]+"#/\1 = "<NUM>"#' \
 	-e 's#/dev/pts/[0-9]+#/dev/pts/<PTY>#g' \
 	-e 's#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}#<UUID>#g' \
 	-e 's#/(start_time|start-time) = "[^"]*"#/\1 = "<TIME>"#' \

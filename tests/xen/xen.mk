@@ -5,6 +5,7 @@ EXTRA_DIST += \
 	tests/xen/README.md \
 	tests/xen/build-images.sh \
 	tests/xen/check-xen.sh \
+	tests/xen/compare-emulator.sh \
 	tests/xen/dom0-init.sh \
 	tests/xen/guest-init.sh \
 	tests/xen/mkbase.sh \

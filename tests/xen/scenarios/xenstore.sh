@@ -36,6 +36,8 @@ dump=/tmp/xl-xenstore.txt
 	done
 	echo "==== xenstore-ls -fp /local/domain/$domid (top-level keys) ===="
 	xenstore-ls -fp "/local/domain/$domid" | grep "^/local/domain/$domid/[^/ ]* = "
+	echo "==== xenstore-ls -fp /local/domain/$domid/image ===="
+	xenstore-ls -fp "/local/domain/$domid/image"
 	echo "==== xl channel-list ===="
 	xl channel-list xs
 } >"$dump" 2>&1
