@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Between lib/stream.c (dispatch, locking, socket and pty) and the transports
+ * implemented elsewhere (lib/direct.c; later lib/vchan.c).  Not for commands.
+ */
+#ifndef XENCHAN_STREAM_INTERNAL_H
+#define XENCHAN_STREAM_INTERNAL_H
+
+#include "stream.h"
+
+struct xc_stream_ops {
+	ssize_t (*read)(struct xc_stream *s, void *buf, size_t len);
+	ssize_t (*write)(struct xc_stream *s, const void *buf, size_t len);
+	int (*flush)(struct xc_stream *s);
+	int (*poll)(struct xc_stream *s, bool want_read, bool want_write, int *fd,
+		    short *events);
+	int (*process)(struct xc_stream *s, short revents);
+	int (*shutdown_write)(struct xc_stream *s);
+	int (*delivered)(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
+			 enum xc_proof *proof);
+	void (*close)(struct xc_stream *s); /* frees priv, not s */
+};
+
+struct xc_stream {
+	const struct xc_stream_ops *ops;
+	enum xc_transport transport;
+	int lock_fd; /* the channel's lock, held while open; -1 if none */
+	void *priv;  /* the transport's state */
+};
+
+/*
+ * lib/direct.c: serve channel c (its frontend type must be "xenchan", or
+ * opts->create asks to hotplug it) and fill in s->ops and s->priv.  Blocks
+ * until the frontend is connected or fails.
+ */
+int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
+		   const struct xc_stream_opts *opts, struct xc_stream *s);
+
+#endif

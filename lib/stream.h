@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One byte-stream interface over every transport: qemu's unix socket, qemu's
+ * pty, xenchan's own console-ring backend ("direct") and, later, vchan.
+ *
+ * A stream is non-blocking: read and write return -EAGAIN when they cannot
+ * make progress, and the caller waits on the descriptor xc_stream_poll()
+ * names, then calls xc_stream_process() with what poll() reported before
+ * reading or writing again.  Nothing here blocks except xc_stream_open(),
+ * which does xenstore round trips (and, for direct, maps the ring).
+ *
+ * Ownership: xc_stream_open() returns a stream the caller frees with
+ * xc_stream_close(); it borrows the store and the channel only during the
+ * call (it copies what it keeps).
+ *
+ * Errors: 0 or a negative errno.  -EPIPE: the peer went away (domain
+ * destroyed, channel closed, socket hung up); -EPROTO: the peer broke the
+ * protocol (impossible ring indices: XSA-86) and the stream must be closed;
+ * -EBUSY: another process holds the channel (see xc_stream_holder()).
+ */
+#ifndef XENCHAN_STREAM_H
+#define XENCHAN_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "channel.h"
+#include "store.h"
+
+/* How far delivery of written bytes can be proven, weakest first. */
+enum xc_proof {
+	XC_PROOF_NONE = 0,
+	XC_PROOF_WRITTEN,  /* handed to the transport (qemu's socket or pty) */
+	XC_PROOF_CONSUMED, /* the guest consumed it from the ring (direct, vchan) */
+};
+
+/* "none", "written to the transport", "consumed by the guest". */
+const char *xc_proof_name(enum xc_proof p);
+
+struct xc_stream_opts {
+	enum xc_transport transport; /* XC_TRANSPORT_UNKNOWN: the channel's own */
+	bool discard_backlog;        /* drop guest output buffered before we came */
+	bool create;                 /* direct: hotplug the channel if absent */
+	const char *lock_dir;        /* NULL: $XENCHAN_RUNDIR/locks or /run/xenchan/locks */
+	uint64_t timeout_ms;         /* bound on opening (connect, handshake); 0: none */
+};
+
+struct xc_stream;
+
+/*
+ * Open the channel c of its domain.  Takes the channel's lock first
+ * (exclusive use: -EBUSY when held).  -ENOENT when the endpoint does not
+ * exist, -ECONNREFUSED when nobody serves it, -ENOTSUP for a transport this
+ * channel cannot use.
+ */
+int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
+		   const struct xc_stream_opts *opts, struct xc_stream **out);
+
+/* After -EBUSY from xc_stream_open: the pid holding the channel, or 0. */
+pid_t xc_stream_holder(const struct xc_channel *c, const struct xc_stream_opts *opts);
+
+void xc_stream_close(struct xc_stream *s);
+
+enum xc_transport xc_stream_transport(const struct xc_stream *s);
+
+/*
+ * Read up to len bytes the guest sent.  Returns the count (> 0), -EAGAIN
+ * when nothing is available, -EPIPE when the peer is gone and nothing is
+ * left, -EPROTO, or another negative errno.  Channels have no end-of-file:
+ * 0 is never returned.
+ */
+ssize_t xc_stream_read(struct xc_stream *s, void *buf, size_t len);
+
+/*
+ * Write up to len bytes towards the guest.  Returns the count accepted
+ * (> 0, maybe fewer than len), -EAGAIN when there is no room now, -EPIPE,
+ * -EPROTO, or another negative errno.  Accepted bytes may be batched:
+ * xc_stream_flush() pushes them and notifies the peer.
+ */
+ssize_t xc_stream_write(struct xc_stream *s, const void *buf, size_t len);
+int xc_stream_flush(struct xc_stream *s);
+
+/*
+ * The descriptor to poll and the events to ask for, given what the caller
+ * wants to do next.  The descriptor may change between calls (a transport
+ * may switch descriptors): ask every time.
+ */
+int xc_stream_poll(struct xc_stream *s, bool want_read, bool want_write, int *fd,
+		   short *events);
+
+/* Tell the stream what poll() reported on its descriptor (acknowledges event
+ * channels, notices hangups). */
+int xc_stream_process(struct xc_stream *s, short revents);
+
+/*
+ * No more bytes will be written.  Channels carry no end-of-file: the guest
+ * is not told; the stream only stops accepting writes.  A socket is
+ * half-closed only if the transport can carry it (it cannot through qemu).
+ */
+int xc_stream_shutdown_write(struct xc_stream *s);
+
+/*
+ * Bytes written so far that are provably delivered, and how: for direct,
+ * those the guest consumed from the ring; for socket and pty, those the
+ * kernel accepted.  *pending: written but not yet proven.
+ */
+int xc_stream_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
+			enum xc_proof *proof);
+
+#endif
