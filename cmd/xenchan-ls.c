@@ -49,7 +49,7 @@ static const struct coldesc cols[] = {
 			    "socket, pty, direct, vchan, or unknown" },
 	[COL_STATE] = { "STATE", 10, 0, SCOLS_JSON_STRING,
 			"connected, connecting, closing, closed, absent, no-backend; "
-			"vchan: published, incomplete" },
+			"vchan: published, in-use, incomplete" },
 	[COL_ENDPOINT] = { "ENDPOINT", 0.3, SCOLS_FL_TRUNC, SCOLS_JSON_STRING,
 			   "socket path, pty or vchan xenstore path" },
 	[COL_TRUST] = { "TRUST", 7, 0, SCOLS_JSON_STRING,

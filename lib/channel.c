@@ -298,6 +298,11 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 			c->endpoint = strdup(pdir);
 			rr = rd(st, c, pdir, "ring-ref", 16);
 			ev = rd(st, c, pdir, "event-channel", 16);
+			{
+				_cleanup_free_ char *busy = rd(st, c, pdir, "busy", 16);
+
+				c->in_use = busy != NULL;
+			}
 			c->fe_state = c->be_state = rr && ev ? XC_STATE_CONNECTED : XC_STATE_NONE;
 			if (!c->name || !c->endpoint)
 				return -ENOMEM;
@@ -382,7 +387,9 @@ const char *xc_channel_state(const struct xc_channel *c)
 	int lo, hi;
 
 	if (c->transport == XC_TRANSPORT_VCHAN)
-		return c->fe_state == XC_STATE_CONNECTED ? "published" : "incomplete";
+		return c->fe_state == XC_STATE_CONNECTED ? "published"
+		       : c->in_use			 ? "in-use"
+							 : "incomplete";
 	if (c->fe_state == XC_STATE_NONE)
 		return "absent";
 	if (c->be_state == XC_STATE_NONE)

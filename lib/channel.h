@@ -68,6 +68,7 @@ struct xc_channel {
 	char *backend;
 	int fe_state, be_state; /* XenbusState or XC_STATE_NONE */
 	uint32_t vchan_client;  /* vchan: the client domain */
+	bool in_use;            /* vchan: a client is connected (xenchan's "busy" key) */
 	unsigned flags;
 };
 
@@ -82,7 +83,7 @@ int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out
 void xc_channel_array_free(struct xc_channel *v, size_t n);
 
 /* "connected" (both ends 4), "connecting", "closing", "closed", or "absent"
- * (no frontend). vchan: "published" or "incomplete". */
+ * (no frontend). vchan: "published", "in-use" or "incomplete". */
 const char *xc_channel_state(const struct xc_channel *c);
 
 /* Both ends Connected (vchan: ring-ref and event-channel published). */

@@ -36,4 +36,11 @@ struct xc_stream {
 int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
 		   const struct xc_stream_opts *opts, struct xc_stream *s);
 
+/*
+ * lib/vchan.c: connect to the vchan endpoint c describes (c->endpoint, the
+ * server c->backend_domid) and fill in s->ops and s->priv.
+ */
+int xc_vchan_open(struct xc_store *st, const struct xc_channel *c,
+		  const struct xc_stream_opts *opts, struct xc_stream *s);
+
 #endif

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxenvchan.h>
+
+#include "log.h"
+#include "macro.h"
+#include "stream-internal.h"
+#include "untrusted.h"
+#include "vchan.h"
+
+#define TOKEN "xenchan-vchan"
+
+static uint64_t fnv1a64(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static bool port_alphabet(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+int xc_vchan_path(uint32_t server, uint32_t client, const char *port, char *path,
+		  size_t len)
+{
+	int n = snprintf(path, len, "/local/domain/%u/data/vchan/%u/%s", server, client,
+			 port);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	/* libxenvchan appends "/event-channel" in a 64-byte buffer. */
+	if ((size_t)n + strlen("/event-channel") >= XC_VCHAN_PATH_BUF)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+bool xc_vchan_port(const char *name, uint32_t server, uint32_t client, char *port,
+		   size_t len)
+{
+	char path[XC_VCHAN_PATH_BUF * 4];
+
+	if (port_alphabet(name) && strlen(name) < len &&
+	    xc_vchan_path(server, client, name, path, sizeof(path)) == 0) {
+		strcpy(port, name);
+		return true;
+	}
+	/* 12 characters: what the longest domids leave room for. */
+	snprintf(port, len, "xc%010llx",
+		 (unsigned long long)(fnv1a64(name) >> 24) & 0xffffffffffull);
+	return false;
+}
+
+struct vch {
+	struct libxenvchan *ctrl;
+	struct xc_store *st; /* our own session, for @releaseDomain */
+	uint32_t peer;
+	bool server;
+	bool peer_gone;
+	bool wr_shut;
+	uint64_t written;
+	int epfd;
+	char *path; /* served endpoint, to remove on close */
+};
+
+static bool domain_alive(struct xc_store *st, uint32_t domid)
+{
+	char path[64];
+	char *v = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	r = xc_store_read(st, XBT_NULL, path, XC_VALUE_MAX, &v);
+	free(v);
+	return r != -ENOENT;
+}
+
+/* The peer is gone: it closed or died (unmap-notify cleared its live flag),
+ * or its domain was destroyed (no notify comes then: ocaml-vchan #65). */
+static bool peer_gone(struct vch *v)
+{
+	if (v->peer_gone)
+		return true;
+	if (libxenvchan_is_open(v->ctrl) == 0)
+		v->peer_gone = true;
+	return v->peer_gone;
+}
+
+static ssize_t vch_read(struct xc_stream *s, void *buf, size_t len)
+{
+	struct vch *v = s->priv;
+	int n;
+
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	n = libxenvchan_read(v->ctrl, buf, len);
+	if (n < 0)
+		return -EIO;
+	if (n > 0)
+		return n;
+	return peer_gone(v) ? -EPIPE : -EAGAIN;
+}
+
+static ssize_t vch_write(struct xc_stream *s, const void *buf, size_t len)
+{
+	struct vch *v = s->priv;
+	int n;
+
+	if (v->wr_shut)
+		return -EPIPE;
+	if (peer_gone(v))
+		return -EPIPE;
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	n = libxenvchan_write(v->ctrl, buf, len);
+	if (n < 0)
+		return -EIO;
+	if (n == 0)
+		return -EAGAIN;
+	v->written += (uint64_t)n;
+	return n;
+}
+
+static int vch_flush(struct xc_stream *s)
+{
+	return 0; /* libxenvchan notifies as it writes */
+}
+
+static int vch_poll(struct xc_stream *s, bool want_read, bool want_write, int *fd,
+		    short *events)
+{
+	struct vch *v = s->priv;
+
+	*fd = v->epfd;
+	*events = POLLIN;
+	return 0;
+}
+
+static int vch_process(struct xc_stream *s, short revents)
+{
+	struct vch *v = s->priv;
+	struct epoll_event ev[4];
+	int n = epoll_wait(v->epfd, ev, 4, 0);
+
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u32 == 0) {
+			/* Acknowledges and unmasks the event channel. */
+			if (libxenvchan_wait(v->ctrl) < 0)
+				v->peer_gone = true;
+		} else {
+			char *path, *token;
+
+			while (xc_store_read_watch(v->st, &path, &token) == 0) {
+				free(path);
+				free(token);
+			}
+			if (!domain_alive(v->st, v->peer))
+				v->peer_gone = true;
+		}
+	}
+	return 0;
+}
+
+static int vch_shutdown_write(struct xc_stream *s)
+{
+	struct vch *v = s->priv;
+
+	/* vchan has no half-close: the peer is not told; we stop writing. */
+	v->wr_shut = true;
+	return 0;
+}
+
+static int vch_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
+			 enum xc_proof *proof)
+{
+	struct vch *v = s->priv;
+	uint64_t size = 1ull << v->ctrl->write.order;
+	int space = libxenvchan_buffer_space(v->ctrl);
+	uint64_t queued = space < 0 || (uint64_t)space > size ? 0 : size - (uint64_t)space;
+
+	/* What the peer has consumed from our ring is what it has taken. */
+	if (queued > v->written)
+		queued = v->written;
+	*bytes = v->written - queued;
+	*pending = queued;
+	*proof = XC_PROOF_CONSUMED;
+	return 0;
+}
+
+static void vch_close(struct xc_stream *s)
+{
+	struct vch *v = s->priv;
+
+	if (!v)
+		return;
+	if (v->ctrl)
+		libxenvchan_close(v->ctrl); /* the server's keys go with it */
+	if (v->server && v->path && v->st) {
+		char p[XC_VCHAN_PATH_BUF * 2];
+
+		/* Our own keys beside libxenvchan's. */
+		snprintf(p, sizeof(p), "%s/name", v->path);
+		xc_store_rm(v->st, XBT_NULL, p);
+		snprintf(p, sizeof(p), "%s/busy", v->path);
+		xc_store_rm(v->st, XBT_NULL, p);
+		xc_store_rm(v->st, XBT_NULL, v->path);
+	}
+	if (v->epfd >= 0)
+		close(v->epfd);
+	xc_store_close(v->st);
+	free(v->path);
+	free(v);
+	s->priv = NULL;
+}
+
+static const struct xc_stream_ops vch_ops = {
+	.read = vch_read,
+	.write = vch_write,
+	.flush = vch_flush,
+	.poll = vch_poll,
+	.process = vch_process,
+	.shutdown_write = vch_shutdown_write,
+	.delivered = vch_delivered,
+	.close = vch_close,
+};
+
+/* One descriptor for the caller: the event channel and the domain watch. */
+static int vch_setup(struct vch *v)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int r;
+
+	r = xc_store_open(&v->st);
+	if (r < 0)
+		return r;
+	if ((r = xc_store_watch(v->st, "@releaseDomain", TOKEN)) < 0)
+		return r;
+	v->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (v->epfd < 0)
+		return -errno;
+	ev.data.u32 = 0;
+	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, libxenvchan_fd_for_select(v->ctrl), &ev) < 0)
+		return -errno;
+	ev.data.u32 = 1;
+	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, xc_store_fd(v->st), &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+int xc_vchan_open(struct xc_store *st, const struct xc_channel *c,
+		  const struct xc_stream_opts *opts, struct xc_stream *s)
+{
+	struct vch *v;
+	int r;
+
+	if (c->transport != XC_TRANSPORT_VCHAN || !c->endpoint)
+		return -ENOTSUP;
+	/* The endpoint path comes from the listing: its shape is ours, but check
+	 * it fits libxenvchan's buffer rather than let it truncate. */
+	if (strlen(c->endpoint) + strlen("/event-channel") >= XC_VCHAN_PATH_BUF)
+		return -ENAMETOOLONG;
+	{
+		char p[XC_VCHAN_PATH_BUF * 2], *val = NULL;
+
+		snprintf(p, sizeof(p), "%s/busy", c->endpoint);
+		if (xc_store_read(st, XBT_NULL, p, 16, &val) == 0) {
+			free(val);
+			return -EBUSY;
+		}
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->epfd = -1;
+	v->peer = c->backend_domid;
+	v->ctrl = libxenvchan_client_init(NULL, (int)c->backend_domid, c->endpoint);
+	if (!v->ctrl) {
+		r = errno == ENOENT ? -ENOENT : -ECONNREFUSED;
+		free(v);
+		return r;
+	}
+	v->ctrl->blocking = 0;
+	s->ops = &vch_ops;
+	s->priv = v;
+	s->transport = XC_TRANSPORT_VCHAN;
+	r = vch_setup(v);
+	if (r < 0) {
+		vch_close(s);
+		return r;
+	}
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
+		    size_t ring_size, uint64_t timeout_ms, struct xc_stream **out)
+{
+	char port[32], path[XC_VCHAN_PATH_BUF], p[XC_VCHAN_PATH_BUF * 2];
+	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+	struct xc_stream *s;
+	struct vch *v;
+	uint64_t self;
+	int r;
+
+	if (!xc_channel_name_valid(name))
+		return -EINVAL;
+	/* Our own domid, from the relative key libxenvchan also reads. */
+	r = xc_store_read_uint(st, XBT_NULL, "domid", 0x7fef, &self);
+	if (r < 0)
+		return r;
+	xc_vchan_port(name, (uint32_t)self, client, port, sizeof(port));
+	r = xc_vchan_path((uint32_t)self, client, port, path, sizeof(path));
+	if (r < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	v = calloc(1, sizeof(*v));
+	if (!s || !v) {
+		free(s);
+		free(v);
+		return -ENOMEM;
+	}
+	s->lock_fd = -1;
+	v->epfd = -1;
+	v->server = true;
+	v->peer = client;
+	s->ops = &vch_ops;
+	s->priv = v;
+	s->transport = XC_TRANSPORT_VCHAN;
+	v->path = strdup(path);
+	if (!v->path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (!ring_size)
+		ring_size = XC_VCHAN_RING_DEFAULT;
+	/* The full name beside the endpoint, before a client can see it. */
+	snprintf(p, sizeof(p), "%s/name", path);
+	r = xc_store_write(st, XBT_NULL, p, name);
+	if (r < 0)
+		goto fail;
+	v->ctrl = libxenvchan_server_init(NULL, (int)client, path, ring_size, ring_size);
+	if (!v->ctrl) {
+		r = errno > 0 ? -errno : -EIO;
+		goto fail;
+	}
+	v->ctrl->blocking = 0;
+	r = vch_setup(v);
+	if (r < 0)
+		goto fail;
+	/* Wait for the client, on the event channel (it notifies on connect). */
+	while (libxenvchan_is_open(v->ctrl) == 2) {
+		struct pollfd pfd = { .fd = v->epfd, .events = POLLIN };
+		int t = -1;
+
+		if (deadline) {
+			uint64_t n = now_ms();
+
+			if (n >= deadline) {
+				r = -ETIMEDOUT;
+				goto fail;
+			}
+			t = (int)(deadline - n);
+		}
+		if (poll(&pfd, 1, t) < 0 && errno != EINTR) {
+			r = -errno;
+			goto fail;
+		}
+		vch_process(s, pfd.revents);
+		if (v->peer_gone) {
+			r = -EPIPE;
+			goto fail;
+		}
+	}
+	/* No second client may map this ring: take the keys away, say why. */
+	snprintf(p, sizeof(p), "%s/busy", path);
+	xc_store_write(st, XBT_NULL, p, "1");
+	snprintf(p, sizeof(p), "%s/ring-ref", path);
+	xc_store_rm(st, XBT_NULL, p);
+	snprintf(p, sizeof(p), "%s/event-channel", path);
+	xc_store_rm(st, XBT_NULL, p);
+	xc_info("vchan: %s: client %u connected", path, client);
+	*out = s;
+	return 0;
+fail:
+	vch_close(s);
+	free(s);
+	return r;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vchan endpoints: the shared naming convention and the transport over the
+ * real libxenvchan.
+ *
+ * An endpoint lives at /local/domain/<server>/data/vchan/<client>/<port>
+ * (libxenvchan.h, ocaml-vchan's xencat, Qubes).  libxenvchan builds its key
+ * paths in a 64-byte buffer and silently truncates longer ones, and xencat
+ * accepts ports of [a-zA-Z0-9_-] only; so the port is the channel name when
+ * it is of that alphabet and fits, and otherwise "xc" followed by the first
+ * ten hex digits of the name's FNV-1a 64-bit hash.  The full name is
+ * published beside the endpoint, in <port>/name.
+ */
+#ifndef XENCHAN_VCHAN_H
+#define XENCHAN_VCHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream.h"
+
+/* libxenvchan's key buffer (init.c): the longest path it handles whole. */
+#define XC_VCHAN_PATH_BUF 64
+
+/*
+ * The port for a channel name between these two domains, written to port
+ * (at least 32 bytes); true when it is the name itself.
+ */
+bool xc_vchan_port(const char *name, uint32_t server, uint32_t client, char *port,
+		   size_t len);
+
+/* The endpoint's xenstore path; -ENAMETOOLONG if it cannot fit. */
+int xc_vchan_path(uint32_t server, uint32_t client, const char *port, char *path,
+		  size_t len);
+
+/* Ring sizes (bytes) xenchan asks for when it serves, each direction. */
+#define XC_VCHAN_RING_DEFAULT (256u * 1024u)
+
+/*
+ * Serve a vchan endpoint for channel `name` to domain client (xencat -l),
+ * from the domain this process runs in (its relative "domid" key):
+ * publish it, wait (bounded by timeout_ms; 0: for ever) for the client and
+ * return a connected stream.  ring_size: 0 for the default.  Once a client
+ * is connected the endpoint's ring-ref and event-channel keys are removed and
+ * `busy` is written, so a second client cannot map the same ring (libxenvchan
+ * has no locking) and is told why.
+ */
+int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
+		    size_t ring_size, uint64_t timeout_ms, struct xc_stream **out);
+
+#endif

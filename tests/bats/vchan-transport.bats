@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# lib/vchan.c over the real libxenvchan on the emulated host: serving in a
+# guest, connecting from dom0, a second client refused, peers that die, and
+# Debian's unmodified vchan-socket-proxy on the other end.
+
+load helpers
+
+TV=$top_builddir/tests/unit/test-vchan
+PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
+
+setup_file() {
+	sim_start
+	sim_create vch1
+	export GUEST=$domid
+}
+
+teardown_file() {
+	sim_stop
+}
+
+setup() {
+	pids=()
+}
+
+teardown() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	sim_teardown
+}
+
+bg() {
+	"$@" 3>&- &
+	pids+=($!)
+}
+
+# serve NAME: test-vchan serving NAME from the guest, published.
+serve() {
+	bg "$XENCHAN_SIM" exec -D "$GUEST" -- "$TV" serve "$1"
+	server=$!
+	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx '$1 published'"
+}
+
+@test "a vchan endpoint is listed with its channel name and a port that fits" {
+	serve org.example.bulk.0
+	run xenchan-ls -rn -o CHANNEL,TRANSPORT,STATE,ENDPOINT,TRUST vch1
+	assert_success
+	assert_output --regexp "^org.example.bulk.0 vchan published /local/domain/$GUEST/data/vchan/0/xc[0-9a-f]{10} guest-published\$"
+	run xenchan-wait -t 5s -p vch1 org.example.bulk.0
+	assert_success
+	assert_output --regexp $'\tvchan\t/local/domain/'
+	run timeout "$T" "$TV" echo "$GUEST" org.example.bulk.0 1048576
+	assert_success
+	assert_output --regexp '^ok 1048576 '
+}
+
+@test "64 MiB round-trips with equal checksums; a second client is refused" {
+	serve org.example.bulk.0
+	timeout "$T" "$TV" echo "$GUEST" org.example.bulk.0 67108864 >"$SIM_DIR/echo.out" 2>&1 &
+	local cl=$!
+	retry_until sh -c "xenchan-ls -rn -o STATE -t vchan vch1 | grep -qx in-use"
+	run timeout "$T" "$TV" busy "$GUEST" org.example.bulk.0
+	assert_success
+	assert_output busy
+	wait "$cl"
+	run cat "$SIM_DIR/echo.out"
+	assert_output --regexp '^ok 67108864 '
+}
+
+@test "the server killed mid-transfer: the client stops within a second" {
+	local cl rc=0 start
+	serve org.example.bulk.0
+	timeout "$T" "$TV" echo "$GUEST" org.example.bulk.0 10737418240 >"$SIM_DIR/kill.out" 2>&1 &
+	cl=$!
+	retry_until sh -c "xenchan-ls -rn -o STATE -t vchan vch1 | grep -qx in-use"
+	sleep 0.3
+	start=$(date +%s%N)
+	pkill -9 -f "test-vchan serve org.example.bulk.0"
+	wait "$cl" || rc=$?
+	[ "$rc" -eq 4 ]
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
+	run cat "$SIM_DIR/kill.out"
+	assert_output --partial 'Broken pipe'
+	# The dead server's keys are left behind; a new one replaces them.
+	timeout "$T" xenstore-rm "/local/domain/$GUEST/data/vchan/0" || true
+}
+
+@test "interoperates with vchan-socket-proxy as the server" {
+	local port path
+	port=bulkproxy
+	path=/local/domain/$GUEST/data/vchan/0/$port
+	rm -f "$SIM_DIR/echo.sock"
+	bg socat UNIX-LISTEN:"$SIM_DIR/echo.sock",fork EXEC:cat
+	retry_until test -S "$SIM_DIR/echo.sock"
+	bg "$XENCHAN_SIM" exec -D "$GUEST" -- "$PROXY" -m server 0 "$path" "$SIM_DIR/echo.sock"
+	retry_until timeout "$T" xenstore-exists "$path/event-channel"
+	# A port of xencat's alphabet is the channel name itself.
+	run timeout "$T" "$TV" echo "$GUEST" "$port" 4194304
+	assert_success
+	assert_output --regexp '^ok 4194304 '
+	kill -9 "${pids[@]}"
+	timeout "$T" xenstore-rm "$path" || true
+}
+
+@test "interoperates with vchan-socket-proxy as the client" {
+	local path out
+	serve org.example.bulk.0
+	path=$(xenchan-ls -rn -o ENDPOINT -t vchan -c org.example.bulk.0 vch1)
+	head -c 1048576 /dev/urandom >"$SIM_DIR/in"
+	out=$SIM_DIR/out
+	# The proxy's stdio mode: our echo server sends everything back.
+	(cat "$SIM_DIR/in"; sleep 5) | timeout "$T" "$PROXY" -m client "$GUEST" "$path" - |
+		head -c 1048576 >"$out" || true
+	[ "$(sha "$SIM_DIR/in")" = "$(sha "$out")" ]
+}

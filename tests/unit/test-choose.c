@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The automatic transport choice: the matrix of rate (below, above the
+ * threshold) x vchan endpoint (present, absent) x --strict, and --transport. */
+#include <errno.h>
+#include <string.h>
+
+#include "choose.h"
+#include "tap.h"
+
+#define M (1024ull * 1024)
+
+int main(void)
+{
+	struct xc_channel with[] = {
+		{ .name = (char *)"org.example.a.0", .transport = XC_TRANSPORT_SOCKET,
+		  .fe_state = 4, .be_state = 4 },
+		{ .name = (char *)"org.example.a.0", .transport = XC_TRANSPORT_VCHAN,
+		  .backend_domid = 5, .vchan_client = 0, .fe_state = 4, .be_state = 4 },
+		{ .name = (char *)"org.example.b.0", .transport = XC_TRANSPORT_VCHAN,
+		  .backend_domid = 5, .vchan_client = 7, .fe_state = 4, .be_state = 4 },
+		{ .name = (char *)"org.example.c.0", .transport = XC_TRANSPORT_VCHAN,
+		  .backend_domid = 5, .vchan_client = 0, .fe_state = -1, .be_state = -1 },
+		{ .name = (char *)"org.example.c.0", .transport = XC_TRANSPORT_PTY,
+		  .fe_state = 4, .be_state = 4 },
+	};
+	struct {
+		const char *name;
+		enum xc_transport forced;
+		uint64_t rate;
+		bool strict;
+		int ret;
+		int want; /* index into with[], -1 for none */
+		bool fell_back;
+		const char *reason;
+	} cases[] = {
+		{ "org.example.a.0", 0, 0, false, 0, 0, false, "no bandwidth asked" },
+		{ "org.example.a.0", 0, 1 * M, false, 0, 0, false, "within what a console" },
+		{ "org.example.a.0", 0, 40 * M, false, 0, 1, false, "publishes a vchan endpoint" },
+		{ "org.example.a.0", 0, 40 * M, true, 0, 1, false, "publishes a vchan endpoint" },
+		{ "org.example.c.0", 0, 40 * M, false, 0, 4, true, "publishes no vchan endpoint" },
+		{ "org.example.c.0", 0, 40 * M, true, -ENOTSUP, -1, false, "publishes no vchan" },
+		{ "org.example.c.0", 0, 1 * M, true, 0, 4, false, "pty" },
+		/* An endpoint for another client is not ours. */
+		{ "org.example.b.0", 0, 0, false, -ENOENT, -1, false, "no such channel" },
+		{ "org.example.nope.0", 0, 0, false, -ENOENT, -1, false, "no such channel" },
+		{ "org.example.a.0", XC_TRANSPORT_VCHAN, 0, false, 0, 1, false, "--transport" },
+		{ "org.example.a.0", XC_TRANSPORT_PTY, 0, false, -ENOENT, -1, false, "--transport" },
+		{ "org.example.c.0", XC_TRANSPORT_PTY, 99 * M, true, 0, 4, false, "--transport" },
+	};
+
+	tap_plan(ARRAY_SIZE(cases) * 3);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct xc_choice ch;
+		int r = xc_choose(with, ARRAY_SIZE(with), cases[i].name, cases[i].forced,
+				  cases[i].rate, XC_RING_RATE_DEFAULT, cases[i].strict, &ch);
+		const struct xc_channel *want =
+			cases[i].want < 0 ? NULL : &with[cases[i].want];
+
+		tap_ok(r == cases[i].ret, "%zu: %s rate %llu strict %d: returns %d (got %d)", i,
+		       cases[i].name, (unsigned long long)cases[i].rate, cases[i].strict,
+		       cases[i].ret, r);
+		tap_ok((r < 0 && !want) || (r == 0 && ch.channel == want && ch.fell_back == cases[i].fell_back),
+		       "%zu: picks the expected channel", i);
+		tap_ok(strstr(ch.reason, cases[i].reason) != NULL, "%zu: reason: %s", i, ch.reason);
+	}
+	return tap_done();
+}

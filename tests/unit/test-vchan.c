@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The vchan transport (lib/vchan.c) over the real libxenvchan.
+ *
+ *   test-vchan [names]                port naming (no xenstore needed), TAP
+ *   test-vchan serve NAME             in a guest: serve NAME to dom0, echo
+ *                                     everything back until the client goes
+ *   test-vchan echo DOMID NAME BYTES  in dom0: find NAME among DOMID's
+ *                                     channels, send BYTES, expect them back;
+ *                                     prints "ok <bytes> <seconds>" or fails
+ *   test-vchan busy DOMID NAME        in dom0: opening must fail with EBUSY
+ *
+ * The last three run on the emulated host (tests/bats/vchan-transport.bats).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "channel.h"
+#include "stream-internal.h"
+#include "tap.h"
+#include "vchan.h"
+
+static int names(void)
+{
+	char port[32], path[128];
+	char long_name[200];
+
+	tap_plan(8);
+	tap_ok(xc_vchan_port("agent_0", 1, 0, port, sizeof(port)) && !strcmp(port, "agent_0"),
+	       "a short name of xencat's alphabet is its own port");
+	tap_ok(!xc_vchan_port("org.example.agent.0", 1, 0, port, sizeof(port)) &&
+		       !strncmp(port, "xc", 2) && strlen(port) == 12,
+	       "a dotted name gets a short port: %s", port);
+	{
+		char again[32];
+
+		xc_vchan_port("org.example.agent.0", 1, 0, again, sizeof(again));
+		tap_ok(!strcmp(port, again), "the short port is deterministic");
+		xc_vchan_port("org.example.agent.1", 1, 0, again, sizeof(again));
+		tap_ok(strcmp(port, again) != 0, "and differs for another name");
+	}
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	tap_ok(!xc_vchan_port(long_name, 32000, 32001, port, sizeof(port)) &&
+		       xc_vchan_path(32000, 32001, port, path, sizeof(path)) == 0,
+	       "a name too long for a literal port gets one that fits: %s", path);
+	tap_ok(strlen(path) + strlen("/event-channel") < XC_VCHAN_PATH_BUF,
+	       "with room for libxenvchan's longest key in its 64-byte buffer");
+	tap_ok(xc_vchan_path(32000, 32001, "aaaaaaaaaaaaaaaaaaaa", path, sizeof(path)) ==
+		       -ENAMETOOLONG,
+	       "a literal port that would be truncated is refused");
+	tap_ok(xc_vchan_port("abcdefghijklmno", 1, 0, port, sizeof(port)) &&
+		       !strcmp(port, "abcdefghijklmno"),
+	       "with small domids a longer literal port fits");
+	return tap_done();
+}
+
+static int wait_fd(struct xc_stream *s, bool rd, bool wr, int ms)
+{
+	struct pollfd p = { 0 };
+	int r = s->ops->poll(s, rd, wr, &p.fd, &p.events);
+
+	if (r < 0)
+		return r;
+	if (poll(&p, 1, ms) < 0)
+		return -errno;
+	return s->ops->process(s, p.revents);
+}
+
+static int serve(const char *name)
+{
+	struct xc_store *st;
+	struct xc_stream *s;
+	char buf[65536];
+	int r;
+
+	if ((r = xc_store_open(&st)) < 0 || (r = xc_vchan_listen(st, 0, name, 0, 20000, &s)) < 0) {
+		fprintf(stderr, "serve: %s\n", strerror(-r));
+		return 1;
+	}
+	for (;;) {
+		ssize_t n = s->ops->read(s, buf, sizeof(buf));
+
+		if (n == -EAGAIN) {
+			wait_fd(s, true, false, 1000);
+			continue;
+		}
+		if (n < 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = s->ops->write(s, buf + off, (size_t)(n - off));
+
+			if (w == -EAGAIN) {
+				wait_fd(s, false, true, 1000);
+				continue;
+			}
+			if (w < 0)
+				goto out;
+			off += w;
+		}
+	}
+out:
+	s->ops->close(s);
+	free(s);
+	xc_store_close(st);
+	return 0;
+}
+
+static int open_client(const char *domarg, const char *name, struct xc_store **st,
+		       struct xc_stream *s)
+{
+	struct xc_channel *ch = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = xc_store_open(st)) < 0)
+		return r;
+	if ((r = xc_channel_list(*st, (uint32_t)atoi(domarg), &ch, &n)) < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < n; i++)
+		if (ch[i].transport == XC_TRANSPORT_VCHAN && !strcmp(ch[i].name, name) &&
+		    ch[i].vchan_client == 0)
+			r = xc_vchan_open(*st, &ch[i], NULL, s);
+	xc_channel_array_free(ch, n);
+	return r;
+}
+
+static int echo(const char *domarg, const char *name, uint64_t bytes)
+{
+	struct xc_store *st = NULL;
+	struct xc_stream s = { .lock_fd = -1 };
+	uint64_t sent = 0, got = 0, seed = 0x9e3779b97f4a7c15ull;
+	uint64_t h_out = 0xcbf29ce484222325ull, h_in = h_out;
+	char out[65536], in[65536];
+	size_t outn = 0, outoff = 0;
+	struct timespec t0, t1;
+	int r = open_client(domarg, name, &st, &s);
+
+	if (r < 0) {
+		fprintf(stderr, "echo: open: %s\n", strerror(-r));
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (got < bytes) {
+		bool progress = false;
+		ssize_t n;
+
+		if (outoff == outn && sent < bytes) {
+			outn = sizeof(out) < bytes - sent ? sizeof(out) : (size_t)(bytes - sent);
+			for (size_t i = 0; i < outn; i++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				out[i] = (char)(seed >> 56);
+				h_out = (h_out ^ (unsigned char)out[i]) * 0x100000001b3ull;
+			}
+			outoff = 0;
+		}
+		if (outoff < outn) {
+			n = s.ops->write(&s, out + outoff, outn - outoff);
+			if (n > 0) {
+				outoff += (size_t)n;
+				sent += (uint64_t)n;
+				progress = true;
+			} else if (n != -EAGAIN) {
+				fprintf(stderr, "echo: write: %s\n", strerror((int)-n));
+				return 4;
+			}
+		}
+		n = s.ops->read(&s, in, sizeof(in));
+		if (n > 0) {
+			for (ssize_t i = 0; i < n; i++)
+				h_in = (h_in ^ (unsigned char)in[i]) * 0x100000001b3ull;
+			got += (uint64_t)n;
+			progress = true;
+		} else if (n != -EAGAIN) {
+			fprintf(stderr, "echo: read: %s after %llu bytes\n", strerror((int)-n),
+				(unsigned long long)got);
+			return 4;
+		}
+		if (!progress)
+			wait_fd(&s, true, outoff < outn, 2000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s.ops->close(&s);
+	xc_store_close(st);
+	if (h_in != h_out) {
+		fprintf(stderr, "echo: checksums differ\n");
+		return 1;
+	}
+	printf("ok %llu %.3f\n", (unsigned long long)bytes,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "names")))
+		return names();
+	if (argc == 3 && !strcmp(argv[1], "serve"))
+		return serve(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "echo"))
+		return echo(argv[2], argv[3], strtoull(argv[4], NULL, 10));
+	if (argc == 4 && !strcmp(argv[1], "busy")) {
+		struct xc_store *st = NULL;
+		struct xc_stream s = { .lock_fd = -1 };
+		int r = open_client(argv[2], argv[3], &st, &s);
+
+		printf("%s\n", r == -EBUSY ? "busy" : strerror(-r));
+		return r == -EBUSY ? 0 : 1;
+	}
+	fprintf(stderr, "usage: test-vchan names | serve NAME | echo DOMID NAME BYTES | busy DOMID NAME\n");
+	return 2;
+}
