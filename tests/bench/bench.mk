@@ -6,12 +6,18 @@ tests_bench_wake_SOURCES = tests/bench/wake.c
 tests_bench_wake_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
 tests_bench_wake_LDADD = $(XEN_LIBS)
 
+noinst_PROGRAMS += tests/bench/vchan-raw
+tests_bench_vchan_raw_SOURCES = tests/bench/vchan-raw.c
+tests_bench_vchan_raw_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_bench_vchan_raw_LDADD = $(XEN_LIBS)
+
 XC_BENCH = \
 	tests/bench/ls-scale.sh \
-	tests/bench/wake.sh
+	tests/bench/wake.sh \
+	tests/bench/vchan.sh
 EXTRA_DIST += $(XC_BENCH) tests/bench/README.md
 
-bench: all
+bench: all tests/unit/test-vchan
 	@for s in $(XC_BENCH); do \
 		echo "== $$s"; \
 		top_builddir='$(abs_top_builddir)' $(SHELL) '$(abs_top_srcdir)'/$$s || exit 1; \

@@ -3,9 +3,10 @@
  * The vchan transport (lib/vchan.c) over the real libxenvchan.
  *
  *   test-vchan [names]                port naming (no xenstore needed), TAP
- *   test-vchan serve NAME             in a guest: serve NAME to dom0, echo
+ *   test-vchan serve NAME [RING]      in a guest: serve NAME to dom0, echo
  *                                     everything back until the client goes
- *   test-vchan echo DOMID NAME BYTES  in dom0: find NAME among DOMID's
+ *   test-vchan echo DOMID NAME BYTES [nocheck]
+ *                                     in dom0: find NAME among DOMID's
  *                                     channels, send BYTES, expect them back;
  *                                     prints "ok <bytes> <seconds>" or fails
  *   test-vchan busy DOMID NAME        in dom0: opening must fail with EBUSY
@@ -71,14 +72,14 @@ static int wait_fd(struct xc_stream *s, bool rd, bool wr, int ms)
 	return s->ops->process(s, p.revents);
 }
 
-static int serve(const char *name)
+static int serve(const char *name, size_t ring)
 {
 	struct xc_store *st;
 	struct xc_stream *s;
 	char buf[65536];
 	int r;
 
-	if ((r = xc_store_open(&st)) < 0 || (r = xc_vchan_listen(st, 0, name, 0, 20000, &s)) < 0) {
+	if ((r = xc_store_open(&st)) < 0 || (r = xc_vchan_listen(st, 0, name, ring, 20000, &s)) < 0) {
 		fprintf(stderr, "serve: %s\n", strerror(-r));
 		return 1;
 	}
@@ -130,7 +131,9 @@ static int open_client(const char *domarg, const char *name, struct xc_store **s
 	return r;
 }
 
-static int echo(const char *domarg, const char *name, uint64_t bytes)
+/* check: generate random data and compare checksums; without it (for the
+ * benchmark) the bytes are constant and only counted. */
+static int echo(const char *domarg, const char *name, uint64_t bytes, bool check)
 {
 	struct xc_store *st = NULL;
 	struct xc_stream s = { .lock_fd = -1 };
@@ -152,7 +155,7 @@ static int echo(const char *domarg, const char *name, uint64_t bytes)
 
 		if (outoff == outn && sent < bytes) {
 			outn = sizeof(out) < bytes - sent ? sizeof(out) : (size_t)(bytes - sent);
-			for (size_t i = 0; i < outn; i++) {
+			for (size_t i = 0; check && i < outn; i++) {
 				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 				out[i] = (char)(seed >> 56);
 				h_out = (h_out ^ (unsigned char)out[i]) * 0x100000001b3ull;
@@ -172,7 +175,7 @@ static int echo(const char *domarg, const char *name, uint64_t bytes)
 		}
 		n = s.ops->read(&s, in, sizeof(in));
 		if (n > 0) {
-			for (ssize_t i = 0; i < n; i++)
+			for (ssize_t i = 0; check && i < n; i++)
 				h_in = (h_in ^ (unsigned char)in[i]) * 0x100000001b3ull;
 			got += (uint64_t)n;
 			progress = true;
@@ -200,10 +203,11 @@ int main(int argc, char **argv)
 {
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "names")))
 		return names();
-	if (argc == 3 && !strcmp(argv[1], "serve"))
-		return serve(argv[2]);
-	if (argc == 5 && !strcmp(argv[1], "echo"))
-		return echo(argv[2], argv[3], strtoull(argv[4], NULL, 10));
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "serve"))
+		return serve(argv[2], argc == 4 ? strtoul(argv[3], NULL, 10) : 0);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "echo"))
+		return echo(argv[2], argv[3], strtoull(argv[4], NULL, 10),
+			    !(argc == 6 && !strcmp(argv[5], "nocheck")));
 	if (argc == 4 && !strcmp(argv[1], "busy")) {
 		struct xc_store *st = NULL;
 		struct xc_stream s = { .lock_fd = -1 };
@@ -212,6 +216,7 @@ int main(int argc, char **argv)
 		printf("%s\n", r == -EBUSY ? "busy" : strerror(-r));
 		return r == -EBUSY ? 0 : 1;
 	}
-	fprintf(stderr, "usage: test-vchan names | serve NAME | echo DOMID NAME BYTES | busy DOMID NAME\n");
+	fprintf(stderr, "usage: test-vchan names | serve NAME [RING] | echo DOMID NAME BYTES "
+			"[nocheck] | busy DOMID NAME\n");
 	return 2;
 }
