@@ -2,12 +2,16 @@
 # commands (included from Makefile.am, after tests/bats/bats.mk).
 
 dist_man_MANS = man/xenchan.7 man/xenchan-ls.1 man/xenchan-wait.1
+dist_man_MANS += man/xenchan-registry-check.1
+dist_man_MANS += man/xenchan-cat.1 man/xenchan-send.1
 
 # bash-completion loads completions/<command> by the command's name.
 # completions/xenchan-wait is a symbolic link to completions/xenchan-ls: both
 # install and dist copy the file itself.
 bashcompletiondir = $(datadir)/bash-completion/completions
 dist_bashcompletion_DATA = completions/xenchan-ls completions/xenchan-wait
+dist_bashcompletion_DATA += completions/xenchan-registry-check
+dist_bashcompletion_DATA += completions/xenchan-cat completions/xenchan-send
 
 zshcompletiondir = $(datadir)/zsh/vendor-completions
 dist_zshcompletion_DATA = completions/_xenchan

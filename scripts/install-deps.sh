@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	build-essential autoconf automake pkgconf
 	libxen-dev xen-utils-4.17 xenstore-utils
-	libpopt-dev libsmartcols-dev
+	libpopt-dev libsmartcols-dev libxml2-dev
 	bats bats-support bats-assert bats-file
 	socat tmux ca-certificates procps psmisc bash-completion
 )

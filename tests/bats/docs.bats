@@ -9,7 +9,7 @@ bats_load_library bats-assert
 # makes both the tree this file is in when they are not set.
 load helpers
 
-COMMANDS=(xenchan-ls xenchan-wait)
+COMMANDS=(xenchan-ls xenchan-wait xenchan-registry-check xenchan-cat xenchan-send)
 # bash-completion's main script, which the bash completion is tested under.
 BASH_COMPLETION_SCRIPT=${BASH_COMPLETION_SCRIPT:-/usr/share/bash-completion/bash_completion}
 
@@ -90,7 +90,9 @@ bash_options() {
 # common_opts and <ls|wait>_opts, each reduced to the option names it defines
 # (its exclusion list and description left out).
 zsh_options() {
-	local f=$top_srcdir/completions/_xenchan arr=${1#xenchan-}_opts
+	local f=$top_srcdir/completions/_xenchan arr=${1#xenchan-}
+	# zsh array names take no '-': registry-check -> registry_check_opts.
+	arr=${arr//-/_}_opts
 	{
 		sed -n '/^[[:space:]]*common_opts=(/,/^[[:space:]]*)/p' "$f"
 		sed -n "/^[[:space:]]*${arr}=(/,/^[[:space:]]*)/p" "$f"
@@ -131,6 +133,33 @@ check_options() {
 
 @test "xenchan-wait: --help, man page, bash and zsh completion have the same options" {
 	check_options xenchan-wait
+}
+
+@test "xenchan-registry-check: --help, man page, bash and zsh completion have the same options" {
+	check_options xenchan-registry-check
+}
+
+@test "xenchan-cat: --help, man page, bash and zsh completion have the same options" {
+	check_options xenchan-cat
+}
+
+@test "xenchan-send: --help, man page, bash and zsh completion have the same options" {
+	check_options xenchan-send
+}
+
+@test "bash: xenchan-cat and xenchan-send complete option arguments, domains and channels" {
+	run complete_bash xenchan-cat --backlog ''
+	assert_output $'keep\ndiscard'
+	run complete_bash xenchan-send -T ''
+	assert_output $'socket\npty\ndirect'
+	run complete_bash xenchan-cat --quit-
+	assert_output --quit-after
+	sim_start
+	sim_create --channel name=org.example.pty.0,connection=pty cat01
+	run complete_bash xenchan-cat -Q 1s ''
+	assert_output cat01
+	run complete_bash xenchan-send cat01 ''
+	assert_output org.example.pty.0
 }
 
 @test "each man page's SYNOPSIS has every short option and every option of --usage" {
@@ -193,6 +222,8 @@ check_options() {
 	mkdir -p "$dir/completions"
 	# As make install does: a copy of the file a symbolic link points to.
 	cp -L "$top_srcdir/completions/xenchan-ls" "$top_srcdir/completions/xenchan-wait" \
+		"$top_srcdir/completions/xenchan-registry-check" \
+		"$top_srcdir/completions/xenchan-cat" "$top_srcdir/completions/xenchan-send" \
 		"$dir/completions/"
 	for cmd in "${COMMANDS[@]}"; do
 		run env BASH_COMPLETION_USER_DIR="$dir" bash --norc --noprofile -c '

@@ -12,8 +12,10 @@ tests_bench_vchan_raw_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
 tests_bench_vchan_raw_LDADD = $(XEN_LIBS)
 
 XC_BENCH = \
+	tests/bench/registry-scale.sh \
 	tests/bench/ls-scale.sh \
 	tests/bench/wake.sh \
+	tests/bench/throughput.sh \
 	tests/bench/vchan.sh
 EXTRA_DIST += $(XC_BENCH) tests/bench/README.md
 

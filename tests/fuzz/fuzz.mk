@@ -35,6 +35,29 @@ tests_fuzz_fuzz_values_replay_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
 tests_fuzz_fuzz_values_replay_LDADD = $(XC_LIBS)
 TESTS += tests/fuzz/fuzz-values-replay
 
+check_PROGRAMS += tests/fuzz/fuzz-ring-replay
+tests_fuzz_fuzz_ring_replay_SOURCES = \
+	tests/fuzz/fuzz-ring.c \
+	tests/fuzz/replay.c \
+	tests/unit/tap.h
+tests_fuzz_fuzz_ring_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/ring"'
+tests_fuzz_fuzz_ring_replay_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_fuzz_fuzz_ring_replay_LDADD = $(XC_LIBS)
+TESTS += tests/fuzz/fuzz-ring-replay
+
+# (cd $(top_srcdir) && ls tests/fuzz/corpus/ring/*)
+FUZZ_RING_CORPUS = \
+	tests/fuzz/corpus/ring/empty \
+	tests/fuzz/corpus/ring/flap \
+	tests/fuzz/corpus/ring/honest-echo \
+	tests/fuzz/corpus/ring/in-cons-corrupt \
+	tests/fuzz/corpus/ring/prod-behind \
+	tests/fuzz/corpus/ring/prod-far-ahead \
+	tests/fuzz/corpus/ring/scribble-own-indices \
+	tests/fuzz/corpus/ring/wrap-32bit
+EXTRA_DIST += $(FUZZ_RING_CORPUS)
+
 # Automake takes no wildcards.  After adding inputs, regenerate the list with
 #   (cd $(top_srcdir) && ls tests/fuzz/corpus/values/*)
 FUZZ_VALUES_CORPUS = \
@@ -134,3 +157,96 @@ fuzz:
 
 .PHONY: fuzz
 CLEANFILES += tests/fuzz/fuzz-values
+
+# make fuzz-ring: the same for the console ring consumer (lib/ring.c).
+fuzz-ring:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+		echo "make fuzz-ring: $(FUZZ_CC) not found: the libFuzzer targets need clang" >&2; \
+		exit 1; \
+	fi
+	@$(MKDIR_P) tests/fuzz/fuzz-ring-corpus
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(AM_CPPFLAGS) $(CPPFLAGS) $(XEN_CFLAGS) \
+		-o tests/fuzz/fuzz-ring $(srcdir)/tests/fuzz/fuzz-ring.c \
+		$(srcdir)/lib/ring.c $(srcdir)/lib/log.c
+	tests/fuzz/fuzz-ring -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=tests/fuzz/fuzz-ring-crash- \
+		tests/fuzz/fuzz-ring-corpus $(srcdir)/tests/fuzz/corpus/ring
+
+.PHONY: fuzz-ring
+CLEANFILES += tests/fuzz/fuzz-ring
+
+# The registry checker's parsers: registries, xl configs, libvirt XML.
+FUZZ_LINT_TARGETS = registry xlcfg virtxml
+FUZZ_LINT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
+
+check_PROGRAMS += tests/fuzz/fuzz-registry-replay
+tests_fuzz_fuzz_registry_replay_SOURCES = tests/fuzz/fuzz-registry.c tests/fuzz/replay.c \
+	tests/unit/tap.h
+tests_fuzz_fuzz_registry_replay_CPPFLAGS = $(FUZZ_LINT_CPPFLAGS) \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/registry"'
+tests_fuzz_fuzz_registry_replay_LDADD = $(XC_LIBS) $(XML_LIBS)
+TESTS += tests/fuzz/fuzz-registry-replay
+
+check_PROGRAMS += tests/fuzz/fuzz-xlcfg-replay
+tests_fuzz_fuzz_xlcfg_replay_SOURCES = tests/fuzz/fuzz-xlcfg.c tests/fuzz/replay.c \
+	tests/unit/tap.h
+tests_fuzz_fuzz_xlcfg_replay_CPPFLAGS = $(FUZZ_LINT_CPPFLAGS) \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/xlcfg"'
+tests_fuzz_fuzz_xlcfg_replay_LDADD = $(XC_LIBS) $(XML_LIBS)
+TESTS += tests/fuzz/fuzz-xlcfg-replay
+
+check_PROGRAMS += tests/fuzz/fuzz-virtxml-replay
+tests_fuzz_fuzz_virtxml_replay_SOURCES = tests/fuzz/fuzz-virtxml.c tests/fuzz/replay.c \
+	tests/unit/tap.h
+tests_fuzz_fuzz_virtxml_replay_CPPFLAGS = $(FUZZ_LINT_CPPFLAGS) \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/virtxml"'
+tests_fuzz_fuzz_virtxml_replay_LDADD = $(XC_LIBS) $(XML_LIBS)
+TESTS += tests/fuzz/fuzz-virtxml-replay
+
+# Automake takes no wildcards.  After adding inputs, regenerate the list with
+#   (cd $(top_srcdir) && ls tests/fuzz/corpus/{registry,xlcfg,virtxml}/*)
+FUZZ_LINT_CORPUS = \
+	tests/fuzz/corpus/registry/bad \
+	tests/fuzz/corpus/registry/default \
+	tests/fuzz/corpus/registry/good \
+	tests/fuzz/corpus/registry/legend-malformed \
+	tests/fuzz/corpus/xlcfg/broken \
+	tests/fuzz/corpus/xlcfg/escapes-nested \
+	tests/fuzz/corpus/xlcfg/good \
+	tests/fuzz/corpus/xlcfg/typo \
+	tests/fuzz/corpus/virtxml/entity \
+	tests/fuzz/corpus/virtxml/minimal \
+	tests/fuzz/corpus/virtxml/web01
+EXTRA_DIST += $(FUZZ_LINT_CORPUS)
+
+FUZZ_LINT_LIB_SRCS = \
+	$(srcdir)/lib/log.c \
+	$(srcdir)/lib/untrusted.c \
+	$(srcdir)/lib/strmap.c \
+	$(srcdir)/lib/json.c \
+	$(srcdir)/lib/lint.c \
+	$(srcdir)/lib/registry.c \
+	$(srcdir)/lib/xlcfg.c \
+	$(srcdir)/lib/virtxml.c
+
+# make fuzz runs these too, FUZZ_TIME seconds each, in the same way.
+fuzz: fuzz-lint
+fuzz-lint:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+		echo "make fuzz: $(FUZZ_CC) not found: the libFuzzer targets need clang" \
+			"(Debian package: clang), or FUZZ_CC=/path/to/clang" >&2; \
+		exit 1; \
+	fi
+	@set -e; for t in $(FUZZ_LINT_TARGETS); do \
+		$(MKDIR_P) tests/fuzz/fuzz-$$t-corpus; \
+		echo "  FUZZ     $$t"; \
+		$(FUZZ_CC) $(FUZZ_CFLAGS) $(AM_CPPFLAGS) $(CPPFLAGS) $(XML_CFLAGS) \
+			-o tests/fuzz/fuzz-$$t $(srcdir)/tests/fuzz/fuzz-$$t.c \
+			$(FUZZ_LINT_LIB_SRCS) $(XML_LIBS); \
+		tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=tests/fuzz/fuzz-$$t-crash- \
+			tests/fuzz/fuzz-$$t-corpus $(srcdir)/tests/fuzz/corpus/$$t; \
+	done
+
+.PHONY: fuzz-lint
+CLEANFILES += tests/fuzz/fuzz-registry tests/fuzz/fuzz-xlcfg tests/fuzz/fuzz-virtxml

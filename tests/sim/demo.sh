@@ -13,6 +13,8 @@ else
 	bin=$here
 fi
 sim=$bin/xenchan-sim
+# The xenchan commands, from the same build tree.
+PATH=$bin/../../cmd:$PATH
 if [ ! -x "$sim" ]; then
 	echo "demo.sh: $sim not found: build first (make)" >&2
 	exit 2
@@ -36,7 +38,9 @@ echo
 echo "# web01: a socket channel; the guest's agent echoes what it receives."
 run xenchan-sim create --wait \
 	--channel "name=org.example.agent.0,connection=socket,path=$dir/web01.sock" \
-	--agent org.example.agent.0=echo web01
+	--agent org.example.agent.0=echo \
+	--channel "name=org.example.sink.0,connection=socket,path=$dir/web01-sink.sock" \
+	--agent "org.example.sink.0=sink:$dir/sunk" web01
 echo "# db01: a pty channel, also with an echo agent."
 run xenchan-sim create --wait \
 	--channel "name=org.example.agent.0,connection=pty" db01
@@ -61,10 +65,49 @@ echo "\$ echo 'hello db01' | socat -t 1 - $tty,raw,echo=0"
 echo 'hello db01' | timeout "$T" socat -t 1 - "$tty,raw,echo=0"
 echo
 
+echo "# The same with xenchan-cat: it delivers stdin, then prints replies until the"
+echo "# guest has been quiet for a second (-Q).  A lock keeps a second user out."
+export XENCHAN_RUNDIR=$dir/run
+echo "\$ echo 'hello again' | xenchan-cat web01 org.example.agent.0"
+echo 'hello again' | timeout "$T" xenchan-cat web01 org.example.agent.0
+echo "\$ echo 'hello pty' | xenchan-cat -v db01 org.example.agent.0"
+echo 'hello pty' | timeout "$T" xenchan-cat -v db01 org.example.agent.0
+echo "# Send a configuration to web01's sink agent, which counts and checksums it:"
+printf '{"role": "web", "workers": 4}\n' >"$dir/cfg.json"
+run xenchan-send -v web01 org.example.sink.0 "$dir/cfg.json"
+sleep 0.2
+echo "\$ cat $dir/sunk   # bytes and FNV-1a 64 as the guest saw them"
+cat "$dir/sunk"
+echo
+
 echo "# Destroying a domain removes its nodes (xenstored fires @releaseDomain):"
 run xenchan-sim destroy web01
 run xenchan-sim destroy db01
 run xenchan-sim list
+echo
+
+echo "# Lint domain configs before starting them: a socket path used twice and a"
+echo "# misspelt channel name, checked against a registry of the names in use."
+top=${top_builddir:-$(cd "$here/../.." && pwd)}
+check=$top/cmd/xenchan-registry-check
+cat >"$dir/demo.registry" <<-'EOF_REG'
+	N: org.example.agent.0
+	C: Example Ops <ops@example.org>
+	D: the demo's echo agent
+EOF_REG
+cat >"$dir/web01.cfg" <<-EOF_CFG
+	name = "web01"
+	channel = [ "connection=pty, name=org.example.dummy",
+	            "connection=socket, name=org.example.agent.0, path=$dir/web01.sock" ]
+EOF_CFG
+cat >"$dir/db01.cfg" <<-EOF_CFG
+	name = "db01"
+	channel = [ "connection=pty, name=org.example.dummy",
+	            "connection=socket, name=org.exmaple.agent.0, path=$dir/web01.sock" ]
+EOF_CFG
+echo "\$ xenchan-registry-check --no-default-registry -r demo.registry web01.cfg db01.cfg"
+(cd "$dir" && timeout "$T" "$check" --no-default-registry -r demo.registry \
+	web01.cfg db01.cfg 2>&1 | grep -v name-vchan-port) || true
 echo
 
 echo "# Stop the host."

@@ -17,11 +17,19 @@
  *   source:COUNT   write COUNT bytes, byte i = (i * 7 + 3) & 0xff; drain input
  *   stall          never read: the backend sees a full ring
  *   cmd:COMMAND    /bin/sh -c COMMAND, stdin/stdout connected to the channel
+ *   hostile:MODE   a broken or malicious guest, once the backend is Connected:
+ *                  prod    out_prod = out_cons + 0x10000, once (XSA-86)
+ *                  flap    out_prod flips between plausible and impossible
+ *                          values in a tight loop for FLAP_MS, the backend
+ *                          notified every millisecond (XSA-155)
+ *                  inprod  in_cons = in_prod + 0x10000, once
+ *                  It reads and writes nothing else.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +37,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenevtchn.h>
@@ -41,8 +50,10 @@
 #define AGENT_BUF 4096u
 #define FNV_OFFSET 0xcbf29ce484222325ull
 #define FNV_PRIME 0x100000001b3ull
+#define FLAP_MS 3000
 
-enum agent_kind { AG_ECHO, AG_SINK, AG_SOURCE, AG_STALL, AG_CMD };
+enum agent_kind { AG_ECHO, AG_SINK, AG_SOURCE, AG_STALL, AG_CMD, AG_HOSTILE };
+enum hostile_mode { HOSTILE_PROD, HOSTILE_FLAP, HOSTILE_INPROD };
 
 enum dev_state {
 	DEV_ACTIVE,  /* ring shared, agent running */
@@ -79,6 +90,12 @@ struct dev {
 	int cmd_fd;
 	bool cmd_eof, cmd_in_dead;
 	pid_t cmd_pid;
+
+	enum hostile_mode hostile;
+	pthread_t flapper;
+	bool flapping;        /* the thread runs: joined before the page goes */
+	int flap_stop;        /* set (atomically) to stop it early */
+	int flap_done;        /* set (atomically) by the thread when it ends */
 };
 
 static volatile sig_atomic_t got_term, got_chld;
@@ -249,6 +266,15 @@ static void agent_choose(struct dev *d)
 		}
 	} else if (!strcmp(spec, "stall")) {
 		d->kind = AG_STALL;
+	} else if (!strcmp(spec, "hostile:prod")) {
+		d->kind = AG_HOSTILE;
+		d->hostile = HOSTILE_PROD;
+	} else if (!strcmp(spec, "hostile:flap")) {
+		d->kind = AG_HOSTILE;
+		d->hostile = HOSTILE_FLAP;
+	} else if (!strcmp(spec, "hostile:inprod")) {
+		d->kind = AG_HOSTILE;
+		d->hostile = HOSTILE_INPROD;
 	} else if (!strncmp(spec, "cmd:", 4) && spec[4]) {
 		d->kind = AG_CMD;
 		d->arg = strdup(spec + 4);
@@ -301,8 +327,11 @@ static void agent_start(struct dev *d)
 	fcntl(d->cmd_fd, F_SETFL, O_NONBLOCK);
 }
 
+static void hostile_stop(struct dev *d);
+
 static void agent_stop(struct dev *d)
 {
+	hostile_stop(d);
 	if (d->cmd_fd >= 0) {
 		close(d->cmd_fd);
 		d->cmd_fd = -1;
@@ -325,6 +354,7 @@ static size_t agent_room(const struct dev *d)
 			return 1024;
 		return sizeof(d->ibuf) - d->ilen;
 	case AG_STALL:
+	case AG_HOSTILE:
 		return 0;
 	default:
 		return 1024;
@@ -389,6 +419,91 @@ static void cmd_io(struct dev *d, short revents)
 		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			d->cmd_eof = true;
 	}
+}
+
+/* ---- the hostile agent ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * out_prod changes between every two reads a backend could make: plausible
+ * (data available), impossible (far ahead), plausible again.  Only stores
+ * to the shared page: no library calls from this thread.
+ */
+static void *flap_thread(void *arg)
+{
+	struct dev *d = arg;
+	struct xencons_interface *intf = d->intf;
+	double end = now_s() + FLAP_MS / 1000.0;
+	uint32_t i = 0;
+
+	while (!__atomic_load_n(&d->flap_stop, __ATOMIC_RELAXED)) {
+		XENCONS_RING_IDX cons = __atomic_load_n(&intf->out_cons, __ATOMIC_RELAXED);
+		XENCONS_RING_IDX v;
+
+		switch (i % 4) {
+		case 0:
+			v = cons + 1 + i % sizeof(intf->out);
+			break;
+		case 1:
+			v = cons + 0x10000 + i;
+			break;
+		case 2:
+			v = cons + sizeof(intf->out);
+			break;
+		default:
+			v = cons - 1 - i % 64; /* behind the consumer */
+			break;
+		}
+		__atomic_store_n(&intf->out_prod, v, __ATOMIC_RELAXED);
+		if (++i % 4096 == 0 && now_s() > end)
+			break;
+	}
+	__atomic_store_n(&d->flap_done, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* The backend is Connected: misbehave. */
+static void hostile_start(struct dev *d)
+{
+	struct xencons_interface *intf = d->intf;
+	XENCONS_RING_IDX v;
+
+	switch (d->hostile) {
+	case HOSTILE_PROD:
+		v = __atomic_load_n(&intf->out_cons, __ATOMIC_RELAXED);
+		__atomic_store_n(&intf->out_prod, v + 0x10000, __ATOMIC_RELAXED);
+		break;
+	case HOSTILE_INPROD:
+		v = __atomic_load_n(&intf->in_prod, __ATOMIC_RELAXED);
+		__atomic_store_n(&intf->in_cons, v + 0x10000, __ATOMIC_RELAXED);
+		break;
+	case HOSTILE_FLAP:
+		__atomic_store_n(&d->flap_stop, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->flap_done, 0, __ATOMIC_RELAXED);
+		if (pthread_create(&d->flapper, NULL, flap_thread, d) != 0)
+			sim_warn("console %u: cannot start the flapping thread", d->devid);
+		else
+			d->flapping = true;
+		break;
+	}
+	sim_warn("console %u: hostile agent: ring indices corrupted", d->devid);
+	xenevtchn_notify(xce, d->port);
+}
+
+static void hostile_stop(struct dev *d)
+{
+	if (!d->flapping)
+		return;
+	__atomic_store_n(&d->flap_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(d->flapper, NULL);
+	d->flapping = false;
 }
 
 /* ---- the ring (we are the frontend) ---- */
@@ -485,6 +600,8 @@ static void dev_service(struct dev *d)
 {
 	ssize_t r, w;
 
+	if (d->kind == AG_HOSTILE)
+		return; /* its indices are lies: it would stop itself */
 	while (d->state == DEV_ACTIVE) {
 		agent_produce(d);
 		w = d->olen ? ring_write(d) : 0;
@@ -704,6 +821,8 @@ static void backend_changed(struct dev *d)
 			 */
 			if (d->state == DEV_ACTIVE)
 				xenevtchn_notify(xce, d->port);
+			if (d->state == DEV_ACTIVE && d->kind == AG_HOSTILE)
+				hostile_start(d);
 		}
 		break;
 	case 5:
@@ -827,7 +946,12 @@ int main(int argc, char **argv)
 			if (!pfd[k].events)
 				pfd[k].fd = -1; /* a hung-up socket would wake us forever */
 		}
-		r = ppoll(pfd, k, NULL, &waitmask);
+		/* A flapping agent keeps the backend looking: every millisecond. */
+		for (d = devs; d; d = d->next)
+			if (d->flapping)
+				break;
+		r = ppoll(pfd, k, d ? &(struct timespec){ .tv_nsec = 1000000 } : NULL,
+			  &waitmask);
 		if (r < 0 && errno != EINTR)
 			sim_die("poll: %s", strerror(errno));
 		take_signals(&blocked);
@@ -837,6 +961,12 @@ int main(int argc, char **argv)
 		}
 		if (r < 0 || got_term)
 			continue;
+		for (d = devs; d; d = d->next) {
+			if (d->flapping && __atomic_load_n(&d->flap_done, __ATOMIC_RELAXED))
+				hostile_stop(d);
+			else if (d->flapping && d->state == DEV_ACTIVE)
+				xenevtchn_notify(xce, d->port);
+		}
 
 		/* Agent descriptors first: the list may change below. */
 		for (k = 2, d = devs; d; d = d->next, k++)

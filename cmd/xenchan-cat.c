@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * xenchan-cat: stdin to a channel, the channel to stdout.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "common.h"
+#include "copy.h"
+#include "domain.h"
+#include "parse.h"
+#include "stream.h"
+#include "term.h"
+#include "untrusted.h"
+#include "wait.h"
+
+#define DEFAULT_WAIT "30s"
+#define DEFAULT_QUIT_AFTER_MS 1000
+
+static const char *opt_timeout, *opt_wait, *opt_quit, *opt_escape, *opt_backlog,
+	*opt_transport;
+static int opt_create, opt_listen;
+
+static struct poptOption options[] = {
+	{ "timeout", 't', POPT_ARG_STRING, &opt_timeout, 0, NULL, NULL },
+	{ "wait", 'w', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, &opt_wait, 0, NULL, NULL },
+	{ "quit-after", 'Q', POPT_ARG_STRING, &opt_quit, 0, NULL, NULL },
+	{ "escape", 'e', POPT_ARG_STRING, &opt_escape, 0, NULL, NULL },
+	{ "backlog", '\0', POPT_ARG_STRING, &opt_backlog, 0, NULL, NULL },
+	{ "transport", 'T', POPT_ARG_STRING, &opt_transport, 0, NULL, NULL },
+	{ "create", '\0', POPT_ARG_NONE, &opt_create, 0, NULL, NULL },
+	{ "listen", 'l', POPT_ARG_NONE, &opt_listen, 0, NULL, NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+static const char usage_text[] =
+	"Usage: xenchan-cat [-t DURATION] [-w | --wait=DURATION] [-Q DURATION] [-e CHAR]\n"
+	"                   [--backlog=keep|discard] [-T TRANSPORT] [--create] [-l] [-v] [-q]\n"
+	"                   DOMAIN CHANNEL\n";
+
+static void help(void)
+{
+	printf("%s\n"
+	       "Copy stdin to CHANNEL of DOMAIN and what the guest sends to stdout.  When\n"
+	       "stdin ends, deliver it, then print replies until the guest is quiet for the\n"
+	       "--quit-after time.  On a terminal: raw mode, Ctrl-] (see -e) to leave.\n\n"
+	       "Options:\n"
+	       "  -t, --timeout DURATION   give up (exit 124) when connecting, or delivering\n"
+	       "                           a byte, takes longer; 0, the default: never\n"
+	       "  -w, --wait[=DURATION]    first wait until the channel is ready, for up to\n"
+	       "                           DURATION (default " DEFAULT_WAIT ")\n"
+	       "  -Q, --quit-after DURATION  after stdin ended and was delivered, stop when\n"
+	       "                           the guest has been silent this long (default 1s);\n"
+	       "                           0: at once; never: until the peer goes\n"
+	       "  -e, --escape CHAR        the key that ends an interactive session (^], the\n"
+	       "                           default; ^X, a character, or none)\n"
+	       "      --backlog MODE       keep (the default) or discard what the guest sent\n"
+	       "                           before xenchan-cat connected\n"
+	       "  -T, --transport TRANSPORT  socket, pty or direct (default: the channel's)\n"
+	       "      --create             direct: add the channel to the guest if absent\n"
+	       "  -l, --listen             serve the channel (direct, --create) and wait for\n"
+	       "                           the guest to connect\n"
+	       "  -v, --verbose            say which transport is used and why\n"
+	       "  -q, --quiet              no messages but errors\n"
+	       "  -h, --help               show this help\n"
+	       "      --usage              show a short usage line\n"
+	       "  -V, --version            show the version\n\n"
+	       "Exit status: 0 done, 2 error, 3 no such domain or channel, 4 the peer went\n"
+	       "away before stdin was delivered, 124 timed out.  See xenchan-cat(1).\n",
+	       usage_text);
+}
+
+/* popt would take the next word as the optional argument of a bare --wait:
+ * give it its default explicitly. */
+static const char **fix_wait(int argc, const char **argv)
+{
+	const char **v = calloc(argc + 1, sizeof(*v));
+
+	if (!v) {
+		cmd_err("out of memory");
+		exit(XC_EXIT_ERROR);
+	}
+	for (int i = 0; i < argc; i++) {
+		v[i] = argv[i];
+		if (streq(argv[i], "--"))
+			for (i++; i < argc; i++)
+				v[i] = argv[i];
+		else if (i > 0 && (streq(argv[i], "--wait") || streq(argv[i], "-w")))
+			v[i] = "--wait=" DEFAULT_WAIT;
+	}
+	return v;
+}
+
+static uint64_t duration_opt(const char *name, const char *s)
+{
+	uint64_t ms;
+	int r = xc_parse_duration(s, &ms);
+
+	if (r < 0)
+		cmd_usage_error("%s: %s: %s", name, s,
+				r == -ERANGE ? "too long" : "not a duration (500ms, 30s, 2m)");
+	return ms;
+}
+
+int main(int argc, const char **argv)
+{
+	_cleanup_free_ const char **args_v = NULL;
+	_cleanup_free_ char *edom = NULL, *echan = NULL;
+	struct xc_stream_opts sopts = { 0 };
+	struct xc_copy_opts copts = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO };
+	struct xc_copy_stats stats;
+	struct xc_channel *chans = NULL, created = { 0 }, *c = NULL;
+	struct xc_wait_result wres = { 0 };
+	struct xc_domain dom = { 0 };
+	struct xc_store *st = NULL;
+	struct xc_stream *s = NULL;
+	const char **args, *why;
+	uint64_t wait_ms = 0, delivered = 0, pending = 0;
+	int64_t quit_ms = DEFAULT_QUIT_AFTER_MS;
+	enum xc_proof proof;
+	bool interactive, waited = false;
+	size_t n = 0;
+	sigset_t sigs;
+	poptContext ctx;
+	int r, rc = XC_EXIT_ERROR, escape = 0x1d;
+
+	cmd_init("xenchan-cat");
+	args_v = fix_wait(argc, argv);
+	ctx = cmd_parse(argc, args_v, options, usage_text, help, NULL);
+	if (opt_timeout)
+		sopts.timeout_ms = copts.stall_timeout_ms = duration_opt("--timeout", opt_timeout);
+	if (opt_wait)
+		wait_ms = duration_opt("--wait", opt_wait);
+	if (opt_quit) {
+		if (streq(opt_quit, "never"))
+			quit_ms = -1;
+		else
+			quit_ms = (int64_t)duration_opt("--quit-after", opt_quit);
+	}
+	if (opt_escape && xc_term_parse_escape(opt_escape, &escape) < 0)
+		cmd_usage_error("--escape: %s: not ^X, a character or none", opt_escape);
+	if (opt_backlog) {
+		if (streq(opt_backlog, "discard"))
+			sopts.discard_backlog = true;
+		else if (!streq(opt_backlog, "keep"))
+			cmd_usage_error("--backlog: %s: not keep or discard", opt_backlog);
+	}
+	if (opt_transport && (xc_transport_parse(opt_transport, &sopts.transport) < 0 ||
+			      sopts.transport == XC_TRANSPORT_VCHAN))
+		cmd_usage_error("--transport: %s: not one of socket, pty, direct", opt_transport);
+	if (opt_listen) {
+		if (sopts.transport && sopts.transport != XC_TRANSPORT_DIRECT)
+			cmd_usage_error("--listen needs --transport direct");
+		if (opt_wait)
+			cmd_usage_error("--listen and --wait are mutually exclusive");
+		sopts.transport = XC_TRANSPORT_DIRECT;
+		opt_create = 1;
+	}
+	if (opt_create && sopts.transport && sopts.transport != XC_TRANSPORT_DIRECT)
+		cmd_usage_error("--create needs --transport direct");
+	if (opt_create) {
+		sopts.transport = XC_TRANSPORT_DIRECT;
+		sopts.create = true;
+	}
+	args = poptGetArgs(ctx);
+	if (!args || !args[0])
+		cmd_usage_error("no DOMAIN given");
+	if (!args[1])
+		cmd_usage_error("no CHANNEL given");
+	if (args[2])
+		cmd_usage_error("%s: unexpected argument", args[2]);
+	if (!xc_channel_name_valid(args[1]))
+		cmd_usage_error("%s: not a channel name", args[1]);
+	edom = xc_escape(args[0], 256);
+	echan = xc_escape(args[1], 256);
+
+	r = xc_store_open(&st);
+	if (r < 0) {
+		cmd_err("xenstore: %s", strerror(-r));
+		return XC_EXIT_ERROR;
+	}
+	if (wait_ms) {
+		cmd_verbose("%s/%s: waiting up to %s for the channel to be ready", edom, echan,
+			    opt_wait);
+		r = xc_wait(st, args[0], args + 1, 1, XC_WAIT_READY, wait_ms, &wres);
+		if (r == -ETIMEDOUT) {
+			cmd_err("%s/%s: timed out waiting for the channel", edom, echan);
+			rc = XC_EXIT_TIMEOUT;
+			goto out;
+		}
+		if (r == -ESRCH) {
+			cmd_err("%s: domain destroyed", edom);
+			rc = XC_EXIT_PEERGONE;
+			goto out;
+		}
+		if (r < 0) {
+			cmd_err("%s: %s", edom, strerror(-r));
+			goto out;
+		}
+		c = &wres.channels[0];
+		waited = true;
+	} else {
+		r = xc_domain_resolve(st, args[0], &dom);
+		if (r < 0) {
+			cmd_err("%s: %s", edom,
+				r == -ENOENT	? "no such domain"
+				: r == -ENOTUNIQ ? "ambiguous: several domains match (use id:, name: or uuid:)"
+				: r == -EINVAL	? "not a domain id, name or UUID"
+						: strerror(-r));
+			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
+			goto out;
+		}
+		r = xc_channel_list(st, dom.domid, &chans, &n);
+		if (r < 0) {
+			cmd_err("%s: %s", edom, r == -ENOENT ? "no such domain" : strerror(-r));
+			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
+			goto out;
+		}
+		for (size_t i = 0; i < n && !c; i++)
+			if (chans[i].name && streq(chans[i].name, args[1]) &&
+			    chans[i].transport != XC_TRANSPORT_VCHAN)
+				c = &chans[i];
+		if (!c && opt_create) {
+			created.domid = dom.domid;
+			created.name = (char *)args[1];
+			created.transport = XC_TRANSPORT_DIRECT;
+			c = &created;
+		}
+		if (!c) {
+			cmd_err("%s/%s: no such channel", edom, echan);
+			rc = XC_EXIT_NOTFOUND;
+			goto out;
+		}
+	}
+	why = opt_transport ? "asked for with --transport"
+	      : opt_create  ? "asked for with --create"
+			    : "the channel's configuration";
+	cmd_verbose("%s/%s: %s transport (%s)%s", edom, echan,
+		    xc_transport_name(sopts.transport ? sopts.transport : c->transport), why,
+		    waited ? ", ready" : "");
+	if (!quiet && c->flags & XC_CHAN_NO_TRUSTED_COPY)
+		cmd_err("%s/%s: warning: no trusted copy of the channel: its identity comes from the guest",
+			edom, echan);
+
+	r = xc_stream_open(st, c, &sopts, &s);
+	if (r < 0) {
+		const char *op = (sopts.transport ? sopts.transport : c->transport) ==
+						 XC_TRANSPORT_SOCKET
+					 ? "connect"
+					 : "open";
+
+		switch (r) {
+		case -EBUSY: {
+			pid_t pid = xc_stream_holder(c, &sopts);
+
+			if (pid > 0)
+				cmd_err("%s/%s: busy: in use by pid %ld", edom, echan, (long)pid);
+			else
+				cmd_err("%s/%s: busy: in use by another process", edom, echan);
+			break;
+		}
+		case -ENOTSUP:
+			cmd_err("%s/%s: %s transport not available for this channel", edom, echan,
+				xc_transport_name(sopts.transport ? sopts.transport : c->transport));
+			break;
+		case -EPERM:
+			cmd_err("%s/%s: %s: endpoint failed validation: not used", edom, echan, op);
+			break;
+		default:
+			cmd_err("%s/%s: %s: %s", edom, echan, op, strerror(-r));
+		}
+		rc = r == -ETIMEDOUT ? XC_EXIT_TIMEOUT
+		     : r == -EPIPE   ? XC_EXIT_PEERGONE
+				     : XC_EXIT_ERROR;
+		goto out;
+	}
+
+	/* A closed stdout ends us quietly: see xc_copy()'s -ESHUTDOWN. */
+	signal(SIGPIPE, SIG_IGN);
+	interactive = isatty(STDIN_FILENO);
+	copts.escape = interactive ? escape : -1;
+	copts.quit_after_ms = quit_ms;
+	if (interactive && quit_ms >= 0 && !opt_quit)
+		copts.quit_after_ms = -1;
+	if (interactive) {
+		r = xc_term_raw(STDIN_FILENO);
+		if (r < 0) {
+			cmd_err("terminal: %s", strerror(-r));
+			goto out;
+		}
+		if (!quiet && escape >= 0) {
+			fprintf(stderr, "%s: connected to %s/%s; escape character is %s%c\r\n",
+				program_name, edom, echan, escape < 0x20 ? "^" : "",
+				escape < 0x20 ? escape + '@' : escape);
+		}
+	}
+	/* Teardown (terminal, stream, a hotplugged device) happens here, not in
+	 * a handler: the signals are taken by the copy loop. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	copts.signals = &sigs;
+
+	r = xc_copy(s, &copts, &stats);
+	xc_stream_delivered(s, &delivered, &pending, &proof);
+	xc_stream_close(s);
+	s = NULL;
+	xc_term_restore();
+	switch (r) {
+	case 0:
+	case XC_COPY_ESCAPE:
+	case -ESHUTDOWN:
+		rc = XC_EXIT_OK;
+		cmd_verbose("%s/%s: sent %" PRIu64 " bytes (%" PRIu64 " %s), received %" PRIu64
+			    " bytes",
+			    edom, echan, stats.written, delivered, xc_proof_name(proof),
+			    stats.received);
+		break;
+	case -EPIPE:
+		cmd_err("%s/%s: peer went away: %" PRIu64 " of %" PRIu64 " bytes delivered", edom,
+			echan, delivered, stats.in);
+		rc = XC_EXIT_PEERGONE;
+		break;
+	case -ETIMEDOUT:
+		cmd_err("%s/%s: timed out delivering: %" PRIu64 " of %" PRIu64
+			" bytes delivered",
+			edom, echan, delivered, stats.in);
+		rc = XC_EXIT_TIMEOUT;
+		break;
+	case -EINTR:
+		if (!quiet)
+			cmd_err("%s/%s: interrupted: %" PRIu64 " bytes delivered", edom, echan,
+				delivered);
+		xc_store_close(st);
+		fflush(stdout);
+		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+		signal(stats.signo, SIG_DFL);
+		raise(stats.signo);
+		rc = XC_EXIT_ERROR;
+		goto out_nostore;
+	default:
+		cmd_err("%s/%s: %s", edom, echan, strerror(-r));
+		rc = XC_EXIT_ERROR;
+	}
+out:
+	xc_stream_close(s);
+	xc_store_close(st);
+out_nostore:
+	xc_term_restore();
+	xc_channel_array_free(chans, n);
+	if (waited)
+		xc_wait_result_clear(&wres);
+	xc_domain_clear(&dom);
+	return rc;
+}

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * xenchan-send: deliver stdin or files to a channel, and say how far the
+ * delivery is proven.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "common.h"
+#include "copy.h"
+#include "domain.h"
+#include "parse.h"
+#include "stream.h"
+#include "untrusted.h"
+#include "wait.h"
+
+#define DEFAULT_WAIT "30s"
+/* Progress appears only for a transfer that takes longer than this. */
+#define PROGRESS_AFTER_MS 1000
+
+static const char *opt_timeout, *opt_wait, *opt_transport;
+static int opt_create, opt_progress = -1;
+
+enum { OPT_PROGRESS = 1, OPT_NO_PROGRESS };
+
+static struct poptOption options[] = {
+	{ "timeout", 't', POPT_ARG_STRING, &opt_timeout, 0, NULL, NULL },
+	{ "wait", 'w', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, &opt_wait, 0, NULL, NULL },
+	{ "transport", 'T', POPT_ARG_STRING, &opt_transport, 0, NULL, NULL },
+	{ "create", '\0', POPT_ARG_NONE, &opt_create, 0, NULL, NULL },
+	{ "progress", 'p', POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
+	{ "no-progress", '\0', POPT_ARG_NONE, NULL, OPT_NO_PROGRESS, NULL, NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+static const char usage_text[] =
+	"Usage: xenchan-send [-t DURATION] [-w | --wait=DURATION] [-T TRANSPORT] [--create]\n"
+	"                    [-p | --no-progress] [-v] [-q] DOMAIN CHANNEL [FILE...]\n";
+
+static void help(void)
+{
+	printf("%s\n"
+	       "Deliver each FILE (stdin when there is none, or for '-') to CHANNEL of DOMAIN.\n"
+	       "Exit 0 only once every byte is delivered as far as the transport can prove:\n"
+	       "consumed by the guest (direct), written to qemu (socket, pty).\n\n"
+	       "Options:\n"
+	       "  -t, --timeout DURATION   give up (exit 124) when connecting, or delivering\n"
+	       "                           a byte, takes longer; 0, the default: never\n"
+	       "  -w, --wait[=DURATION]    first wait until the channel is ready, for up to\n"
+	       "                           DURATION (default " DEFAULT_WAIT ")\n"
+	       "  -T, --transport TRANSPORT  socket, pty or direct (default: the channel's)\n"
+	       "      --create             direct: add the channel to the guest if absent\n"
+	       "  -p, --progress           show progress on stderr (default: when stderr is\n"
+	       "                           a terminal and the transfer takes over a second)\n"
+	       "      --no-progress        never show progress\n"
+	       "  -v, --verbose            say which transport is used and what was proven\n"
+	       "  -q, --quiet              no messages but errors\n"
+	       "  -h, --help               show this help\n"
+	       "      --usage              show a short usage line\n"
+	       "  -V, --version            show the version\n\n"
+	       "Exit status: 0 delivered, 2 error, 3 no such domain or channel, 4 the peer\n"
+	       "went away (the count delivered is printed), 124 timed out.\n"
+	       "See xenchan-send(1).\n",
+	       usage_text);
+}
+
+static void on_option(int opt, poptContext ctx)
+{
+	opt_progress = opt == OPT_PROGRESS;
+}
+
+/* popt would take the next word as the optional argument of a bare --wait:
+ * give it its default explicitly. */
+static const char **fix_wait(int argc, const char **argv)
+{
+	const char **v = calloc(argc + 1, sizeof(*v));
+
+	if (!v) {
+		cmd_err("out of memory");
+		exit(XC_EXIT_ERROR);
+	}
+	for (int i = 0; i < argc; i++) {
+		v[i] = argv[i];
+		if (streq(argv[i], "--"))
+			for (i++; i < argc; i++)
+				v[i] = argv[i];
+		else if (i > 0 && (streq(argv[i], "--wait") || streq(argv[i], "-w")))
+			v[i] = "--wait=" DEFAULT_WAIT;
+	}
+	return v;
+}
+
+struct progress {
+	uint64_t base;  /* bytes of earlier files */
+	uint64_t total; /* 0: unknown */
+	uint64_t start_ms;
+	uint64_t elapsed_ms;
+	bool shown;
+	bool always;
+};
+
+static void show_progress(void *data, const struct xc_copy_stats *st)
+{
+	struct progress *p = data;
+	char done[XC_FORMAT_SIZE_MAX], rate[XC_FORMAT_SIZE_MAX], total[XC_FORMAT_SIZE_MAX];
+	uint64_t bytes = p->base + st->written, ms = p->elapsed_ms + st->elapsed_ms;
+	uint64_t bps = ms ? bytes * 1000 / ms : 0;
+
+	if (!p->always && ms < PROGRESS_AFTER_MS && !p->shown)
+		return;
+	if (st->final && !p->shown && !p->always)
+		return;
+	xc_format_size(bytes, done, sizeof(done));
+	xc_format_size(bps, rate, sizeof(rate));
+	if (p->total && bps) {
+		uint64_t left = p->total > bytes ? p->total - bytes : 0;
+
+		xc_format_size(p->total, total, sizeof(total));
+		fprintf(stderr, "\r%s: %s of %s, %s/s, ETA %" PRIu64 "s\033[K", program_name,
+			done, total, rate, left / bps);
+	} else {
+		fprintf(stderr, "\r%s: %s, %s/s\033[K", program_name, done, rate);
+	}
+	p->shown = true;
+}
+
+static uint64_t duration_opt(const char *name, const char *s)
+{
+	uint64_t ms;
+	int r = xc_parse_duration(s, &ms);
+
+	if (r < 0)
+		cmd_usage_error("%s: %s: %s", name, s,
+				r == -ERANGE ? "too long" : "not a duration (500ms, 30s, 2m)");
+	return ms;
+}
+
+int main(int argc, const char **argv)
+{
+	_cleanup_free_ const char **args_v = NULL;
+	_cleanup_free_ char *edom = NULL, *echan = NULL;
+	struct xc_stream_opts sopts = { 0 };
+	struct xc_copy_opts copts = { .out_fd = -1 };
+	struct xc_copy_stats stats = { 0 };
+	struct xc_channel *chans = NULL, created = { 0 }, *c = NULL;
+	struct xc_wait_result wres = { 0 };
+	struct xc_domain dom = { 0 };
+	struct xc_store *st = NULL;
+	struct xc_stream *s = NULL;
+	struct progress prog = { 0 };
+	const char **args, **files, *why;
+	static const char *const stdin_only[] = { "-", NULL };
+	uint64_t wait_ms = 0, delivered = 0, pending = 0, sent = 0;
+	enum xc_proof proof = XC_PROOF_NONE;
+	bool waited = false;
+	size_t n = 0;
+	sigset_t sigs;
+	poptContext ctx;
+	int r, rc = XC_EXIT_ERROR;
+
+	cmd_init("xenchan-send");
+	args_v = fix_wait(argc, argv);
+	ctx = cmd_parse(argc, args_v, options, usage_text, help, on_option);
+	if (opt_timeout)
+		sopts.timeout_ms = copts.stall_timeout_ms = duration_opt("--timeout", opt_timeout);
+	if (opt_wait)
+		wait_ms = duration_opt("--wait", opt_wait);
+	if (opt_transport && (xc_transport_parse(opt_transport, &sopts.transport) < 0 ||
+			      sopts.transport == XC_TRANSPORT_VCHAN))
+		cmd_usage_error("--transport: %s: not one of socket, pty, direct", opt_transport);
+	if (opt_create && sopts.transport && sopts.transport != XC_TRANSPORT_DIRECT)
+		cmd_usage_error("--create needs --transport direct");
+	if (opt_create) {
+		sopts.transport = XC_TRANSPORT_DIRECT;
+		sopts.create = true;
+	}
+	args = poptGetArgs(ctx);
+	if (!args || !args[0])
+		cmd_usage_error("no DOMAIN given");
+	if (!args[1])
+		cmd_usage_error("no CHANNEL given");
+	if (!xc_channel_name_valid(args[1]))
+		cmd_usage_error("%s: not a channel name", args[1]);
+	files = args[2] ? args + 2 : (const char **)stdin_only;
+	edom = xc_escape(args[0], 256);
+	echan = xc_escape(args[1], 256);
+
+	/* Open every file first: a missing one fails before anything is sent. */
+	for (size_t i = 0; files[i]; i++) {
+		struct stat sb;
+
+		if (streq(files[i], "-"))
+			continue;
+		if (stat(files[i], &sb) < 0) {
+			_cleanup_free_ char *ef = xc_escape(files[i], 256);
+
+			cmd_err("%s: %s", ef, strerror(errno));
+			return XC_EXIT_ERROR;
+		}
+		if (S_ISREG(sb.st_mode))
+			prog.total += (uint64_t)sb.st_size;
+	}
+	if (streq(files[0], "-") && !files[1]) {
+		struct stat sb;
+
+		if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode))
+			prog.total = (uint64_t)sb.st_size;
+	}
+
+	r = xc_store_open(&st);
+	if (r < 0) {
+		cmd_err("xenstore: %s", strerror(-r));
+		return XC_EXIT_ERROR;
+	}
+	if (wait_ms) {
+		cmd_verbose("%s/%s: waiting up to %s for the channel to be ready", edom, echan,
+			    opt_wait);
+		r = xc_wait(st, args[0], args + 1, 1, XC_WAIT_READY, wait_ms, &wres);
+		if (r == -ETIMEDOUT) {
+			cmd_err("%s/%s: timed out waiting for the channel", edom, echan);
+			rc = XC_EXIT_TIMEOUT;
+			goto out;
+		}
+		if (r == -ESRCH) {
+			cmd_err("%s: domain destroyed", edom);
+			rc = XC_EXIT_PEERGONE;
+			goto out;
+		}
+		if (r < 0) {
+			cmd_err("%s: %s", edom, strerror(-r));
+			goto out;
+		}
+		c = &wres.channels[0];
+		waited = true;
+	} else {
+		r = xc_domain_resolve(st, args[0], &dom);
+		if (r < 0) {
+			cmd_err("%s: %s", edom,
+				r == -ENOENT	? "no such domain"
+				: r == -ENOTUNIQ ? "ambiguous: several domains match (use id:, name: or uuid:)"
+				: r == -EINVAL	? "not a domain id, name or UUID"
+						: strerror(-r));
+			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
+			goto out;
+		}
+		r = xc_channel_list(st, dom.domid, &chans, &n);
+		if (r < 0) {
+			cmd_err("%s: %s", edom, r == -ENOENT ? "no such domain" : strerror(-r));
+			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
+			goto out;
+		}
+		for (size_t i = 0; i < n && !c; i++)
+			if (chans[i].name && streq(chans[i].name, args[1]) &&
+			    chans[i].transport != XC_TRANSPORT_VCHAN)
+				c = &chans[i];
+		if (!c && opt_create) {
+			created.domid = dom.domid;
+			created.name = (char *)args[1];
+			created.transport = XC_TRANSPORT_DIRECT;
+			c = &created;
+		}
+		if (!c) {
+			cmd_err("%s/%s: no such channel", edom, echan);
+			rc = XC_EXIT_NOTFOUND;
+			goto out;
+		}
+	}
+	why = opt_transport ? "asked for with --transport"
+	      : opt_create  ? "asked for with --create"
+			    : "the channel's configuration";
+	cmd_verbose("%s/%s: %s transport (%s)%s", edom, echan,
+		    xc_transport_name(sopts.transport ? sopts.transport : c->transport), why,
+		    waited ? ", ready" : "");
+	if (!quiet && c->flags & XC_CHAN_NO_TRUSTED_COPY)
+		cmd_err("%s/%s: warning: no trusted copy of the channel: its identity comes from the guest",
+			edom, echan);
+
+	r = xc_stream_open(st, c, &sopts, &s);
+	if (r < 0) {
+		const char *op = (sopts.transport ? sopts.transport : c->transport) ==
+						 XC_TRANSPORT_SOCKET
+					 ? "connect"
+					 : "open";
+
+		switch (r) {
+		case -EBUSY: {
+			pid_t pid = xc_stream_holder(c, &sopts);
+
+			if (pid > 0)
+				cmd_err("%s/%s: busy: in use by pid %ld", edom, echan, (long)pid);
+			else
+				cmd_err("%s/%s: busy: in use by another process", edom, echan);
+			break;
+		}
+		case -ENOTSUP:
+			cmd_err("%s/%s: %s transport not available for this channel", edom, echan,
+				xc_transport_name(sopts.transport ? sopts.transport : c->transport));
+			break;
+		case -EPERM:
+			cmd_err("%s/%s: %s: endpoint failed validation: not used", edom, echan, op);
+			break;
+		default:
+			cmd_err("%s/%s: %s: %s", edom, echan, op, strerror(-r));
+		}
+		rc = r == -ETIMEDOUT ? XC_EXIT_TIMEOUT
+		     : r == -EPIPE   ? XC_EXIT_PEERGONE
+				     : XC_EXIT_ERROR;
+		goto out;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	copts.signals = &sigs;
+	copts.quit_after_ms = 0;
+	copts.escape = -1;
+	if (opt_progress == 1 || (opt_progress < 0 && !quiet && isatty(STDERR_FILENO))) {
+		prog.always = opt_progress == 1;
+		copts.progress = show_progress;
+		copts.progress_data = &prog;
+		copts.progress_ms = 500;
+	}
+
+	r = 0;
+	for (size_t i = 0; files[i] && r == 0; i++) {
+		_cleanup_close_ int fd = -1;
+
+		if (streq(files[i], "-")) {
+			copts.in_fd = STDIN_FILENO;
+		} else {
+			fd = open(files[i], O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				_cleanup_free_ char *ef = xc_escape(files[i], 256);
+
+				r = -errno;
+				cmd_err("%s: %s", ef, strerror(errno));
+				break;
+			}
+			copts.in_fd = fd;
+		}
+		r = xc_copy(s, &copts, &stats);
+		sent += stats.written;
+		prog.base += stats.written;
+		prog.elapsed_ms += stats.elapsed_ms;
+		if (r == -EIO || r == -EISDIR) {
+			_cleanup_free_ char *ef = xc_escape(files[i], 256);
+
+			cmd_err("%s: %s", ef, strerror(-r));
+		}
+	}
+	if (prog.shown)
+		fputc('\n', stderr);
+	xc_stream_delivered(s, &delivered, &pending, &proof);
+	xc_stream_close(s);
+	s = NULL;
+	switch (r) {
+	case 0:
+		rc = XC_EXIT_OK;
+		cmd_verbose("%s/%s: delivered %" PRIu64 " bytes: %s", edom, echan, delivered,
+			    xc_proof_name(proof));
+		break;
+	case -EPIPE:
+		cmd_err("%s/%s: peer went away: %" PRIu64 " of %" PRIu64 " bytes delivered", edom,
+			echan, delivered, prog.total > sent ? prog.total : sent);
+		rc = XC_EXIT_PEERGONE;
+		break;
+	case -ETIMEDOUT:
+		cmd_err("%s/%s: timed out delivering: %" PRIu64 " bytes delivered", edom, echan,
+			delivered);
+		rc = XC_EXIT_TIMEOUT;
+		break;
+	case -EINTR:
+		if (!quiet)
+			cmd_err("%s/%s: interrupted: %" PRIu64 " bytes delivered", edom, echan,
+				delivered);
+		xc_store_close(st);
+		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+		signal(stats.signo, SIG_DFL);
+		raise(stats.signo);
+		st = NULL;
+		rc = XC_EXIT_ERROR;
+		break;
+	default:
+		if (r != -EIO && r != -EISDIR && r != -ENOENT && r != -EACCES)
+			cmd_err("%s/%s: %s", edom, echan, strerror(-r));
+		rc = XC_EXIT_ERROR;
+	}
+out:
+	xc_stream_close(s);
+	xc_store_close(st);
+	xc_channel_array_free(chans, n);
+	if (waited)
+		xc_wait_result_clear(&wres);
+	xc_domain_clear(&dom);
+	return rc;
+}

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "log.h"
+#include "macro.h"
+
+/* Per direction.  A console ring holds 1 KiB towards the guest; a larger
+ * buffer only makes the socket buffers the limit. */
+#define BUF_SIZE (64 * 1024)
+
+/* While waiting for a proof of delivery there is no event to wait on for
+ * qemu's transports (SIOCOUTQ has no notification): look again after this
+ * long, doubling up to the maximum. */
+#define DRAIN_POLL_MIN_MS 1
+#define DRAIN_POLL_MAX_MS 50
+
+struct buf {
+	size_t start, end;
+	char data[BUF_SIZE];
+};
+
+static size_t buf_len(const struct buf *b)
+{
+	return b->end - b->start;
+}
+
+/* Room at the end, compacting first when that frees some. */
+static size_t buf_room(struct buf *b)
+{
+	if (b->start == b->end)
+		b->start = b->end = 0;
+	else if (b->end == BUF_SIZE && b->start > 0) {
+		memmove(b->data, b->data + b->start, b->end - b->start);
+		b->end -= b->start;
+		b->start = 0;
+	}
+	return BUF_SIZE - b->end;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Non-blocking while we run; the old flags are put back at the end. */
+static int set_nonblock(int fd, int *old)
+{
+	int fl;
+
+	*old = -1;
+	if (fd < 0)
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	*old = fl;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static void restore_flags(int fd, int old)
+{
+	if (fd >= 0 && old >= 0)
+		fcntl(fd, F_SETFL, old);
+}
+
+struct loop {
+	struct xc_stream *s;
+	const struct xc_copy_opts *o;
+	struct xc_copy_stats *st;
+	struct buf *a; /* input -> stream */
+	struct buf *b; /* stream -> output */
+	bool gone;     /* the stream reported the peer gone */
+	bool s_eof;    /* ... and has nothing left to read */
+	uint64_t pending;
+};
+
+static void update_delivered(struct loop *l)
+{
+	uint64_t d = 0, p = 0;
+	enum xc_proof proof = XC_PROOF_NONE;
+
+	if (xc_stream_delivered(l->s, &d, &p, &proof) == 0) {
+		l->st->delivered = d;
+		l->st->proof = proof;
+		l->pending = p;
+	}
+}
+
+/* Input -> buffer a.  Returns 0, XC_COPY_ESCAPE or a negative errno. */
+static int do_input(struct loop *l)
+{
+	size_t room = buf_room(l->a);
+	ssize_t n;
+
+	if (!room)
+		return 0;
+	n = read(l->o->in_fd, l->a->data + l->a->end, room);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0) {
+		l->st->in_done = true;
+		return 0;
+	}
+	if (l->o->escape >= 0) {
+		char *e = memchr(l->a->data + l->a->end, l->o->escape, (size_t)n);
+
+		if (e) {
+			n = e - (l->a->data + l->a->end);
+			l->a->end += n;
+			l->st->in += n;
+			return XC_COPY_ESCAPE;
+		}
+	}
+	l->a->end += n;
+	l->st->in += n;
+	return 0;
+}
+
+/* Buffer a -> stream. */
+static int do_stream_write(struct loop *l)
+{
+	bool any = false;
+
+	while (buf_len(l->a) && !l->gone) {
+		ssize_t n = xc_stream_write(l->s, l->a->data + l->a->start, buf_len(l->a));
+
+		if (n == -EAGAIN)
+			break;
+		if (n == -EPIPE) {
+			l->gone = true;
+			break;
+		}
+		if (n < 0)
+			return (int)n;
+		l->a->start += n;
+		l->st->written += n;
+		any = true;
+	}
+	if (any) {
+		int r = xc_stream_flush(l->s);
+
+		if (r == -EPIPE)
+			l->gone = true;
+		else if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Stream -> buffer b.  Returns the bytes read, or a negative errno. */
+static ssize_t do_stream_read(struct loop *l)
+{
+	ssize_t total = 0;
+
+	while (!l->s_eof) {
+		size_t room = buf_room(l->b);
+		ssize_t n;
+
+		if (!room)
+			break;
+		n = xc_stream_read(l->s, l->b->data + l->b->end, room);
+		if (n == -EAGAIN)
+			break;
+		if (n == -EPIPE) {
+			l->gone = l->s_eof = true;
+			break;
+		}
+		if (n < 0)
+			return n;
+		l->b->end += n;
+		l->st->received += n;
+		total += n;
+	}
+	return total;
+}
+
+/* Buffer b -> output. */
+static int do_output(struct loop *l)
+{
+	while (buf_len(l->b)) {
+		ssize_t n = write(l->o->out_fd, l->b->data + l->b->start, buf_len(l->b));
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return errno == EPIPE ? -ESHUTDOWN : -errno;
+		}
+		l->b->start += n;
+		l->st->out += n;
+	}
+	return 0;
+}
+
+static int copy_loop(struct loop *l, int sfd)
+{
+	const struct xc_copy_opts *o = l->o;
+	struct xc_copy_stats *st = l->st;
+	uint64_t start = now_ms(), last_rx = 0, delivered_at = 0, last_progress;
+	uint64_t next_report = o->progress && o->progress_ms ? start + o->progress_ms : 0;
+	uint64_t last_count = 0, drain_ms = DRAIN_POLL_MIN_MS;
+	int r;
+
+	if (o->in_fd < 0)
+		st->in_done = true;
+	last_progress = start;
+	for (;;) {
+		struct pollfd p[4];
+		int np = 0, i_in = -1, i_s = -1, i_sig = -1, tmo = -1;
+		bool want_in, want_sw, want_sr, want_out, delivered;
+		uint64_t now, deadline = 0;
+		short sev = 0;
+		int sfd_s = -1;
+
+		update_delivered(l);
+		now = now_ms();
+		st->elapsed_ms = now - start;
+		if (st->written + st->delivered != last_count) {
+			last_count = st->written + st->delivered;
+			last_progress = now;
+		}
+		delivered = st->in_done && !buf_len(l->a) && l->pending == 0;
+		if (delivered && !delivered_at)
+			delivered_at = now;
+
+		/* The peer is gone: hand over what it sent, then stop. */
+		if (l->gone && (l->s_eof || o->out_fd < 0) && !buf_len(l->b))
+			return delivered ? 0 : -EPIPE;
+		if (delivered && !buf_len(l->b)) {
+			uint64_t since = last_rx > delivered_at ? last_rx : delivered_at;
+
+			if (o->quit_after_ms == 0 || o->out_fd < 0)
+				return 0;
+			if (o->quit_after_ms > 0) {
+				if (now >= since + (uint64_t)o->quit_after_ms)
+					return 0;
+				deadline = since + (uint64_t)o->quit_after_ms;
+			}
+		}
+		if (!buf_len(l->a) && !l->pending)
+			last_progress = now;
+		if (o->stall_timeout_ms && !l->gone) {
+			if (now >= last_progress + o->stall_timeout_ms)
+				return -ETIMEDOUT;
+			if (!deadline || last_progress + o->stall_timeout_ms < deadline)
+				deadline = last_progress + o->stall_timeout_ms;
+		}
+		if (next_report) {
+			if (now >= next_report) {
+				o->progress(o->progress_data, st);
+				next_report = now + o->progress_ms;
+			}
+			if (!deadline || next_report < deadline)
+				deadline = next_report;
+		}
+		/* Waiting for the proof with nothing else to do: see DRAIN_POLL. */
+		if (st->in_done && !buf_len(l->a) && l->pending && !l->gone) {
+			if (!deadline || now + drain_ms < deadline)
+				deadline = now + drain_ms;
+			if (drain_ms < DRAIN_POLL_MAX_MS)
+				drain_ms *= 2;
+		} else {
+			drain_ms = DRAIN_POLL_MIN_MS;
+		}
+		if (deadline)
+			tmo = deadline > now ? (int)(deadline - now) : 0;
+
+		want_in = !st->in_done && buf_room(l->a) > 0;
+		want_sw = buf_len(l->a) > 0 && !l->gone;
+		want_sr = o->out_fd >= 0 && !l->s_eof && buf_room(l->b) > 0;
+		want_out = buf_len(l->b) > 0;
+
+		if (want_in) {
+			i_in = np;
+			p[np++] = (struct pollfd){ .fd = o->in_fd, .events = POLLIN };
+		}
+		if (want_out) {
+			p[np++] = (struct pollfd){ .fd = o->out_fd, .events = POLLOUT };
+		}
+		/* Once the peer is gone the stream stays ready: ask only to read. */
+		if (want_sr || !l->gone) {
+			r = xc_stream_poll(l->s, want_sr, want_sw, &sfd_s, &sev);
+			if (r < 0)
+				return r;
+			i_s = np;
+			p[np++] = (struct pollfd){ .fd = sfd_s, .events = sev };
+		}
+		if (sfd >= 0) {
+			i_sig = np;
+			p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		}
+		if (poll(p, np, tmo) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (i_sig >= 0 && p[i_sig].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				st->signo = (int)si.ssi_signo;
+				return -EINTR;
+			}
+		}
+		if (i_s >= 0) {
+			r = xc_stream_process(l->s, p[i_s].revents);
+			if (r == -EPIPE)
+				l->gone = true;
+			else if (r < 0)
+				return r;
+		}
+		if (i_in >= 0 && p[i_in].revents) {
+			r = do_input(l);
+			if (r)
+				return r;
+		}
+		if (buf_len(l->a) && !l->gone) {
+			r = do_stream_write(l);
+			if (r < 0)
+				return r;
+		}
+		if (i_s >= 0 && p[i_s].revents && o->out_fd >= 0) {
+			ssize_t n = do_stream_read(l);
+
+			if (n < 0)
+				return (int)n;
+			if (n > 0)
+				last_rx = now_ms();
+		}
+		/* Non-blocking: try at once rather than wait for a poll round. */
+		if (buf_len(l->b)) {
+			r = do_output(l);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+int xc_copy(struct xc_stream *s, const struct xc_copy_opts *o, struct xc_copy_stats *stats)
+{
+	struct loop l = { .s = s, .o = o, .st = stats };
+	int in_fl = -1, out_fl = -1, r;
+	_cleanup_close_ int sfd = -1;
+
+	memset(stats, 0, sizeof(*stats));
+	l.a = malloc(sizeof(*l.a));
+	l.b = malloc(sizeof(*l.b));
+	if (!l.a || !l.b) {
+		r = -ENOMEM;
+		goto out;
+	}
+	l.a->start = l.a->end = l.b->start = l.b->end = 0;
+	if (o->signals) {
+		sfd = signalfd(-1, o->signals, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (sfd < 0) {
+			r = -errno;
+			goto out;
+		}
+	}
+	r = set_nonblock(o->in_fd, &in_fl);
+	if (r == 0)
+		r = set_nonblock(o->out_fd, &out_fl);
+	if (r == 0)
+		r = copy_loop(&l, sfd);
+	update_delivered(&l);
+	restore_flags(o->in_fd, in_fl);
+	restore_flags(o->out_fd, out_fl);
+out:
+	stats->final = true;
+	if (o->progress && o->progress_ms)
+		o->progress(o->progress_data, stats);
+	free(l.a);
+	free(l.b);
+	return r;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The copy loop of xenchan-cat and xenchan-send: bytes from an input
+ * descriptor to a stream and from the stream to an output descriptor, both
+ * directions at once, with bounded buffers (nothing is read that cannot be
+ * written), partial writes, and no busy waiting: every wait is a poll() on
+ * the descriptors, with a timeout only for a deadline that is due.
+ *
+ * End of input: channels carry no end-of-file.  When the input ends, the
+ * loop writes what it holds, waits until the stream proves it delivered
+ * (xc_stream_delivered() reports nothing pending), then keeps copying the
+ * guest's output until it has been silent for quit_after_ms.
+ *
+ * xc_copy() blocks until it is done; it borrows everything it is given and
+ * owns nothing.  The input and output descriptors are switched to
+ * non-blocking mode while it runs and put back before it returns.
+ */
+#ifndef XENCHAN_COPY_H
+#define XENCHAN_COPY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stream.h"
+
+struct xc_copy_stats {
+	uint64_t in;        /* bytes read from the input */
+	uint64_t written;   /* bytes written to the stream */
+	uint64_t delivered; /* of those, provably delivered */
+	enum xc_proof proof;
+	uint64_t received;  /* bytes read from the stream */
+	uint64_t out;       /* bytes written to the output */
+	uint64_t elapsed_ms;
+	bool in_done;       /* the input ended */
+	bool final;         /* the last progress report */
+	int signo;          /* the signal that ended the loop, or 0 */
+};
+
+struct xc_copy_opts {
+	int in_fd;  /* -1: no input (as if it were empty) */
+	int out_fd; /* -1: the guest's output is not read */
+	/*
+	 * After the input ended and was delivered: stop after this long without
+	 * output from the guest.  0: stop at once; < 0: never (until the peer
+	 * goes, a signal, or the escape character).
+	 */
+	int64_t quit_after_ms;
+	/*
+	 * Give up (-ETIMEDOUT) when bytes are waiting to be delivered and none
+	 * could be for this long (a guest that does not read).  0: never.
+	 */
+	uint64_t stall_timeout_ms;
+	/* A byte of the input that ends the loop (1), not forwarded; -1: none. */
+	int escape;
+	/* Signals that end the loop (-EINTR, stats->signo): they must be blocked
+	 * by the caller; they are taken through a signalfd.  NULL: none. */
+	const sigset_t *signals;
+	/* Called about every progress_ms and once more at the end (final). */
+	void (*progress)(void *data, const struct xc_copy_stats *st);
+	void *progress_data;
+	uint64_t progress_ms;
+};
+
+#define XC_COPY_ESCAPE 1
+
+/*
+ * Returns 0 (input delivered, then quiet for quit_after_ms, or the peer went
+ * away after everything was delivered), XC_COPY_ESCAPE, -EPIPE (the peer went
+ * away with input not delivered), -ESHUTDOWN (the output was closed: EPIPE),
+ * -ETIMEDOUT (stalled), -EINTR (one of the signals), or another negative
+ * errno (-EIO and such from the input or output; -EPROTO from the stream).
+ * *stats is filled in whatever the outcome.
+ */
+int xc_copy(struct xc_stream *s, const struct xc_copy_opts *o, struct xc_copy_stats *stats);
+
+#endif

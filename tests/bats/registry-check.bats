@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# xenchan-registry-check: registries, xl configs, libvirt XML and live domains.
+
+load helpers
+
+D=$top_srcdir/tests/data/registry
+
+setup_file() {
+	sim_start
+}
+
+teardown_file() {
+	sim_stop
+}
+
+teardown() {
+	sim_teardown
+}
+
+rc_() {
+	timeout "$T" xenchan-registry-check "$@"
+}
+
+# Hermetic: only the registries a test names.
+chk() {
+	rc_ --no-default-registry "$@"
+}
+
+# The same, standard output only (the summary goes to standard error).
+chk_out() {
+	chk "$@" 2>/dev/null
+}
+
+@test "a clean config against a clean registry: exit 0, a summary" {
+	run chk -q -r "$D/good.registry" "$D/good.cfg"
+	assert_success
+	assert_output ''
+	run chk -r "$D/good.registry" "$D/good.cfg"
+	assert_success
+	assert_output --partial '0 errors, 0 warnings'
+}
+
+@test "a typo is a near miss, with file:line:col and the suggestion" {
+	run chk -r "$D/good.registry" "$D/typo.cfg"
+	assert_success
+	assert_line --partial "typo.cfg:3:38: warning: channel name 'org.exmaple.agent.0' is not registered; did you mean 'org.example.agent.0'"
+	assert_line --partial "[near-miss]"
+	assert_line --partial "typo.cfg:4:14: note: kind= is the spelling of Xen's channel document; xl reads connection= [config-kind-alias]"
+	assert_line --partial "typo.cfg:4:29: warning: channel name 'com.vendor.unknown.1' is in no registry [unregistered]"
+}
+
+@test "a socket path used by two domains is an error in the second" {
+	run chk -r "$D/good.registry" "$D/good.cfg" "$D/typo.cfg"
+	assert_failure 1
+	assert_line --partial "typo.cfg:3:64: error: socket path '/run/xenchan/web01.sock' is also used by domain web01 ($D/good.cfg:5:64) [config-path-clash]"
+}
+
+@test "warnings alone exit 0; --strict makes them fail" {
+	run chk -r "$D/good.registry" "$D/nodummy.cfg"
+	assert_success
+	assert_output --partial '[config-xl-first-dropped]'
+	run chk -W -r "$D/good.registry" "$D/nodummy.cfg"
+	assert_failure 1
+	run chk --strict -q -r "$D/good.registry" "$D/nodummy.cfg"
+	assert_failure 1
+	assert_output --partial 'nodummy.cfg:2:13: warning: Xen 4.17 xl drops the first channel entry'
+}
+
+@test "--quiet prints errors only and no summary" {
+	run chk -q -r "$D/good.registry" "$D/typo.cfg" "$D/good.cfg"
+	assert_failure 1
+	refute_output --partial 'warning:'
+	refute_output --partial 'errors,'
+	assert_output --partial 'error:'
+}
+
+@test "a registry is checked: malformed, unknown key, duplicate, contact, shape" {
+	run chk -r "$D/good.registry" -r "$D/bad.registry"
+	assert_failure 1
+	assert_line --partial "bad.registry:1:1: error: text outside any field"
+	assert_line --partial "bad.registry:3:4: error: 'org.example.agent.0' is already registered at $D/good.registry:2:4 [registry-duplicate]"
+	assert_line --partial "bad.registry:4:4: warning: contact 'Somebody' has no email address or URL [registry-contact-address]"
+	assert_line --partial "bad.registry:7:4: error: channel name 'Org.Example.Upper' is not reverse-domain"
+	assert_line --partial "bad.registry:9:1: warning: unknown key 'X' (known: N, C, D) [registry-unknown-key]"
+	assert_line --partial "bad.registry:7:1: warning: record of 'Org.Example.Upper' has no D: (description) [registry-no-description]"
+	assert_line --partial "bad.registry:11:1: error: record has no N: (name) [registry-malformed]"
+}
+
+@test "libvirt XML: channels, columns, near miss; a DOCTYPE is refused" {
+	run chk -r "$D/good.registry" "$D/web01.xml"
+	assert_success
+	assert_line --partial "web01.xml:9:32: warning: channel name 'org.example.agnet.0' is not registered; did you mean 'org.example.agent.0'"
+	run chk -r "$D/good.registry" "$D/web01.xml" "$D/good.cfg"
+	assert_line --partial "good.cfg:5:64: error: socket path '/run/xenchan/web01.sock' is also used by domain xml01"
+	run chk "$D/entity.xml"
+	assert_failure 1
+	assert_output --partial "a DOCTYPE is not accepted"
+	refute_output --partial "root:"
+}
+
+@test "a syntax error is reported where it is" {
+	run chk "$D/broken.cfg"
+	assert_failure 1
+	assert_line --partial "broken.cfg:3:13: error: string not terminated [config-syntax]"
+}
+
+@test "--json is valid JSON with the documented fields" {
+	run chk_out -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cfg" "$D/web01.xml"
+	assert_failure 1
+	python3 -m json.tool <<<"$output" >/dev/null
+	run python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert isinstance(d, list) and d
+for o in d:
+    assert set(o) == {"file", "line", "column", "severity", "rule", "message"}, o
+    assert o["severity"] in ("error", "warning", "note")
+print(len(d))' < <(chk -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cfg" 2>/dev/null)
+	assert_success
+	run chk_out -q -J -r "$D/good.registry" "$D/good.cfg"
+	assert_success
+	assert_output '[]'
+}
+
+@test "--name checks names; text is escaped" {
+	run chk -n org.example.agent.0 -n 'bad,name' -n $'org.ex\e[31m.0'
+	assert_failure 1
+	assert_line "--name bad,name: error: channel name 'bad,name' holds ',' (offset 3), which breaks xl's key=value list [name-syntax]"
+	assert_output --partial 'org.ex\x1b[31m.0'
+	[[ $output != *$'\e'* ]]
+}
+
+@test "exit 2: unreadable input, usage errors" {
+	run chk "$D/no-such.cfg"
+	assert_failure 2
+	assert_output --partial "no-such.cfg: No such file or directory"
+	run chk
+	assert_failure 2
+	assert_output --partial 'nothing to check'
+	run rc_ --bogus
+	assert_failure 2
+	run env XENCHAN_REGISTRY="$D/no-such.registry" xenchan-registry-check "$D/good.cfg"
+	assert_failure 2
+}
+
+@test "the default registry is read unless --no-default-registry" {
+	export XENCHAN_REGISTRY=$top_srcdir/data/registry
+	run rc_ -n org.xenproject.guest.clipboard.0.1 "$D/nodummy.cfg"
+	assert_success
+	assert_output --partial "nodummy.cfg:2:38: warning: channel name 'org.example.agent.0' is in no registry"
+	printf '%s\n' 'channel = [ "connection=pty, name=org.example.dummy",' \
+		'"connection=pty, name=org.xenproject.guest.clipbaord.0.1" ]' >"$BATS_TEST_TMPDIR/c.cfg"
+	run rc_ "$BATS_TEST_TMPDIR/c.cfg"
+	assert_output --partial "did you mean 'org.xenproject.guest.clipboard.0.1'"
+}
+
+@test "--list-rules lists every rule once with a severity" {
+	run rc_ --list-rules
+	assert_success
+	[ "${#lines[@]}" -ge 27 ]
+	for id in name-syntax name-shape name-version name-vchan-port registry-duplicate \
+		config-path-clash config-xl-first-dropped near-miss unregistered name-meaning; do
+		assert_line --regexp "^$id +(error|warning|note) "
+	done
+	run bash -c "xenchan-registry-check --list-rules | awk '{print \$1}' | sort | uniq -d"
+	assert_output ''
+}
+
+@test "--live: an unregistered name and a near miss in running domains" {
+	sim_create --channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/l1.sock" \
+		--channel name=com.vendor.thing.0,connection=pty live01
+	sim_create --channel "name=org.example.agnet.0,connection=socket,path=$SIM_DIR/l2.sock" live02
+	run chk -l -r "$D/good.registry"
+	assert_success
+	assert_line "domain live01/devid 2: warning: channel name 'com.vendor.thing.0' is in no registry [unregistered]"
+	assert_line --partial "domain live02/devid 1: warning: channel name 'org.example.agnet.0' is not registered; did you mean 'org.example.agent.0'"
+	refute_output --partial "live01/devid 1: warning"
+	run chk_out -l -J -r "$D/good.registry"
+	python3 -m json.tool <<<"$output" >/dev/null
+	assert_output --partial '"file": "domain live02/devid 1", "line": null'
+}
+
+@test "--live with a config: the socket path clash between a config and a running domain" {
+	printf 'name = "cfg01"\nchannel = [ "connection=pty, name=org.example.dummy", "connection=socket, name=org.example.agent.0, path=%s/l1.sock" ]\n' \
+		"$SIM_DIR" >"$BATS_TEST_TMPDIR/l.cfg"
+	run chk -l -r "$D/good.registry" "$BATS_TEST_TMPDIR/l.cfg"
+	assert_failure 1
+	assert_output --partial "domain live01/devid 1: error: socket path '$SIM_DIR/l1.sock' is also used by domain cfg01"
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# xenchan-send on the emulated host: delivery into sink agents with equal
+# checksums, proofs, a guest that does not read, a guest destroyed mid-way.
+
+load helpers
+
+setup_file() {
+	sim_start
+	export XENCHAN_RUNDIR=$SIM_DIR/run
+	sim_create --channel "name=org.example.sink.0,connection=socket,path=$SIM_DIR/sink.sock" \
+		--channel name=org.example.sinkp.0,connection=pty \
+		--channel "name=org.example.stall.0,connection=socket,path=$SIM_DIR/stall.sock" \
+		--channel name=org.example.stallp.0,connection=pty \
+		--agent "org.example.sink.0=sink:$SIM_DIR/sunk" \
+		--agent "org.example.sinkp.0=sink:$SIM_DIR/sunkp" \
+		--agent org.example.stall.0=stall --agent org.example.stallp.0=stall web01
+	# The sink agent's checksum, FNV-1a 64, computed here too.
+	cat >"$SIM_DIR/fnv.c" <<-'EOF2'
+		#include <stdint.h>
+		#include <stdio.h>
+		int main(void)
+		{
+			static unsigned char b[1 << 16];
+			uint64_t h = 14695981039346656037ULL, n = 0;
+			size_t r;
+			while ((r = fread(b, 1, sizeof(b), stdin)) > 0)
+				for (size_t i = 0; i < r; i++, n++)
+					h = (h ^ b[i]) * 1099511628211ULL;
+			printf("%llu %016llx\n", (unsigned long long)n, (unsigned long long)h);
+			return 0;
+		}
+	EOF2
+	${CC:-cc} -O2 -o "$SIM_DIR/fnv" "$SIM_DIR/fnv.c"
+}
+
+teardown_file() {
+	sim_stop
+}
+
+teardown() {
+	sim_teardown
+}
+
+# held LOCKFILE: the lock file names a live xenchan-send.
+held() {
+	local pid
+	pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] &&
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = xenchan-send ]
+}
+
+# holder CHANNEL: the pid in the channel's lock file, once there is one.
+holder() {
+	local lock
+	if [[ $1 == *p.0 ]]; then
+		lock=$XENCHAN_RUNDIR/locks/pty:$(timeout "$T" xenchan-ls -rn -o ENDPOINT -c "$1" web01 | sed 's|/|%2F|g')
+	else
+		lock=$XENCHAN_RUNDIR/locks/socket:${SIM_DIR//\//%2F}%2F${1#org.example.}
+		lock=${lock%.0}.sock
+	fi
+	retry_until held "$lock" >&2
+	cat "$lock"
+}
+
+send_() {
+	timeout "$T" xenchan-send "$@"
+}
+
+# sink_total FILE: the byte count the sink agent published.
+sink_count() {
+	cut -d' ' -f1 "$1" 2>/dev/null
+}
+
+# deliver CHANNEL SINKFILE SIZE: send SIZE random bytes; the sink's count grows
+# by SIZE and its checksum over everything sent so far matches ours.
+deliver() {
+	local ch=$1 sunk=$2 n=$3 all=$SIM_DIR/all.$1 before
+	before=$(sink_count "$sunk")
+	head -c "$n" /dev/urandom >"$SIM_DIR/part"
+	# The emulated ring moves about 1-4 MB/s: allow 64 MiB its time.
+	timeout $((T + n / 200000)) xenchan-send web01 "$ch" "$SIM_DIR/part"
+	cat "$SIM_DIR/part" >>"$all"
+	retry_until test "$(sink_count "$sunk")" -eq $((before + n))
+	[ "$(cat "$sunk")" = "$("$SIM_DIR/fnv" <"$all")" ]
+}
+
+@test "socket: 0 B, 1 B, 4095 B, 1 MiB and 64 MiB reach the sink with equal checksums" {
+	: >"$SIM_DIR/all.org.example.sink.0"
+	local n
+	for n in 0 1 4095 1048576 67108864; do
+		deliver org.example.sink.0 "$SIM_DIR/sunk" "$n"
+	done
+}
+
+@test "pty: 0 B, 1 B, 4095 B, 1 MiB and 8 MiB reach the sink with equal checksums" {
+	: >"$SIM_DIR/all.org.example.sinkp.0"
+	local n
+	for n in 0 1 4095 1048576 8388608; do
+		deliver org.example.sinkp.0 "$SIM_DIR/sunkp" "$n"
+	done
+}
+
+@test "-v says what was proven; stdin and several files" {
+	printf 'abc' >"$SIM_DIR/f1"
+	printf 'defg' >"$SIM_DIR/f2"
+	run send_ -v web01 org.example.sink.0 "$SIM_DIR/f1" - "$SIM_DIR/f2" <<<"xyz"
+	assert_success
+	assert_line 'xenchan-send: web01/org.example.sink.0: socket transport (the channel'"'"'s configuration)'
+	assert_line --regexp '^xenchan-send: web01/org\.example\.sink\.0: delivered [0-9]+ bytes: written to the transport$'
+	run bash -c "echo hi | timeout $T xenchan-send -v web01 org.example.sinkp.0"
+	assert_success
+	assert_line --regexp 'delivered [0-9]+ bytes: written to the transport$'
+}
+
+@test "a guest that does not read: send blocks without using CPU; -t gives 124" {
+	local pid ticks ch
+	for ch in org.example.stall.0 org.example.stallp.0; do
+		head -c 1048576 /dev/zero >"$SIM_DIR/big"
+		timeout "$T" xenchan-send web01 "$ch" "$SIM_DIR/big" &
+		pid=$(holder "$ch")
+		sleep 2
+		ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+		kill -0 "$pid"
+		[ "$ticks" -le 2 ]
+		kill -TERM "$pid"
+		wait_exit "$pid" 2
+		run send_ -t 1s web01 "$ch" "$SIM_DIR/big"
+		assert_failure 124
+		assert_output --regexp "^xenchan-send: web01/$ch: timed out delivering: [0-9]+ bytes delivered\$"
+	done
+}
+
+@test "SIGTERM ends a blocked send cleanly: the channel is free again" {
+	local pid rc=0
+	timeout "$T" xenchan-send web01 org.example.stall.0 "$SIM_DIR/big" 2>"$SIM_DIR/term.err" &
+	pid=$(holder org.example.stall.0)
+	sleep 0.3
+	kill -TERM "$pid"
+	wait_exit "$pid" 2
+	run cat "$SIM_DIR/term.err"
+	assert_output --regexp 'interrupted: [0-9]+ bytes delivered'
+	run send_ -t 300ms web01 org.example.stall.0 "$SIM_DIR/big"
+	assert_failure 124
+}
+
+@test "the domain destroyed mid-transfer: exit 4 within a second, with the count" {
+	local pid rc start ch
+	head -c 4194304 /dev/urandom >"$SIM_DIR/big4"
+	for ch in org.example.d.0 org.example.dp.0; do
+		sim_create --channel "name=org.example.d.0,connection=socket,path=$SIM_DIR/d.sock" \
+			--channel name=org.example.dp.0,connection=pty \
+			--agent org.example.d.0=stall --agent org.example.dp.0=stall doomed1
+		timeout "$T" xenchan-send doomed1 "$ch" "$SIM_DIR/big4" 2>"$SIM_DIR/doomed.err" &
+		pid=$!
+		sleep 0.5
+		start=$(date +%s%N)
+		sim destroy doomed1
+		rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" -eq 4 ]
+		[ $((($(date +%s%N) - start) / 1000000)) -le 1000 ]
+		run cat "$SIM_DIR/doomed.err"
+		assert_output --regexp "^xenchan-send: doomed1/$ch: peer went away: [0-9]+ of 4194304 bytes delivered\$"
+	done
+}
+
+@test "two senders on one channel: the second is busy (exit 2, names the pid)" {
+	local pid
+	timeout "$T" xenchan-send web01 org.example.stall.0 "$SIM_DIR/big" &
+	pid=$(holder org.example.stall.0)
+	printf 'abc' >"$SIM_DIR/f1"
+	run send_ web01 org.example.stall.0 "$SIM_DIR/f1"
+	assert_failure 2
+	assert_output "xenchan-send: web01/org.example.stall.0: busy: in use by pid $pid"
+	kill "$pid"
+	wait_exit "$pid" 2
+}
+
+@test "--wait: waits for the channel, then delivers" {
+	local pid
+	timeout "$T" xenchan-send --wait=10s late1 org.example.sink.0 "$SIM_DIR/f1" &
+	pid=$!
+	sleep 0.5
+	sim_create --channel "name=org.example.sink.0,connection=socket,path=$SIM_DIR/late.sock" \
+		--agent "org.example.sink.0=sink:$SIM_DIR/late.sunk" late1
+	wait "$pid"
+	retry_until test "$(sink_count "$SIM_DIR/late.sunk")" -eq 3
+}
+
+@test "errors: a missing file, no such domain or channel, usage" {
+	run send_ web01 org.example.sink.0 "$SIM_DIR/nosuch"
+	assert_failure 2
+	assert_output "xenchan-send: $SIM_DIR/nosuch: No such file or directory"
+	run send_ nosuch org.example.sink.0 </dev/null
+	assert_failure 3
+	run send_ web01 org.example.nosuch.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-send: web01/org.example.nosuch.0: no such channel'
+	run send_
+	assert_failure 2
+	assert_line --index 0 'xenchan-send: no DOMAIN given'
+	run send_ web01
+	assert_failure 2
+	run send_ -t forever web01 org.example.sink.0 </dev/null
+	assert_failure 2
+	assert_output --partial '--timeout: forever: not a duration'
+	run send_ --bogus web01 org.example.sink.0
+	assert_failure 2
+	assert_line --index 1 "Try 'xenchan-send --help' for more information."
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests for lib/lint.c: for every rule, an input that passes and one
+ * that fails it, table-driven.  Each case is an xl config (or a name, or a
+ * registry) checked against a small registry; the case says which rule must
+ * fire, and the passing twin checks that it does not.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lint.h"
+#include "macro.h"
+#include "registry.h"
+#include "tap.h"
+#include "virtxml.h"
+#include "xlcfg.h"
+
+static const char registry_text[] = "N: org.example.agent.0\n"
+				    "C: Ops <ops@example.org>\n"
+				    "D: the example agent\n"
+				    "\n"
+				    "N: org.example.config.agent.0\n"
+				    "C: https://example.org/config\n"
+				    "D: configuration\n";
+
+enum input { NAME, REGISTRY, XL, XML };
+
+struct rule_case {
+	enum xc_rule_id rule;
+	enum input kind;
+	const char *pass; /* must not raise rule */
+	const char *fail; /* must raise rule */
+	/* For a failing XL/XML case checked together with a second config. */
+	const char *other;
+};
+
+#define SOCK(name, path) "\"connection=socket, name=" name ", path=" path "\""
+#define DUMMY "\"connection=pty, name=org.example.dummy\", "
+
+static const struct rule_case cases[] = {
+	{ XC_R_NAME_SYNTAX, NAME, "org.example.agent.0", "org.example agent.0" },
+	{ XC_R_NAME_SYNTAX, NAME, "org.example.a-b.0", "org.example.a=b.0" },
+	{ XC_R_NAME_SHAPE, NAME, "org.example.agent.0", "agent0" },
+	{ XC_R_NAME_SHAPE, NAME, "org.example.agent.0", "org.Example.agent.0" },
+	{ XC_R_NAME_SHAPE, NAME, "org.ex-ample.agent.0", "org.-example.agent.0" },
+	{ XC_R_NAME_SHAPE, NAME, "a.b", "org..agent.0" },
+	{ XC_R_NAME_TOO_LONG, NAME, "org.example.agent.0",
+	  "org.example.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaa.0" },
+	{ XC_R_NAME_VERSION, NAME, "org.example.agent.version1", "org.example.agent" },
+	{ XC_R_NAME_VERSION, NAME, "org.example.agent.v2", "org.example.agent.vx" },
+	{ XC_R_NAME_VCHAN_PORT, NAME, "org.ex.a.0", "org.example.a.0" },
+	{ XC_R_REG_MALFORMED, REGISTRY, "N: org.example.a.0\nC: a@b.org\nD: x\n",
+	  "C: a@b.org\nD: no name\n" },
+	{ XC_R_REG_MALFORMED, REGISTRY, "N: org.example.a.0\nC: a@b.org\nD: x\n",
+	  "N: org.example.a.0\nN: org.example.b.0\nC: a@b.org\nD: x\n" },
+	{ XC_R_REG_UNKNOWN_KEY, REGISTRY, "N: org.example.a.0\nC: a@b.org\nD: x\n",
+	  "N: org.example.a.0\nC: a@b.org\nD: x\nX: what\n" },
+	{ XC_R_REG_DUPLICATE, REGISTRY, "N: org.example.a.0\nC: a@b.org\nD: x\n",
+	  "N: org.example.a.0\nC: a@b.org\nD: x\n\nN: org.example.a.0\nC: c@d.org\nD: y\n" },
+	{ XC_R_REG_NO_CONTACT, REGISTRY, "N: org.example.a.0\nC: a@b.org\nD: x\n",
+	  "N: org.example.a.0\nD: x\n" },
+	{ XC_R_REG_NO_DESCRIPTION, REGISTRY, "N: org.example.a.0\nC: a@b.org\nD: x\n",
+	  "N: org.example.a.0\nC: a@b.org\n" },
+	{ XC_R_REG_CONTACT_ADDRESS, REGISTRY, "N: org.example.a.0\nC: Ann <a@b.org>\nD: x\n",
+	  "N: org.example.a.0\nC: Ann at the office\nD: x\n" },
+	{ XC_R_CFG_SYNTAX, XL, "name = \"a\"\n", "name = \"a\n" },
+	{ XC_R_CFG_SYNTAX, XL, "vif = [ 'a', 'b' ]\n", "vif = [ 'a' 'b' ]\n" },
+	{ XC_R_CFG_SYNTAX, XML, "<domain><name>a</name></domain>", "<domain><name>a</domain>" },
+	{ XC_R_CFG_SYNTAX, XML, "<domain/>",
+	  "<!DOCTYPE domain [<!ENTITY a \"b\">]><domain>&a;</domain>" },
+	{ XC_R_CFG_MISSING_NAME, XL, "channel = [ " DUMMY "\"connection=pty, name=a.b.0\" ]\n",
+	  "channel = [ " DUMMY "\"connection=pty\" ]\n" },
+	{ XC_R_CFG_UNKNOWN_KEY, XL, "channel = [ " DUMMY "\"connection=pty, name=a.b.0\" ]\n",
+	  "channel = [ " DUMMY "\"connection=pty, name=a.b.0, colour=red\" ]\n" },
+	{ XC_R_CFG_KIND_ALIAS, XL, "channel = [ " DUMMY "\"connection=pty, name=a.b.0\" ]\n",
+	  "channel = [ " DUMMY "\"kind=pty, name=a.b.0\" ]\n" },
+	{ XC_R_CFG_CONNECTION, XL, "channel = [ " DUMMY "\"connection=pty, name=a.b.0\" ]\n",
+	  "channel = [ " DUMMY "\"connection=serial, name=a.b.0\" ]\n" },
+	{ XC_R_CFG_CONNECTION, XML,
+	  "<domain><devices><channel type='pty'><target type='xen' name='a.b.0'/>"
+	  "</channel></devices></domain>",
+	  "<domain><devices><channel type='tcp'><target type='xen' name='a.b.0'/>"
+	  "</channel></devices></domain>" },
+	{ XC_R_CFG_SOCKET_NO_PATH, XL, "channel = [ " DUMMY SOCK("a.b.0", "/run/a") " ]\n",
+	  "channel = [ " DUMMY "\"connection=socket, name=a.b.0\" ]\n" },
+	{ XC_R_CFG_PTY_PATH, XL, "channel = [ " DUMMY "\"connection=pty, name=a.b.0\" ]\n",
+	  "channel = [ " DUMMY "\"connection=pty, name=a.b.0, path=/run/x\" ]\n" },
+	{ XC_R_CFG_DUPLICATE_NAME, XL,
+	  "channel = [ " DUMMY SOCK("a.b.0", "/run/a") ", " SOCK("a.c.0", "/run/b") " ]\n",
+	  "channel = [ " DUMMY SOCK("a.b.0", "/run/a") ", " SOCK("a.b.0", "/run/b") " ]\n" },
+	{ XC_R_CFG_PATH_CLASH, XL,
+	  "channel = [ " DUMMY SOCK("a.b.0", "/run/a") ", " SOCK("a.c.0", "/run/b") " ]\n",
+	  "channel = [ " DUMMY SOCK("a.b.0", "/run/a") " ]\n",
+	  "channel = [ " DUMMY SOCK("a.c.0", "/run/a") " ]\n" },
+	{ XC_R_CFG_PATH_LENGTH, XL, "channel = [ " DUMMY SOCK("a.b.0", "/run/a") " ]\n",
+	  "channel = [ " DUMMY SOCK("a.b.0", "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					    "aaaaaaaaaa") " ]\n" },
+	{ XC_R_CFG_PATH_RELATIVE, XL, "channel = [ " DUMMY SOCK("a.b.0", "/run/a") " ]\n",
+	  "channel = [ " DUMMY SOCK("a.b.0", "run/a") " ]\n" },
+	{ XC_R_CFG_DEVID, XL,
+	  "channel = [ " DUMMY "'connection=pty,name=a.b.2', 'connection=pty,name=a.b.3',"
+	  "'connection=pty,name=a.b.4', 'connection=pty,name=a.b.5', "
+	  "'connection=pty,name=a.b.6', 'connection=pty,name=a.b.7', "
+	  "'connection=pty,name=a.b.8', 'connection=pty,name=a.b.9' ]\n",
+	  "channel = [ " DUMMY "'connection=pty,name=a.b.2', 'connection=pty,name=a.b.3',"
+	  "'connection=pty,name=a.b.4', 'connection=pty,name=a.b.5', "
+	  "'connection=pty,name=a.b.6', 'connection=pty,name=a.b.7', "
+	  "'connection=pty,name=a.b.8', 'connection=pty,name=a.b.9', "
+	  "'connection=pty,name=a.b.10' ]\n" },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, "channel = [ " DUMMY "\"connection=pty, name=a.b.0\" ]\n",
+	  "channel = [ \"connection=pty, name=a.b.0\" ]\n" },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XML,
+	  "<domain><devices><channel type='pty'><target type='xen' name='a.b.0'/>"
+	  "</channel></devices></domain>",
+	  NULL },
+	{ XC_R_UNREGISTERED, XL,
+	  "channel = [ " DUMMY "\"connection=pty, name=org.example.agent.0\" ]\n",
+	  "channel = [ " DUMMY "\"connection=pty, name=com.vendor.thing.0\" ]\n" },
+	{ XC_R_NEAR_MISS, XL,
+	  "channel = [ " DUMMY "\"connection=pty, name=org.example.agent.1\" ]\n",
+	  "channel = [ " DUMMY "\"connection=pty, name=org.exmaple.agent.0\" ]\n" },
+	{ XC_R_NEAR_MISS, XL,
+	  "channel = [ " DUMMY "\"connection=pty, name=org.example.agent.0\" ]\n",
+	  "channel = [ " DUMMY "\"connection=pty, name=org.example.config.0\" ]\n" },
+	{ XC_R_NEAR_MISS, XL,
+	  "channel = [ " DUMMY "\"connection=pty, name=com.other.thing.0\" ]\n",
+	  "channel = [ " DUMMY "\"connection=pty, name=org.example.cloud.agent.0\" ]\n" },
+	{ XC_R_NAME_MEANING, XL,
+	  "channel = [ " DUMMY "\"connection=pty, name=org.example.agent.0\" ]\n",
+	  "channel = [ " DUMMY "\"connection=pty, name=org.example.agent.0\" ]\n",
+	  "channel = [ " DUMMY SOCK("org.example.agent.0", "/run/x") " ]\n" },
+};
+
+/* Check text (and other, when given) and count the diagnostics of rule. */
+static unsigned count_rule(enum xc_rule_id rule, enum input kind, const char *text,
+			   const char *other, struct xc_diags *d)
+{
+	struct xc_registry *reg = NULL;
+	struct xc_lint *l = NULL;
+	struct xc_domcfg cfg[2];
+	unsigned n = 0;
+	size_t from;
+
+	memset(cfg, 0, sizeof(cfg));
+	xc_diags_init(d);
+	if (xc_registry_new(&reg) < 0)
+		tap_bail("out of memory");
+	if (xc_registry_parse(reg, d, xc_diags_file(d, "base.registry"), registry_text,
+			      strlen(registry_text)) < 0)
+		tap_bail("out of memory");
+	from = xc_registry_count(reg);
+	if (kind == REGISTRY &&
+	    xc_registry_parse(reg, d, xc_diags_file(d, "t.registry"), text, strlen(text)) < 0)
+		tap_bail("out of memory");
+	if (xc_lint_new(reg, d, &l) < 0)
+		tap_bail("out of memory");
+	if (kind == REGISTRY)
+		xc_lint_registry(l, from);
+	if (kind == NAME)
+		xc_lint_name(l, text, (struct xc_loc){ xc_diags_file(d, "name"), 0, 0 });
+	for (int i = 0; i < 2 && (kind == XL || kind == XML); i++) {
+		const char *t = i == 0 ? text : other;
+		unsigned f;
+
+		if (!t)
+			break;
+		f = xc_diags_file(d, i == 0 ? "a.cfg" : "b.cfg");
+		if ((kind == XL ? xc_xlcfg_parse(d, f, t, strlen(t), &cfg[i])
+				: xc_virtxml_parse(d, f, t, strlen(t), &cfg[i])) < 0)
+			tap_bail("out of memory");
+		xc_lint_domain(l, &cfg[i]);
+	}
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].rule == rule)
+			n++;
+	xc_lint_free(l);
+	xc_domcfg_clear(&cfg[0]);
+	xc_domcfg_clear(&cfg[1]);
+	xc_registry_free(reg);
+	return n;
+}
+
+static void show(const struct xc_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		tap_diag("  %s:%u:%u: %s [%s]", xc_diags_file_name(d, d->v[i].loc.file),
+			 d->v[i].loc.line, d->v[i].loc.col, d->v[i].message,
+			 xc_rules[d->v[i].rule].id);
+}
+
+int main(void)
+{
+	bool covered[XC_R_COUNT] = { false };
+	struct xc_diags d;
+
+	tap_plan((unsigned)(ARRAY_SIZE(cases) * 2 + 3));
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct rule_case *c = &cases[i];
+		const char *id = xc_rules[c->rule].id;
+		unsigned n;
+
+		covered[c->rule] = true;
+		n = count_rule(c->rule, c->kind, c->pass, NULL, &d);
+		if (!tap_ok(n == 0, "%s: passing case %zu", id, i))
+			show(&d);
+		xc_diags_clear(&d);
+		if (!c->fail) {
+			/* A rule that never applies to this input kind. */
+			tap_ok(true, "%s: does not apply to case %zu", id, i);
+			continue;
+		}
+		n = count_rule(c->rule, c->kind, c->fail, c->other, &d);
+		if (!tap_ok(n >= 1, "%s: failing case %zu", id, i))
+			show(&d);
+		xc_diags_clear(&d);
+	}
+	{
+		bool all = true;
+
+		for (size_t r = 0; r < XC_R_COUNT; r++) {
+			if (!covered[r]) {
+				tap_diag("rule %s has no case", xc_rules[r].id);
+				all = false;
+			}
+		}
+		tap_ok(all, "every rule has a passing and a failing case");
+	}
+	{
+		bool ok = true;
+
+		for (size_t r = 0; r < XC_R_COUNT; r++)
+			for (size_t s = r + 1; s < XC_R_COUNT; s++)
+				if (streq(xc_rules[r].id, xc_rules[s].id))
+					ok = false;
+		tap_ok(ok, "rule ids are unique");
+	}
+	{
+		/* Messages are printable even when the input is not. */
+		static const char evil[] = "channel = [ \"connection=pty, name=a.\x1b[31m.0\" ]\n";
+		bool ok = true;
+
+		count_rule(XC_R_NAME_SHAPE, XL, evil, NULL, &d);
+		for (size_t i = 0; i < d.n; i++)
+			for (const char *p = d.v[i].message; *p; p++)
+				if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+					ok = false;
+		tap_ok(ok && d.n > 0, "guest or file text in messages is escaped");
+		xc_diags_clear(&d);
+	}
+	return tap_done();
+}
