@@ -18,6 +18,8 @@
 #include "stream.h"
 #include "term.h"
 #include "untrusted.h"
+#include "target.h"
+#include "vchan.h"
 #include "wait.h"
 
 #define DEFAULT_WAIT "30s"
@@ -25,6 +27,8 @@
 
 static const char *opt_timeout, *opt_wait, *opt_quit, *opt_escape, *opt_backlog,
 	*opt_transport;
+static const char *opt_bandwidth;
+static int opt_strict;
 static int opt_create, opt_listen;
 
 static struct poptOption options[] = {
@@ -35,6 +39,8 @@ static struct poptOption options[] = {
 	{ "backlog", '\0', POPT_ARG_STRING, &opt_backlog, 0, NULL, NULL },
 	{ "transport", 'T', POPT_ARG_STRING, &opt_transport, 0, NULL, NULL },
 	{ "create", '\0', POPT_ARG_NONE, &opt_create, 0, NULL, NULL },
+	{ "bandwidth", 'b', POPT_ARG_STRING, &opt_bandwidth, 0, NULL, NULL },
+	{ "strict", '\0', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
 	{ "listen", 'l', POPT_ARG_NONE, &opt_listen, 0, NULL, NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
 	POPT_TABLEEND
@@ -42,8 +48,8 @@ static struct poptOption options[] = {
 
 static const char usage_text[] =
 	"Usage: xenchan-cat [-t DURATION] [-w | --wait=DURATION] [-Q DURATION] [-e CHAR]\n"
-	"                   [--backlog=keep|discard] [-T TRANSPORT] [--create] [-l] [-v] [-q]\n"
-	"                   DOMAIN CHANNEL\n";
+	"                   [--backlog=keep|discard] [-T TRANSPORT] [-b RATE [--strict]]\n"
+	"                   [--create] [-l] [-v] [-q] DOMAIN CHANNEL\n";
 
 static void help(void)
 {
@@ -63,10 +69,16 @@ static void help(void)
 	       "                           default; ^X, a character, or none)\n"
 	       "      --backlog MODE       keep (the default) or discard what the guest sent\n"
 	       "                           before xenchan-cat connected\n"
-	       "  -T, --transport TRANSPORT  socket, pty or direct (default: the channel's)\n"
+	       "  -T, --transport TRANSPORT  socket, pty, direct or vchan (default: the\n"
+	       "                           channel's, or as --bandwidth chooses)\n"
+	       "  -b, --bandwidth RATE     the rate needed (40M): above what a console ring\n"
+	       "                           carries ($XENCHAN_RING_RATE, default 4M), use the\n"
+	       "                           guest's vchan endpoint for CHANNEL if it has one\n"
+	       "      --strict             with -b: fail rather than fall back to the channel\n"
 	       "      --create             direct: add the channel to the guest if absent\n"
-	       "  -l, --listen             serve the channel (direct, --create) and wait for\n"
-	       "                           the guest to connect\n"
+	       "  -l, --listen             serve the channel and wait for the guest: direct\n"
+	       "                           (--create), or with -T vchan a vchan endpoint for\n"
+	       "                           DOMAIN, like xencat -l\n"
 	       "  -v, --verbose            say which transport is used and why\n"
 	       "  -q, --quiet              no messages but errors\n"
 	       "  -h, --help               show this help\n"
@@ -116,17 +128,16 @@ int main(int argc, const char **argv)
 	struct xc_stream_opts sopts = { 0 };
 	struct xc_copy_opts copts = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO };
 	struct xc_copy_stats stats;
-	struct xc_channel *chans = NULL, created = { 0 }, *c = NULL;
-	struct xc_wait_result wres = { 0 };
-	struct xc_domain dom = { 0 };
+	struct xc_target_opts topts = { 0 };
+	struct xc_target tgt = { 0 };
+	const struct xc_channel *c = NULL;
 	struct xc_store *st = NULL;
 	struct xc_stream *s = NULL;
-	const char **args, *why;
+	const char **args;
 	uint64_t wait_ms = 0, delivered = 0, pending = 0;
 	int64_t quit_ms = DEFAULT_QUIT_AFTER_MS;
 	enum xc_proof proof;
-	bool interactive, waited = false;
-	size_t n = 0;
+	bool interactive;
 	sigset_t sigs;
 	poptContext ctx;
 	int r, rc = XC_EXIT_ERROR, escape = 0x1d;
@@ -152,16 +163,29 @@ int main(int argc, const char **argv)
 		else if (!streq(opt_backlog, "keep"))
 			cmd_usage_error("--backlog: %s: not keep or discard", opt_backlog);
 	}
-	if (opt_transport && (xc_transport_parse(opt_transport, &sopts.transport) < 0 ||
-			      sopts.transport == XC_TRANSPORT_VCHAN))
-		cmd_usage_error("--transport: %s: not one of socket, pty, direct", opt_transport);
+	if (opt_transport && xc_transport_parse(opt_transport, &sopts.transport) < 0)
+		cmd_usage_error("--transport: %s: not one of socket, pty, direct, vchan",
+				opt_transport);
+	if (opt_bandwidth) {
+		r = xc_parse_rate(opt_bandwidth, &topts.rate);
+		if (r < 0 || topts.rate == 0)
+			cmd_usage_error("--bandwidth: %s: %s", opt_bandwidth,
+					r == -ERANGE ? "too large" : "not a rate (64K, 40M, 1G)");
+	}
+	if (opt_strict && !opt_bandwidth)
+		cmd_usage_error("--strict needs --bandwidth");
 	if (opt_listen) {
-		if (sopts.transport && sopts.transport != XC_TRANSPORT_DIRECT)
-			cmd_usage_error("--listen needs --transport direct");
+		if (sopts.transport && sopts.transport != XC_TRANSPORT_DIRECT &&
+		    sopts.transport != XC_TRANSPORT_VCHAN)
+			cmd_usage_error("--listen needs --transport direct or vchan");
 		if (opt_wait)
 			cmd_usage_error("--listen and --wait are mutually exclusive");
-		sopts.transport = XC_TRANSPORT_DIRECT;
-		opt_create = 1;
+		if (opt_bandwidth)
+			cmd_usage_error("--listen and --bandwidth are mutually exclusive");
+		if (sopts.transport != XC_TRANSPORT_VCHAN) {
+			sopts.transport = XC_TRANSPORT_DIRECT;
+			opt_create = 1;
+		}
 	}
 	if (opt_create && sopts.transport && sopts.transport != XC_TRANSPORT_DIRECT)
 		cmd_usage_error("--create needs --transport direct");
@@ -186,65 +210,54 @@ int main(int argc, const char **argv)
 		cmd_err("xenstore: %s", strerror(-r));
 		return XC_EXIT_ERROR;
 	}
-	if (wait_ms) {
+	if (opt_listen && sopts.transport == XC_TRANSPORT_VCHAN) {
+		/* Serve a vchan endpoint to the domain, like xencat -l.  A guest
+		 * cannot read other domains' names: a domid is taken as it is. */
+		if (xc_parse_domid(args[0], &tgt.domain.domid) == 0)
+			r = 0;
+		else
+			r = xc_domain_resolve(st, args[0], &tgt.domain);
+		if (r < 0) {
+			cmd_err("%s: %s", edom, xc_target_strerror(r));
+			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
+			goto out;
+		}
+		cmd_verbose("%s/%s: vchan: serving an endpoint to domain %u", edom, echan,
+			    tgt.domain.domid);
+		r = xc_vchan_listen(st, tgt.domain.domid, args[1], 0, sopts.timeout_ms, &s);
+		if (r < 0) {
+			cmd_err("%s/%s: listen: %s", edom, echan,
+				r == -ETIMEDOUT ? "no client came" : strerror(-r));
+			rc = r == -ETIMEDOUT ? XC_EXIT_TIMEOUT : XC_EXIT_ERROR;
+			goto out;
+		}
+		goto copy;
+	}
+	topts.transport = sopts.transport;
+	topts.strict = opt_strict;
+	topts.create = opt_create;
+	topts.wait_ms = wait_ms;
+	if (wait_ms)
 		cmd_verbose("%s/%s: waiting up to %s for the channel to be ready", edom, echan,
 			    opt_wait);
-		r = xc_wait(st, args[0], args + 1, 1, XC_WAIT_READY, wait_ms, &wres);
-		if (r == -ETIMEDOUT) {
-			cmd_err("%s/%s: timed out waiting for the channel", edom, echan);
-			rc = XC_EXIT_TIMEOUT;
-			goto out;
-		}
-		if (r == -ESRCH) {
-			cmd_err("%s: domain destroyed", edom);
-			rc = XC_EXIT_PEERGONE;
-			goto out;
-		}
-		if (r < 0) {
-			cmd_err("%s: %s", edom, strerror(-r));
-			goto out;
-		}
-		c = &wres.channels[0];
-		waited = true;
-	} else {
-		r = xc_domain_resolve(st, args[0], &dom);
-		if (r < 0) {
-			cmd_err("%s: %s", edom,
-				r == -ENOENT	? "no such domain"
-				: r == -ENOTUNIQ ? "ambiguous: several domains match (use id:, name: or uuid:)"
-				: r == -EINVAL	? "not a domain id, name or UUID"
-						: strerror(-r));
-			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
-			goto out;
-		}
-		r = xc_channel_list(st, dom.domid, &chans, &n);
-		if (r < 0) {
-			cmd_err("%s: %s", edom, r == -ENOENT ? "no such domain" : strerror(-r));
-			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
-			goto out;
-		}
-		for (size_t i = 0; i < n && !c; i++)
-			if (chans[i].name && streq(chans[i].name, args[1]) &&
-			    chans[i].transport != XC_TRANSPORT_VCHAN)
-				c = &chans[i];
-		if (!c && opt_create) {
-			created.domid = dom.domid;
-			created.name = (char *)args[1];
-			created.transport = XC_TRANSPORT_DIRECT;
-			c = &created;
-		}
-		if (!c) {
-			cmd_err("%s/%s: no such channel", edom, echan);
-			rc = XC_EXIT_NOTFOUND;
-			goto out;
-		}
+	r = xc_target_find(st, args[0], args[1], &topts, &tgt);
+	if (r < 0) {
+		if (r == -ENOTSUP)
+			cmd_err("%s/%s: %s (--strict)", edom, echan, tgt.choice.reason);
+		else if (r == -ENODEV || r == -ETIMEDOUT)
+			cmd_err("%s/%s: %s", edom, echan, xc_target_strerror(r));
+		else
+			cmd_err("%s: %s", edom, xc_target_strerror(r));
+		rc = r == -ENOENT || r == -ENODEV ? XC_EXIT_NOTFOUND
+		     : r == -ETIMEDOUT		 ? XC_EXIT_TIMEOUT
+		     : r == -ESRCH		 ? XC_EXIT_PEERGONE
+						 : XC_EXIT_ERROR;
+		goto out;
 	}
-	why = opt_transport ? "asked for with --transport"
-	      : opt_create  ? "asked for with --create"
-			    : "the channel's configuration";
-	cmd_verbose("%s/%s: %s transport (%s)%s", edom, echan,
-		    xc_transport_name(sopts.transport ? sopts.transport : c->transport), why,
-		    waited ? ", ready" : "");
+	c = tgt.chosen;
+	if (tgt.choice.fell_back && !quiet)
+		cmd_err("%s/%s: warning: %s: using the channel", edom, echan, tgt.choice.reason);
+	cmd_verbose("%s/%s: %s", edom, echan, tgt.choice.reason);
 	if (!quiet && c->flags & XC_CHAN_NO_TRUSTED_COPY)
 		cmd_err("%s/%s: warning: no trusted copy of the channel: its identity comes from the guest",
 			edom, echan);
@@ -282,6 +295,7 @@ int main(int argc, const char **argv)
 		goto out;
 	}
 
+copy:
 	/* A closed stdout ends us quietly: see xc_copy()'s -ESHUTDOWN. */
 	signal(SIGPIPE, SIG_IGN);
 	interactive = isatty(STDIN_FILENO);
@@ -356,9 +370,6 @@ out:
 	xc_store_close(st);
 out_nostore:
 	xc_term_restore();
-	xc_channel_array_free(chans, n);
-	if (waited)
-		xc_wait_result_clear(&wres);
-	xc_domain_clear(&dom);
+	xc_target_clear(&tgt);
 	return rc;
 }

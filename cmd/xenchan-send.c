@@ -20,6 +20,7 @@
 #include "parse.h"
 #include "stream.h"
 #include "untrusted.h"
+#include "target.h"
 #include "wait.h"
 
 #define DEFAULT_WAIT "30s"
@@ -27,6 +28,8 @@
 #define PROGRESS_AFTER_MS 1000
 
 static const char *opt_timeout, *opt_wait, *opt_transport;
+static const char *opt_bandwidth;
+static int opt_strict;
 static int opt_create, opt_progress = -1;
 
 enum { OPT_PROGRESS = 1, OPT_NO_PROGRESS };
@@ -36,6 +39,8 @@ static struct poptOption options[] = {
 	{ "wait", 'w', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, &opt_wait, 0, NULL, NULL },
 	{ "transport", 'T', POPT_ARG_STRING, &opt_transport, 0, NULL, NULL },
 	{ "create", '\0', POPT_ARG_NONE, &opt_create, 0, NULL, NULL },
+	{ "bandwidth", 'b', POPT_ARG_STRING, &opt_bandwidth, 0, NULL, NULL },
+	{ "strict", '\0', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
 	{ "progress", 'p', POPT_ARG_NONE, NULL, OPT_PROGRESS, NULL, NULL },
 	{ "no-progress", '\0', POPT_ARG_NONE, NULL, OPT_NO_PROGRESS, NULL, NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
@@ -43,8 +48,9 @@ static struct poptOption options[] = {
 };
 
 static const char usage_text[] =
-	"Usage: xenchan-send [-t DURATION] [-w | --wait=DURATION] [-T TRANSPORT] [--create]\n"
-	"                    [-p | --no-progress] [-v] [-q] DOMAIN CHANNEL [FILE...]\n";
+	"Usage: xenchan-send [-t DURATION] [-w | --wait=DURATION] [-T TRANSPORT]\n"
+	"                    [-b RATE] [--strict] [--create] [-p | --no-progress] [-v] [-q]\n"
+	"                    DOMAIN CHANNEL [FILE...]\n";
 
 static void help(void)
 {
@@ -57,7 +63,13 @@ static void help(void)
 	       "                           a byte, takes longer; 0, the default: never\n"
 	       "  -w, --wait[=DURATION]    first wait until the channel is ready, for up to\n"
 	       "                           DURATION (default " DEFAULT_WAIT ")\n"
-	       "  -T, --transport TRANSPORT  socket, pty or direct (default: the channel's)\n"
+	       "  -T, --transport TRANSPORT  socket, pty, direct or vchan (default: the\n"
+	       "                           channel's, or as the bandwidth chooses)\n"
+	       "  -b, --bandwidth RATE     the rate needed (40M); without it, regular files\n"
+	       "                           imply their size over ten seconds.  Above what a\n"
+	       "                           console ring carries ($XENCHAN_RING_RATE, default\n"
+	       "                           4M), use the guest's vchan endpoint if it has one\n"
+	       "      --strict             fail rather than fall back to the channel\n"
 	       "      --create             direct: add the channel to the guest if absent\n"
 	       "  -p, --progress           show progress on stderr (default: when stderr is\n"
 	       "                           a terminal and the transfer takes over a second)\n"
@@ -151,18 +163,16 @@ int main(int argc, const char **argv)
 	struct xc_stream_opts sopts = { 0 };
 	struct xc_copy_opts copts = { .out_fd = -1 };
 	struct xc_copy_stats stats = { 0 };
-	struct xc_channel *chans = NULL, created = { 0 }, *c = NULL;
-	struct xc_wait_result wres = { 0 };
-	struct xc_domain dom = { 0 };
+	struct xc_target_opts topts = { 0 };
+	struct xc_target tgt = { 0 };
+	const struct xc_channel *c = NULL;
 	struct xc_store *st = NULL;
 	struct xc_stream *s = NULL;
 	struct progress prog = { 0 };
-	const char **args, **files, *why;
+	const char **args, **files;
 	static const char *const stdin_only[] = { "-", NULL };
 	uint64_t wait_ms = 0, delivered = 0, pending = 0, sent = 0;
 	enum xc_proof proof = XC_PROOF_NONE;
-	bool waited = false;
-	size_t n = 0;
 	sigset_t sigs;
 	poptContext ctx;
 	int r, rc = XC_EXIT_ERROR;
@@ -174,9 +184,15 @@ int main(int argc, const char **argv)
 		sopts.timeout_ms = copts.stall_timeout_ms = duration_opt("--timeout", opt_timeout);
 	if (opt_wait)
 		wait_ms = duration_opt("--wait", opt_wait);
-	if (opt_transport && (xc_transport_parse(opt_transport, &sopts.transport) < 0 ||
-			      sopts.transport == XC_TRANSPORT_VCHAN))
-		cmd_usage_error("--transport: %s: not one of socket, pty, direct", opt_transport);
+	if (opt_transport && xc_transport_parse(opt_transport, &sopts.transport) < 0)
+		cmd_usage_error("--transport: %s: not one of socket, pty, direct, vchan",
+				opt_transport);
+	if (opt_bandwidth) {
+		r = xc_parse_rate(opt_bandwidth, &topts.rate);
+		if (r < 0 || topts.rate == 0)
+			cmd_usage_error("--bandwidth: %s: %s", opt_bandwidth,
+					r == -ERANGE ? "too large" : "not a rate (64K, 40M, 1G)");
+	}
 	if (opt_create && sopts.transport && sopts.transport != XC_TRANSPORT_DIRECT)
 		cmd_usage_error("--create needs --transport direct");
 	if (opt_create) {
@@ -221,65 +237,35 @@ int main(int argc, const char **argv)
 		cmd_err("xenstore: %s", strerror(-r));
 		return XC_EXIT_ERROR;
 	}
-	if (wait_ms) {
+	/* A large regular file implies the bandwidth: what would deliver it
+	 * within ten seconds. */
+	if (!opt_bandwidth && prog.total)
+		topts.rate = prog.total / 10;
+	topts.transport = sopts.transport;
+	topts.strict = opt_strict;
+	topts.create = opt_create;
+	topts.wait_ms = wait_ms;
+	if (wait_ms)
 		cmd_verbose("%s/%s: waiting up to %s for the channel to be ready", edom, echan,
 			    opt_wait);
-		r = xc_wait(st, args[0], args + 1, 1, XC_WAIT_READY, wait_ms, &wres);
-		if (r == -ETIMEDOUT) {
-			cmd_err("%s/%s: timed out waiting for the channel", edom, echan);
-			rc = XC_EXIT_TIMEOUT;
-			goto out;
-		}
-		if (r == -ESRCH) {
-			cmd_err("%s: domain destroyed", edom);
-			rc = XC_EXIT_PEERGONE;
-			goto out;
-		}
-		if (r < 0) {
-			cmd_err("%s: %s", edom, strerror(-r));
-			goto out;
-		}
-		c = &wres.channels[0];
-		waited = true;
-	} else {
-		r = xc_domain_resolve(st, args[0], &dom);
-		if (r < 0) {
-			cmd_err("%s: %s", edom,
-				r == -ENOENT	? "no such domain"
-				: r == -ENOTUNIQ ? "ambiguous: several domains match (use id:, name: or uuid:)"
-				: r == -EINVAL	? "not a domain id, name or UUID"
-						: strerror(-r));
-			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
-			goto out;
-		}
-		r = xc_channel_list(st, dom.domid, &chans, &n);
-		if (r < 0) {
-			cmd_err("%s: %s", edom, r == -ENOENT ? "no such domain" : strerror(-r));
-			rc = r == -ENOENT ? XC_EXIT_NOTFOUND : XC_EXIT_ERROR;
-			goto out;
-		}
-		for (size_t i = 0; i < n && !c; i++)
-			if (chans[i].name && streq(chans[i].name, args[1]) &&
-			    chans[i].transport != XC_TRANSPORT_VCHAN)
-				c = &chans[i];
-		if (!c && opt_create) {
-			created.domid = dom.domid;
-			created.name = (char *)args[1];
-			created.transport = XC_TRANSPORT_DIRECT;
-			c = &created;
-		}
-		if (!c) {
-			cmd_err("%s/%s: no such channel", edom, echan);
-			rc = XC_EXIT_NOTFOUND;
-			goto out;
-		}
+	r = xc_target_find(st, args[0], args[1], &topts, &tgt);
+	if (r < 0) {
+		if (r == -ENOTSUP)
+			cmd_err("%s/%s: %s (--strict)", edom, echan, tgt.choice.reason);
+		else if (r == -ENODEV || r == -ETIMEDOUT)
+			cmd_err("%s/%s: %s", edom, echan, xc_target_strerror(r));
+		else
+			cmd_err("%s: %s", edom, xc_target_strerror(r));
+		rc = r == -ENOENT || r == -ENODEV ? XC_EXIT_NOTFOUND
+		     : r == -ETIMEDOUT		 ? XC_EXIT_TIMEOUT
+		     : r == -ESRCH		 ? XC_EXIT_PEERGONE
+						 : XC_EXIT_ERROR;
+		goto out;
 	}
-	why = opt_transport ? "asked for with --transport"
-	      : opt_create  ? "asked for with --create"
-			    : "the channel's configuration";
-	cmd_verbose("%s/%s: %s transport (%s)%s", edom, echan,
-		    xc_transport_name(sopts.transport ? sopts.transport : c->transport), why,
-		    waited ? ", ready" : "");
+	c = tgt.chosen;
+	if (tgt.choice.fell_back && !quiet)
+		cmd_err("%s/%s: warning: %s: using the channel", edom, echan, tgt.choice.reason);
+	cmd_verbose("%s/%s: %s", edom, echan, tgt.choice.reason);
 	if (!quiet && c->flags & XC_CHAN_NO_TRUSTED_COPY)
 		cmd_err("%s/%s: warning: no trusted copy of the channel: its identity comes from the guest",
 			edom, echan);
@@ -400,9 +386,6 @@ int main(int argc, const char **argv)
 out:
 	xc_stream_close(s);
 	xc_store_close(st);
-	xc_channel_array_free(chans, n);
-	if (waited)
-		xc_wait_result_clear(&wres);
-	xc_domain_clear(&dom);
+	xc_target_clear(&tgt);
 	return rc;
 }

@@ -331,7 +331,12 @@ static int copy_loop(struct loop *l, int sfd)
 			if (r < 0)
 				return r;
 		}
-		if (i_s >= 0 && p[i_s].revents && o->out_fd >= 0) {
+		/* Not only when the descriptor fired: an event-channel transport
+		 * (direct, vchan) signals new data once, and data that found our
+		 * buffer full earlier is still waiting in the ring with no new
+		 * event to come.  A read that finds nothing returns -EAGAIN and
+		 * re-arms the notification. */
+		if (i_s >= 0 && o->out_fd >= 0 && buf_room(l->b)) {
 			ssize_t n = do_stream_read(l);
 
 			if (n < 0)
@@ -339,11 +344,25 @@ static int copy_loop(struct loop *l, int sfd)
 			if (n > 0)
 				last_rx = now_ms();
 		}
-		/* Non-blocking: try at once rather than wait for a poll round. */
-		if (buf_len(l->b)) {
+		/* Non-blocking: try at once rather than wait for a poll round; and
+		 * as long as output drains and the stream yields more, go on:
+		 * data left in a ring while our buffer was full raises no new
+		 * event, so it must be read before we sleep. */
+		while (buf_len(l->b)) {
+			size_t before = buf_len(l->b);
+			ssize_t n;
+
 			r = do_output(l);
 			if (r < 0)
 				return r;
+			if (buf_len(l->b) == before || i_s < 0 || o->out_fd < 0 || l->s_eof)
+				break;
+			n = do_stream_read(l);
+			if (n < 0)
+				return (int)n;
+			if (n == 0)
+				break;
+			last_rx = now_ms();
 		}
 	}
 }

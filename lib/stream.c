@@ -669,7 +669,7 @@ int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
 	/* qemu's transports need the channel to be configured for them. */
 	if ((t == XC_TRANSPORT_SOCKET || t == XC_TRANSPORT_PTY) && t != c->transport)
 		return -ENOTSUP;
-	if (t == XC_TRANSPORT_VCHAN)
+	if (t == XC_TRANSPORT_VCHAN && c->transport != XC_TRANSPORT_VCHAN)
 		return -ENOTSUP;
 
 	s = calloc(1, sizeof(*s));
@@ -684,6 +684,8 @@ int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
 	}
 	if (t == XC_TRANSPORT_DIRECT)
 		r = xc_direct_open(st, c, opts, s);
+	else if (t == XC_TRANSPORT_VCHAN)
+		r = xc_vchan_open(st, c, opts, s);
 	else
 		r = qemu_open(c, opts, t, s);
 	if (r < 0) {

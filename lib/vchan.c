@@ -113,8 +113,8 @@ static ssize_t vch_read(struct xc_stream *s, void *buf, size_t len)
 	if (len > INT32_MAX)
 		len = INT32_MAX;
 	n = libxenvchan_read(v->ctrl, buf, len);
-	if (n < 0)
-		return -EIO;
+	if (n < 0) /* libxenvchan's only error here: the peer closed */
+		return peer_gone(v) ? -EPIPE : -EIO;
 	if (n > 0)
 		return n;
 	return peer_gone(v) ? -EPIPE : -EAGAIN;
@@ -133,7 +133,7 @@ static ssize_t vch_write(struct xc_stream *s, const void *buf, size_t len)
 		len = INT32_MAX;
 	n = libxenvchan_write(v->ctrl, buf, len);
 	if (n < 0)
-		return -EIO;
+		return peer_gone(v) ? -EPIPE : -EIO;
 	if (n == 0)
 		return -EAGAIN;
 	v->written += (uint64_t)n;

@@ -66,7 +66,7 @@ roundtrip_cat() {
 	run cat_ -v web01 org.example.echo.0 <<<hello
 	assert_success
 	assert_line hello
-	assert_line 'xenchan-cat: web01/org.example.echo.0: socket transport (the channel'"'"'s configuration)'
+	assert_line "xenchan-cat: web01/org.example.echo.0: socket: the channel's own transport (no bandwidth asked for)"
 	assert_line --partial 'sent 6 bytes (6 written to the transport), received 6 bytes'
 }
 
@@ -179,11 +179,33 @@ roundtrip_cat() {
 	assert_failure 2
 	run cat_ -e '^1' web01 org.example.echo.0 </dev/null
 	assert_failure 2
+	# No vchan endpoint with that name: nothing of that transport to open.
 	run cat_ -T vchan web01 org.example.echo.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: web01/org.example.echo.0: no such channel'
+	run cat_ --strict web01 org.example.echo.0 </dev/null
 	assert_failure 2
+	assert_output --partial '--strict needs --bandwidth'
+	run cat_ -b fast web01 org.example.echo.0 </dev/null
+	assert_failure 2
+	assert_output --partial '--bandwidth: fast: not a rate'
 	run cat_ --create -T socket web01 org.example.echo.0 </dev/null
 	assert_failure 2
 	assert_output --partial '--create needs --transport direct'
+}
+
+@test "--bandwidth above a console ring: no vchan endpoint, so a warning and the channel; --strict fails" {
+	run bash -c "printf 'fast\n' | timeout $T xenchan-cat -Q 300ms -b 40M web01 org.example.echo.0"
+	assert_success
+	assert_line --partial 'xenchan-cat: web01/org.example.echo.0: warning: 40 MiB/s asked for, more than the 4 MiB/s a console ring carries, but the guest publishes no vchan endpoint for it: using the channel'
+	assert_output --partial fast
+	run bash -c "printf 'fast\n' | timeout $T xenchan-cat -b 40M --strict web01 org.example.echo.0"
+	assert_failure 2
+	assert_output --partial 'publishes no vchan endpoint for it (--strict)'
+	# The threshold is configurable.
+	run bash -c "printf 'slow\n' | XENCHAN_RING_RATE=100M timeout $T xenchan-cat -v -Q 300ms -b 40M --strict web01 org.example.echo.0"
+	assert_success
+	assert_line --partial 'within what a console ring carries (100 MiB/s)'
 }
 
 @test "--help and --version go to stdout; a full stdout is an error" {

@@ -151,7 +151,7 @@ check_options() {
 	run complete_bash xenchan-cat --backlog ''
 	assert_output $'keep\ndiscard'
 	run complete_bash xenchan-send -T ''
-	assert_output $'socket\npty\ndirect'
+	assert_output $'socket\npty\ndirect\nvchan'
 	run complete_bash xenchan-cat --quit-
 	assert_output --quit-after
 	sim_start

@@ -105,7 +105,7 @@ deliver() {
 	printf 'defg' >"$SIM_DIR/f2"
 	run send_ -v web01 org.example.sink.0 "$SIM_DIR/f1" - "$SIM_DIR/f2" <<<"xyz"
 	assert_success
-	assert_line 'xenchan-send: web01/org.example.sink.0: socket transport (the channel'"'"'s configuration)'
+	assert_line "xenchan-send: web01/org.example.sink.0: socket: the channel's own transport (no bandwidth asked for)"
 	assert_line --regexp '^xenchan-send: web01/org\.example\.sink\.0: delivered [0-9]+ bytes: written to the transport$'
 	run bash -c "echo hi | timeout $T xenchan-send -v web01 org.example.sinkp.0"
 	assert_success

@@ -115,3 +115,44 @@ serve() {
 		head -c 1048576 >"$out" || true
 	[ "$(sha "$SIM_DIR/in")" = "$(sha "$out")" ]
 }
+
+@test "xenchan-cat -T vchan, and -b choosing vchan by itself, round-trip 1 MiB" {
+	serve org.example.bulk.0
+	head -c 1048576 /dev/urandom >"$SIM_DIR/in"
+	run bash -c "timeout $T xenchan-cat -v -Q 300ms -b 40M vch1 org.example.bulk.0 <'$SIM_DIR/in' >'$SIM_DIR/out'"
+	assert_success
+	assert_line --partial 'vchan: 40 MiB/s asked for, more than the 4 MiB/s a console ring carries, and the guest publishes a vchan endpoint'
+	[ "$(sha "$SIM_DIR/in")" = "$(sha "$SIM_DIR/out")" ]
+}
+
+@test "xenchan-cat -l -T vchan in the guest, xenchan-send in dom0: a large file picks vchan" {
+	local name=org.example.a.rather.long.channel.name.for.a.port.0
+	bg "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 "$name" \
+		>"$SIM_DIR/srv.out"
+	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx '$name published'"
+	# 50 MB over ten seconds is more than a console ring carries.
+	head -c 50000000 /dev/urandom >"$SIM_DIR/big"
+	run timeout "$T" xenchan-send -v vch1 "$name" "$SIM_DIR/big"
+	assert_success
+	assert_line --partial 'vchan: 4.8 MiB/s asked for, more than the 4 MiB/s a console ring carries'
+	assert_line --partial 'delivered 50000000 bytes: consumed by the guest'
+	retry_until has_bytes "$SIM_DIR/srv.out" 50000000
+	[ "$(sha "$SIM_DIR/big")" = "$(sha "$SIM_DIR/srv.out")" ]
+}
+
+@test "the guest's vchan server killed mid-send: exit 4 within a second" {
+	local pid rc=0 start
+	bg "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.k.0
+	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 published'"
+	head -c 100000000 /dev/zero | timeout "$T" xenchan-send -T vchan vch1 org.example.k.0 \
+		2>"$SIM_DIR/k.err" &
+	pid=$!
+	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 in-use'"
+	start=$(date +%s%N)
+	pkill -9 -f "xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.k.0"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 4 ]
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
+	run cat "$SIM_DIR/k.err"
+	assert_output --partial 'peer went away'
+}

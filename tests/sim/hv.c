@@ -56,6 +56,7 @@ struct grant {
 
 struct domain {
 	bool alive;
+	uint32_t nports;
 	struct port *ports;
 	struct grant *grants;
 	uint32_t ngrants;
@@ -151,14 +152,14 @@ static struct port *port_get(uint32_t domid, uint32_t p)
 {
 	struct domain *d = dom_get(domid);
 
-	if (!d || p == 0 || p >= SIM_MAX_PORTS || d->ports[p].state == P_FREE)
+	if (!d || p == 0 || p >= d->nports || d->ports[p].state == P_FREE)
 		return NULL;
 	return &d->ports[p];
 }
 
 static int port_alloc(struct domain *d, uint32_t *out)
 {
-	for (uint32_t p = 1; p < SIM_MAX_PORTS; p++) {
+	for (uint32_t p = 1; p < d->nports; p++) {
 		if (d->ports[p].state == P_FREE) {
 			memset(&d->ports[p], 0, sizeof(d->ports[p]));
 			*out = p;
@@ -333,7 +334,7 @@ static int evtchn_op(struct conn *c, const struct sim_req *q, struct sim_rep *r)
 		port_send(c->domid, (uint32_t)q->a);
 		return 0;
 	case SIM_EVTCHN_RESET:
-		for (p = 1; p < SIM_MAX_PORTS; p++)
+		for (p = 1; p < d->nports; p++)
 			if (d->ports[p].state != P_FREE && d->ports[p].owner == c)
 				port_unbind(c->domid, p);
 		return 0;
@@ -715,7 +716,7 @@ static void fire_dom_exc(void)
 {
 	struct domain *d0 = &domains[0];
 
-	for (uint32_t p = 1; p < SIM_MAX_PORTS; p++)
+	for (uint32_t p = 1; p < d0->nports; p++)
 		if (d0->ports[p].state == P_VIRQ && d0->ports[p].remote_port == SIM_VIRQ_DOM_EXC)
 			port_raise(0, p);
 }
@@ -739,7 +740,8 @@ static int domain_create(uint32_t want, uint32_t *domid, uint32_t *xs_port)
 	}
 	d = &domains[id];
 	memset(d, 0, sizeof(*d));
-	d->ports = calloc(SIM_MAX_PORTS, sizeof(*d->ports));
+	d->nports = SIM_MAX_PORTS;
+	d->ports = calloc(d->nports, sizeof(*d->ports));
 	if (!d->ports)
 		return -ENOMEM;
 	d->alive = true;
@@ -774,7 +776,7 @@ static int domain_destroy(uint32_t domid)
 	if (!d || domid == 0)
 		return -ESRCH;
 	/* Its event channels close (peers revert to unbound) ... */
-	for (uint32_t p = 1; p < SIM_MAX_PORTS; p++) {
+	for (uint32_t p = 1; p < d->nports; p++) {
 		if (d->ports[p].state != P_FREE) {
 			d->ports[p].refs = 0;
 			d->ports[p].is_static = false;
@@ -810,7 +812,7 @@ static void conn_close(struct conn *c)
 		}
 	}
 	if (c->domid < SIM_MAX_DOMAINS && domains[c->domid].alive)
-		for (uint32_t p = 1; p < SIM_MAX_PORTS; p++)
+		for (uint32_t p = 1; p < domains[c->domid].nports; p++)
 			if (domains[c->domid].ports[p].owner == c)
 				port_unbind(c->domid, p);
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -1061,7 +1063,8 @@ int main(int argc, char **argv)
 		sim_die("out of memory");
 	/* Dom0 is built by hand: domain_create() hands out ids from 1. */
 	domains[0].alive = true;
-	domains[0].ports = calloc(SIM_MAX_PORTS, sizeof(*domains[0].ports));
+	domains[0].nports = SIM_DOM0_PORTS;
+	domains[0].ports = calloc(domains[0].nports, sizeof(*domains[0].ports));
 	if (!domains[0].ports || frame_alloc(&domains[0].xs_frame) ||
 	    port_alloc(&domains[0], &domains[0].xs_port))
 		sim_die("dom0: out of memory");

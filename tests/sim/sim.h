@@ -29,7 +29,8 @@
 
 #define SIM_PAGE_SIZE 4096u
 #define SIM_MAX_DOMAINS 4096u
-#define SIM_MAX_PORTS 4096u   /* per domain, port 0 is never used */
+#define SIM_MAX_PORTS 4096u   /* per guest (2-level ABI), port 0 is never used */
+#define SIM_DOM0_PORTS 65536u /* dom0: Linux uses the FIFO ABI, which allows more */
 #define SIM_MAX_GRANTS 65536u /* per domain */
 #define SIM_GNTTAB_RESERVED_XENSTORE 1u
 #define SIM_VIRQ_DOM_EXC 3u

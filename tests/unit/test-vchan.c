@@ -146,6 +146,7 @@ static int echo(const char *domarg, const char *name, uint64_t bytes, bool check
 
 	if (r < 0) {
 		fprintf(stderr, "echo: open: %s\n", strerror(-r));
+		xc_store_close(st);
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -170,7 +171,7 @@ static int echo(const char *domarg, const char *name, uint64_t bytes, bool check
 				progress = true;
 			} else if (n != -EAGAIN) {
 				fprintf(stderr, "echo: write: %s\n", strerror((int)-n));
-				return 4;
+				goto gone;
 			}
 		}
 		n = s.ops->read(&s, in, sizeof(in));
@@ -182,7 +183,7 @@ static int echo(const char *domarg, const char *name, uint64_t bytes, bool check
 		} else if (n != -EAGAIN) {
 			fprintf(stderr, "echo: read: %s after %llu bytes\n", strerror((int)-n),
 				(unsigned long long)got);
-			return 4;
+			goto gone;
 		}
 		if (!progress)
 			wait_fd(&s, true, outoff < outn, 2000);
@@ -197,6 +198,10 @@ static int echo(const char *domarg, const char *name, uint64_t bytes, bool check
 	printf("ok %llu %.3f\n", (unsigned long long)bytes,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
+gone:
+	s.ops->close(&s);
+	xc_store_close(st);
+	return 4;
 }
 
 int main(int argc, char **argv)
@@ -214,6 +219,9 @@ int main(int argc, char **argv)
 		int r = open_client(argv[2], argv[3], &st, &s);
 
 		printf("%s\n", r == -EBUSY ? "busy" : strerror(-r));
+		if (r == 0)
+			s.ops->close(&s);
+		xc_store_close(st);
 		return r == -EBUSY ? 0 : 1;
 	}
 	fprintf(stderr, "usage: test-vchan names | serve NAME [RING] | echo DOMID NAME BYTES "

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "macro.h"
+#include "parse.h"
+#include "target.h"
+
+uint64_t xc_ring_rate(void)
+{
+	const char *s = getenv("XENCHAN_RING_RATE");
+	uint64_t r;
+
+	if (s && *s && xc_parse_rate(s, &r) == 0 && r > 0)
+		return r;
+	return XC_RING_RATE_DEFAULT;
+}
+
+void xc_target_clear(struct xc_target *t)
+{
+	xc_domain_clear(&t->domain);
+	xc_channel_array_free(t->channels, t->n);
+	memset(t, 0, sizeof(*t));
+}
+
+const char *xc_target_strerror(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "no such domain";
+	case -ENODEV:
+		return "no such channel";
+	case -ENOTUNIQ:
+		return "ambiguous: several domains match (use id:, name: or uuid:)";
+	case -EINVAL:
+		return "not a domain id, name or UUID";
+	case -ETIMEDOUT:
+		return "timed out waiting for the channel";
+	case -ESRCH:
+		return "domain destroyed";
+	default:
+		return strerror(-err);
+	}
+}
+
+int xc_target_find(struct xc_store *st, const char *domain, const char *channel,
+		   const struct xc_target_opts *o, struct xc_target *t)
+{
+	uint64_t threshold = o->threshold ? o->threshold : xc_ring_rate();
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (o->wait_ms) {
+		struct xc_wait_result res;
+		const char *names[] = { channel };
+
+		r = xc_wait(st, domain, names, 1, XC_WAIT_READY, o->wait_ms, &res);
+		if (r < 0)
+			return r;
+		t->domain = res.domain;
+		memset(&res.domain, 0, sizeof(res.domain));
+		xc_wait_result_clear(&res);
+	} else {
+		r = xc_domain_resolve(st, domain, &t->domain);
+		if (r < 0)
+			return r;
+	}
+	r = xc_channel_list(st, t->domain.domid, &t->channels, &t->n);
+	if (r < 0)
+		return r;
+	r = xc_choose(t->channels, t->n, channel, o->create ? XC_TRANSPORT_UNKNOWN : o->transport,
+		      o->rate, threshold, o->strict, &t->choice);
+	if (r == 0) {
+		t->chosen = t->choice.channel;
+		return 0;
+	}
+	if (r == -ENOENT && o->create) {
+		/* Hotplugged and served by xenchan itself. */
+		t->created.domid = t->domain.domid;
+		t->created.name = (char *)channel;
+		t->created.transport = XC_TRANSPORT_DIRECT;
+		t->chosen = &t->created;
+		strcpy(t->choice.reason, "direct: hotplugged with --create");
+		return 0;
+	}
+	return r == -ENOENT ? -ENODEV : r;
+}
