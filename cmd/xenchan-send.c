@@ -65,7 +65,7 @@ static void help(void)
 	       "                           DURATION (default " DEFAULT_WAIT ")\n"
 	       "  -T, --transport TRANSPORT  socket, pty, direct or vchan (default: the\n"
 	       "                           channel's, or as the bandwidth chooses)\n"
-	       "  -b, --bandwidth RATE     the rate needed (40M); without it, regular files\n"
+	       "  -b, --bandwidth RATE     the rate needed (40M); without it, files of 1M+\n"
 	       "                           imply their size over ten seconds.  Above what a\n"
 	       "                           console ring carries ($XENCHAN_RING_RATE, default\n"
 	       "                           4M), use the guest's vchan endpoint if it has one\n"
@@ -238,8 +238,8 @@ int main(int argc, const char **argv)
 		return XC_EXIT_ERROR;
 	}
 	/* A large regular file implies the bandwidth: what would deliver it
-	 * within ten seconds. */
-	if (!opt_bandwidth && prog.total)
+	 * within ten seconds.  Small ones imply nothing worth saying. */
+	if (!opt_bandwidth && prog.total >= 1024 * 1024)
 		topts.rate = prog.total / 10;
 	topts.transport = sopts.transport;
 	topts.strict = opt_strict;

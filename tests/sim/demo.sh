@@ -56,6 +56,12 @@ echo "# For a pty channel, qemu writes the pty's path into the frontend tty key:
 run xenstore-read /local/domain/2/device/console/1/tty
 echo
 
+echo "# What xenchan-ls sees: names from the trusted copy, states, endpoints."
+run xenchan-ls
+echo "# Wait until a channel is ready (returns at once here) and print its endpoint:"
+run xenchan-wait -t 5s -p web01 org.example.agent.0
+echo
+
 echo "# A line through web01's socket channel and back:"
 echo "\$ echo 'hello web01' | socat -t 1 - UNIX-CONNECT:$dir/web01.sock,shut-none"
 echo 'hello web01' | timeout "$T" socat -t 1 - "UNIX-CONNECT:$dir/web01.sock,shut-none"
@@ -78,6 +84,23 @@ run xenchan-send -v web01 org.example.sink.0 "$dir/cfg.json"
 sleep 0.2
 echo "\$ cat $dir/sunk   # bytes and FNV-1a 64 as the guest saw them"
 cat "$dir/sunk"
+echo "# The same send, large: the guest also serves a vchan endpoint for that name,"
+echo "# and a 50 MB file is more than a console ring carries in ten seconds, so"
+echo "# xenchan-send picks vchan by itself (-v says why)."
+echo "\$ xenchan-sim exec -D web01 -- xenchan-cat -l -T vchan 0 org.example.sink.0 >big.out &"
+timeout "$T" "$sim" exec -D "$("$sim" list | awk '$2 == "web01" { print $1 }')" -- \
+	xenchan-cat -l -T vchan -Q never -t 10s 0 org.example.sink.0 >"$dir/big.out" &
+vpid=$!
+until xenchan-ls -rn -o TRANSPORT,STATE -c org.example.sink.0 web01 | grep -q '^vchan published'; do
+	sleep 0.05
+done
+head -c 50000000 /dev/urandom >"$dir/big.bin"
+run xenchan-ls -c org.example.sink.0 web01
+run xenchan-send -v web01 org.example.sink.0 "$dir/big.bin"
+kill "$vpid" 2>/dev/null || true
+wait "$vpid" 2>/dev/null || true
+echo "\$ cmp big.bin big.out && echo same"
+cmp "$dir/big.bin" "$dir/big.out" && echo same
 echo
 
 echo "# Destroying a domain removes its nodes (xenstored fires @releaseDomain):"
