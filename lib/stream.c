@@ -87,6 +87,7 @@ static int lock_path(const struct xc_channel *c, const struct xc_stream_opts *op
 {
 	enum xc_transport t = opts && opts->transport ? opts->transport : c->transport;
 	const char *id, *kind;
+	char direct_id[300];
 	size_t o;
 	int r;
 
@@ -95,6 +96,15 @@ static int lock_path(const struct xc_channel *c, const struct xc_stream_opts *op
 	case XC_TRANSPORT_PTY:
 		kind = t == XC_TRANSPORT_SOCKET ? "socket" : "pty";
 		id = c->endpoint;
+		break;
+	case XC_TRANSPORT_DIRECT:
+		/* By domain and name: the channel may not exist yet (--create),
+		 * and whoever re-attaches to it later must meet the same lock. */
+		kind = "direct";
+		if (!c->name || (size_t)snprintf(direct_id, sizeof(direct_id), "%u:%s",
+						 c->domid, c->name) >= sizeof(direct_id))
+			return -ENOENT;
+		id = direct_id;
 		break;
 	default:
 		kind = xc_transport_name(t);

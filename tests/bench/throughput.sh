@@ -55,3 +55,12 @@ printf '%-8s %10s %10s %8s %12s %12s\n' transport 'cat MB/s' 'socat MB/s' ratio 
 	'cat CPU s/GiB' 'socat CPU s/GiB'
 row socket org.example.echo.0 "UNIX-CONNECT:$dir/echo.sock,shut-none"
 row pty org.example.echop.0 "$tty,rawer"
+
+# xenchan's own backend: the same echo through a channel hotplugged with
+# --create (the guest's echo agent is the default); its baseline is qemu's
+# socket path above, same guest, same run.
+d=$(run "xenchan-cat direct" "$cat_" -Q 1s --create bench1 org.example.direct.0)
+s=$(run "xenchan-cat socket" "$cat_" -Q 1s bench1 org.example.echo.0)
+awk -v d="$d" -v s="$s" -v mb="$mib" 'BEGIN { split(d, x, " "); split(s, y, " ");
+	printf "direct   %10.2f MB/s, %.2f CPU s/GiB; socket %.2f MB/s: direct/socket %.2f\n",
+		mb / x[1] * 1.048576, x[2] * 1024 / mb, mb / y[1] * 1.048576, y[1] / x[1] }'

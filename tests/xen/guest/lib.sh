@@ -36,3 +36,25 @@ upcase_agent() {
 		exec tr a-z A-Z <&3 >&3
 	) &
 }
+
+# hvc_wait NAME SECONDS: hvc_of NAME for a channel that may not exist yet (one
+# hotplugged into the running guest): polls for up to SECONDS until a console
+# device called NAME is there and Connected (its hvc is allocated by then).
+hvc_wait() {
+	_end=$(( $(cut -d. -f1 /proc/uptime) + $2 ))
+	while :; do
+		for _s in /sys/bus/xen/devices/console-*; do
+			[ "$(cat "$_s/state" 2>/dev/null)" = Connected ] || continue
+			_node=$(cat "$_s/nodename" 2>/dev/null) || continue
+			if [ "$(xenstore-read "$_node/name" 2>/dev/null)" = "$1" ]; then
+				hvc_of "$1"
+				return
+			fi
+		done
+		if [ "$(cut -d. -f1 /proc/uptime)" -ge "$_end" ]; then
+			echo "guest: no channel named $1 after $2 s" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}

@@ -1,0 +1,55 @@
+# Guest half of scenarios/transfer.sh.
+# - org.example.pty.0: an upper-casing agent.
+# - org.example.test.0 (socket): upper-cases too, and keeps a copy of all it
+#   read in /tmp/sock.in; its size and md5 go to data/sock-in when they change.
+# - vchan endpoints org.example.test.0 and org.example.vc.0 for dom0, each
+#   served by vchan-socket-proxy in front of an upper-casing socat.
+# - org.example.hot.0: not there at boot; once dom0 hotplugs it, set it raw,
+#   write data/hot-ready and upper-case what arrives.
+self=$(xenstore-read domid)
+
+upcase_agent org.example.pty.0
+
+if sock=$(hvc_of org.example.test.0); then
+	echo "guest: org.example.test.0 is $sock"
+	: >/tmp/sock.in
+	(
+		exec 3<>"$sock"
+		stty -F "$sock" raw -echo
+		tee /tmp/sock.in <&3 | tr a-z A-Z >&3
+	) &
+	(
+		last=
+		while sleep 1; do
+			size=$(wc -c </tmp/sock.in)
+			[ "$size" = "$last" ] && continue
+			xenstore-write data/sock-in "$size $(md5sum </tmp/sock.in | cut -d' ' -f1)"
+			last=$size
+		done
+	) &
+fi
+
+socat UNIX-LISTEN:/tmp/upcase.sock,fork EXEC:"tr a-z A-Z" &
+for port in org.example.test.0 org.example.vc.0; do
+	vchan-socket-proxy -m server -s "/local/domain/$self/data/vchan-state-$port" \
+		0 "/local/domain/$self/data/vchan/0/$port" /tmp/upcase.sock &
+done
+for port in org.example.test.0 org.example.vc.0; do
+	i=0
+	until [ "$(xenstore-read "/local/domain/$self/data/vchan-state-$port" 2>/dev/null)" = running ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { echo "guest: vchan-socket-proxy for $port did not start"; break; }
+		sleep 0.2
+	done
+done
+
+(
+	dev=$(hvc_wait org.example.hot.0 170) || exit 1
+	echo "guest: org.example.hot.0 is $dev"
+	exec 3<>"$dev"
+	stty -F "$dev" raw -echo
+	xenstore-write data/hot-ready 1
+	exec tr a-z A-Z <&3 >&3
+) &
+
+ready
