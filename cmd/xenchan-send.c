@@ -272,31 +272,9 @@ int main(int argc, const char **argv)
 
 	r = xc_stream_open(st, c, &sopts, &s);
 	if (r < 0) {
-		const char *op = (sopts.transport ? sopts.transport : c->transport) ==
-						 XC_TRANSPORT_SOCKET
-					 ? "connect"
-					 : "open";
+		char why[256];
 
-		switch (r) {
-		case -EBUSY: {
-			pid_t pid = xc_stream_holder(c, &sopts);
-
-			if (pid > 0)
-				cmd_err("%s/%s: busy: in use by pid %ld", edom, echan, (long)pid);
-			else
-				cmd_err("%s/%s: busy: in use by another process", edom, echan);
-			break;
-		}
-		case -ENOTSUP:
-			cmd_err("%s/%s: %s transport not available for this channel", edom, echan,
-				xc_transport_name(sopts.transport ? sopts.transport : c->transport));
-			break;
-		case -EPERM:
-			cmd_err("%s/%s: %s: endpoint failed validation: not used", edom, echan, op);
-			break;
-		default:
-			cmd_err("%s/%s: %s: %s", edom, echan, op, strerror(-r));
-		}
+		cmd_err("%s/%s: %s", edom, echan, xc_stream_strerror(r, c, &sopts, why, sizeof(why)));
 		rc = r == -ETIMEDOUT ? XC_EXIT_TIMEOUT
 		     : r == -EPIPE   ? XC_EXIT_PEERGONE
 				     : XC_EXIT_ERROR;

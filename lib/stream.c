@@ -707,6 +707,34 @@ int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
 	return 0;
 }
 
+char *xc_stream_strerror(int err, const struct xc_channel *c,
+			 const struct xc_stream_opts *opts, char *buf, size_t len)
+{
+	enum xc_transport t = opts && opts->transport ? opts->transport : c->transport;
+	const char *op = t == XC_TRANSPORT_SOCKET ? "connect" : "open";
+	pid_t pid;
+
+	switch (err) {
+	case -EBUSY:
+		pid = xc_stream_holder(c, opts);
+		if (pid > 0)
+			snprintf(buf, len, "busy: in use by pid %ld", (long)pid);
+		else
+			snprintf(buf, len, "busy: in use by another process");
+		break;
+	case -ENOTSUP:
+		snprintf(buf, len, "%s transport not available for this channel",
+			 xc_transport_name(t));
+		break;
+	case -EPERM:
+		snprintf(buf, len, "%s: endpoint failed validation: not used", op);
+		break;
+	default:
+		snprintf(buf, len, "%s: %s", op, strerror(-err));
+	}
+	return buf;
+}
+
 void xc_stream_close(struct xc_stream *s)
 {
 	if (!s)

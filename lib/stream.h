@@ -61,6 +61,14 @@ int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
 /* After -EBUSY from xc_stream_open: the pid holding the channel, or 0. */
 pid_t xc_stream_holder(const struct xc_channel *c, const struct xc_stream_opts *opts);
 
+/*
+ * Words for an error xc_stream_open() returned on c, for the user: into buf
+ * (len bytes), e.g. "connect: Connection refused", "busy: in use by pid 42".
+ * Returns buf.  Looks up the lock holder for -EBUSY.
+ */
+char *xc_stream_strerror(int err, const struct xc_channel *c,
+			 const struct xc_stream_opts *opts, char *buf, size_t len);
+
 void xc_stream_close(struct xc_stream *s);
 
 enum xc_transport xc_stream_transport(const struct xc_stream *s);

@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/xen/guest/channels.sh \
 	tests/xen/guest/idle.sh \
 	tests/xen/guest/lib.sh \
+	tests/xen/guest/transfer.sh \
 	tests/xen/guest/vchan.sh \
 	tests/xen/scenarios/boot.sh \
 	tests/xen/scenarios/channels.sh \
@@ -22,6 +23,7 @@ EXTRA_DIST += \
 	tests/xen/scenarios/lib.sh \
 	tests/xen/scenarios/programs.sh \
 	tests/xen/scenarios/release.sh \
+	tests/xen/scenarios/transfer.sh \
 	tests/xen/scenarios/vchan.sh \
 	tests/xen/scenarios/xenstore.sh
 

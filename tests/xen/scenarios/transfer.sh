@@ -1,0 +1,154 @@
+# xenchan-cat and xenchan-send moving bytes to and from a real Linux guest:
+# over the socket and pty channels xl created, through a channel xenchan
+# hotplugs and serves itself (direct), over vchan (asked for, and chosen by
+# bandwidth), and a send cut short by xl destroy. The guest's agents
+# upper-case what they read, so an echo by a tty that is not raw cannot pass
+# for an answer.
+. /xenchan/lib.sh
+
+bin=/opt/xenchan/bin
+for p in xenchan-cat xenchan-send xenchan-ls; do
+	if [ ! -x $bin/$p ]; then
+		not_ok "$p is in the image"
+		exit 1
+	fi
+done
+if ! guest_start xfer transfer; then
+	not_ok "guest with agents, vchan servers and a hotplug watcher started"
+	exit 1
+fi
+ok "guest with agents, vchan servers and a hotplug watcher started"
+
+payload /tmp/payload 16384
+tr a-z A-Z </tmp/payload >/tmp/expect
+
+# cat_check DESC OUT CMD...: run CMD (bounded) with the payload on standard
+# input; ok when it exits 0 and OUT is the upper-cased payload.
+cat_check() {
+	_desc=$1 _out=$2
+	shift 2
+	timeout 120 "$@" </tmp/payload >"$_out" 2>"$_out.err"
+	_rc=$?
+	if [ $_rc = 0 ] && cmp -s "$_out" /tmp/expect; then
+		ok "$_desc"
+	else
+		not_ok "$_desc"
+		diag "exit status $_rc, $(wc -c <"$_out") of $(wc -c </tmp/expect) bytes back"
+		diag "$(cat "$_out.err")"
+		guest_log xfer
+	fi
+}
+
+# 1. xenchan-cat over the channels xl created.
+cat_check "xenchan-cat -T socket: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-sock.out \
+	$bin/xenchan-cat -Q 3s -T socket xfer org.example.test.0
+cat_check "xenchan-cat -T pty: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-pty.out \
+	$bin/xenchan-cat -Q 3s -T pty xfer org.example.pty.0
+
+# 2. xenchan-send over the socket channel; the guest reports the size and md5
+# of all its socket agent read (the 16 KiB above, then this).
+payload /tmp/send.data 65536
+sock_in_is() {
+	[ "$(xenstore-read "/local/domain/$domid/data/sock-in" 2>/dev/null)" = "$1" ]
+}
+want="$(cat /tmp/payload /tmp/send.data | wc -c) $(cat /tmp/payload /tmp/send.data | md5sum | cut -d' ' -f1)"
+timeout 120 $bin/xenchan-send -v -t 60s xfer org.example.test.0 /tmp/send.data \
+	>/tmp/send.out 2>/tmp/send.err
+rc=$?
+diag "$(cat /tmp/send.out /tmp/send.err)"
+check "xenchan-send -v: 64 KiB over the socket channel, exit status 0 ($rc)" test $rc = 0
+if ! check "xenchan-send: the guest read exactly what was sent (size and md5)" \
+	wait_for 60 sock_in_is "$want"; then
+	diag "want $want, guest says $(xenstore-read "/local/domain/$domid/data/sock-in" 2>&1)"
+	guest_log xfer
+fi
+
+# 3. A channel hotplugged into the running guest and served by xenchan-cat
+# itself. The input waits until the guest's agent set its new hvc raw and
+# until xenchan-ls was looked at, so the channel lives that long.
+hot_ready() {
+	[ "$(xenstore-read "/local/domain/$domid/data/hot-ready" 2>/dev/null)" = 1 ]
+}
+hot_listed() {
+	$bin/xenchan-ls -rn -o CHANNEL,DEVID,TRANSPORT,STATE xfer >/tmp/hot.ls 2>&1 &&
+		grep -q '^org\.example\.hot\.0 [0-9]* direct connected$' /tmp/hot.ls
+}
+rm -f /tmp/hot.go
+{
+	wait_for 90 hot_ready
+	wait_for 60 test -e /tmp/hot.go
+	cat /tmp/payload
+} | timeout 150 $bin/xenchan-cat -v --create -t 60s -Q 3s xfer org.example.hot.0 \
+	>/tmp/hot.out 2>/tmp/hot.err &
+hpid=$!
+if wait_for 90 hot_listed; then
+	ok "xenchan-ls shows the hotplugged channel as direct and connected"
+else
+	not_ok "xenchan-ls shows the hotplugged channel as direct and connected"
+fi
+diag "$(cat /tmp/hot.ls)"
+hdevid=$(sed -n 's/^org\.example\.hot\.0 \([0-9]*\) .*/\1/p' /tmp/hot.ls)
+touch /tmp/hot.go
+wait_for 120 sh -c "! kill -0 $hpid 2>/dev/null"
+wait $hpid
+rc=$?
+diag "$(cat /tmp/hot.err)"
+if [ $rc = 0 ] && cmp -s /tmp/hot.out /tmp/expect; then
+	ok "xenchan-cat --create: 16 KiB dom0 -> guest's new hvc -> dom0 intact"
+else
+	not_ok "xenchan-cat --create: 16 KiB dom0 -> guest's new hvc -> dom0 intact"
+	diag "exit status $rc, $(wc -c </tmp/hot.out) of $(wc -c </tmp/expect) bytes back"
+	guest_log xfer
+fi
+if [ -n "$hdevid" ]; then
+	check "the hotplugged channel's frontend, backend and /libxl nodes are gone" \
+		sh -c "! xenstore-exists /local/domain/$domid/device/console/$hdevid &&
+			! xenstore-exists /local/domain/0/backend/console/$domid/$hdevid &&
+			! xenstore-exists /libxl/$domid/device/console/$hdevid"
+else
+	not_ok "the hotplugged channel's frontend, backend and /libxl nodes are gone (no devid seen)"
+fi
+$bin/xenchan-ls -rn -o CHANNEL,DEVID,TRANSPORT,STATE xfer >/tmp/hot.after 2>&1
+check "xenchan-ls no longer lists the hotplugged channel" \
+	sh -c "! grep -q org.example.hot.0 /tmp/hot.after"
+
+# 5. vchan: the guest serves endpoints for dom0 through vchan-socket-proxy.
+vpath=/local/domain/$domid/data/vchan/0
+if ! check "the guest publishes vchan endpoints org.example.test.0 and org.example.vc.0" \
+	sh -c "xenstore-read $vpath/org.example.test.0/ring-ref >/dev/null &&
+		xenstore-read $vpath/org.example.vc.0/ring-ref >/dev/null"; then
+	guest_log xfer
+fi
+cat_check "xenchan-cat -T vchan: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-vc.out \
+	$bin/xenchan-cat -v -Q 3s -T vchan xfer org.example.vc.0
+diag "$(cat /tmp/cat-vc.out.err)"
+cat_check "xenchan-cat -b 40M: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-bw.out \
+	$bin/xenchan-cat -v -Q 3s -b 40M xfer org.example.test.0
+diag "$(cat /tmp/cat-bw.out.err)"
+check "xenchan-cat -b 40M chose the vchan endpoint over the socket channel" \
+	grep -q 'org.example.test.0: vchan: .* the guest publishes a vchan endpoint' \
+	/tmp/cat-bw.out.err
+
+# 4. The guest goes away in the middle of a long xenchan-send.
+sock_in_grew() {
+	_n=$(xenstore-read "/local/domain/$domid/data/sock-in" 2>/dev/null | cut -d' ' -f1)
+	[ "${_n:-0}" -gt "${base:-0}" ]
+}
+base=$(xenstore-read "/local/domain/$domid/data/sock-in" 2>/dev/null | cut -d' ' -f1)
+head -c 209715200 /dev/zero |
+	timeout 120 $bin/xenchan-send -v xfer org.example.test.0 >/tmp/kill.out 2>/tmp/kill.err &
+spid=$!
+if ! wait_for 60 sock_in_grew; then
+	diag "the guest did not report receiving any of the long send"
+fi
+t0=$(now)
+xl destroy xfer
+t1=$(now)
+wait_for 30 sh -c "! kill -0 $spid 2>/dev/null"
+wait $spid
+rc=$?
+t2=$(now)
+diag "$(cat /tmp/kill.out /tmp/kill.err)"
+diag "xl destroy took $((t1 - t0)) s; xenchan-send ended $((t2 - t0)) s after it began"
+check "xenchan-send exits 4 when the guest is destroyed mid-send ($rc)" test $rc = 4
+check "... within 15 s of xl destroy" test $((t2 - t0)) -le 15
