@@ -27,7 +27,7 @@
 
 static const char *opt_timeout, *opt_wait, *opt_quit, *opt_escape, *opt_backlog,
 	*opt_transport;
-static const char *opt_bandwidth;
+static const char *opt_bandwidth, *opt_buffer_size;
 static int opt_strict;
 static int opt_create, opt_listen;
 
@@ -41,6 +41,7 @@ static struct poptOption options[] = {
 	{ "create", '\0', POPT_ARG_NONE, &opt_create, 0, NULL, NULL },
 	{ "bandwidth", 'b', POPT_ARG_STRING, &opt_bandwidth, 0, NULL, NULL },
 	{ "strict", '\0', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
+	{ "buffer-size", '\0', POPT_ARG_STRING, &opt_buffer_size, 0, NULL, NULL },
 	{ "listen", 'l', POPT_ARG_NONE, &opt_listen, 0, NULL, NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
 	POPT_TABLEEND
@@ -49,7 +50,7 @@ static struct poptOption options[] = {
 static const char usage_text[] =
 	"Usage: xenchan-cat [-t DURATION] [-w | --wait=DURATION] [-Q DURATION] [-e CHAR]\n"
 	"                   [--backlog=keep|discard] [-T TRANSPORT] [-b RATE [--strict]]\n"
-	"                   [--create] [-l] [-v] [-q] DOMAIN CHANNEL\n";
+	"                   [--create] [-l [--buffer-size SIZE]] [-v] [-q] DOMAIN CHANNEL\n";
 
 static void help(void)
 {
@@ -79,6 +80,8 @@ static void help(void)
 	       "  -l, --listen             serve the channel and wait for the guest: direct\n"
 	       "                           (--create), or with -T vchan a vchan endpoint for\n"
 	       "                           DOMAIN, like xencat -l\n"
+	       "      --buffer-size SIZE   -l -T vchan: each ring's size (default 256K;\n"
+	       "                           4K to 1M, rounded up to a power of two)\n"
 	       "  -v, --verbose            say which transport is used and why\n"
 	       "  -q, --quiet              no messages but errors\n"
 	       "  -h, --help               show this help\n"
@@ -134,7 +137,7 @@ int main(int argc, const char **argv)
 	struct xc_store *st = NULL;
 	struct xc_stream *s = NULL;
 	const char **args;
-	uint64_t wait_ms = 0, delivered = 0, pending = 0;
+	uint64_t wait_ms = 0, delivered = 0, pending = 0, ring_size = 0;
 	int64_t quit_ms = DEFAULT_QUIT_AFTER_MS;
 	enum xc_proof proof;
 	bool interactive;
@@ -174,6 +177,8 @@ int main(int argc, const char **argv)
 	}
 	if (opt_strict && !opt_bandwidth)
 		cmd_usage_error("--strict needs --bandwidth");
+	if (opt_buffer_size && !opt_listen)
+		cmd_usage_error("--buffer-size needs --listen --transport vchan");
 	if (opt_listen) {
 		if (sopts.transport && sopts.transport != XC_TRANSPORT_DIRECT &&
 		    sopts.transport != XC_TRANSPORT_VCHAN)
@@ -182,6 +187,14 @@ int main(int argc, const char **argv)
 			cmd_usage_error("--listen and --wait are mutually exclusive");
 		if (opt_bandwidth)
 			cmd_usage_error("--listen and --bandwidth are mutually exclusive");
+		if (opt_buffer_size) {
+			if (sopts.transport != XC_TRANSPORT_VCHAN)
+				cmd_usage_error("--buffer-size needs --listen --transport vchan");
+			r = xc_parse_size(opt_buffer_size, &ring_size);
+			if (r < 0 || ring_size < 4096 || ring_size > 1048576)
+				cmd_usage_error("--buffer-size: %s: not a size from 4K to 1M",
+						opt_buffer_size);
+		}
 		if (sopts.transport != XC_TRANSPORT_VCHAN) {
 			sopts.transport = XC_TRANSPORT_DIRECT;
 			opt_create = 1;
@@ -224,7 +237,8 @@ int main(int argc, const char **argv)
 		}
 		cmd_verbose("%s/%s: vchan: serving an endpoint to domain %u", edom, echan,
 			    tgt.domain.domid);
-		r = xc_vchan_listen(st, tgt.domain.domid, args[1], 0, sopts.timeout_ms, &s);
+		r = xc_vchan_listen(st, tgt.domain.domid, args[1], (size_t)ring_size,
+				    sopts.timeout_ms, &s);
 		if (r < 0) {
 			cmd_err("%s/%s: listen: %s", edom, echan,
 				r == -ETIMEDOUT ? "no client came" : strerror(-r));

@@ -144,7 +144,7 @@ serve() {
 	local pid rc=0 start
 	bg "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.k.0
 	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 published'"
-	head -c 100000000 /dev/zero | timeout "$T" xenchan-send -T vchan vch1 org.example.k.0 \
+	head -c 20000000000 /dev/zero | timeout "$T" xenchan-send -T vchan vch1 org.example.k.0 \
 		2>"$SIM_DIR/k.err" &
 	pid=$!
 	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 in-use'"
@@ -155,4 +155,25 @@ serve() {
 	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
 	run cat "$SIM_DIR/k.err"
 	assert_output --partial 'peer went away'
+}
+
+@test "--buffer-size sets the served rings; bad sizes are usage errors" {
+	bg "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan --buffer-size 64K -Q never \
+		-t 20s 0 org.example.small.0 >"$SIM_DIR/small.out"
+	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.small.0 published'"
+	local path
+	path=$(xenchan-ls -rn -o ENDPOINT -c org.example.small.0 vch1)
+	# libxenvchan publishes its ring orders in the shared page; the ring-ref is
+	# there, and 1 MiB crosses a 64K ring intact.
+	head -c 1048576 /dev/urandom >"$SIM_DIR/in"
+	run timeout "$T" xenchan-send -T vchan vch1 org.example.small.0 "$SIM_DIR/in"
+	assert_success
+	retry_until has_bytes "$SIM_DIR/small.out" 1048576
+	[ "$(sha "$SIM_DIR/in")" = "$(sha "$SIM_DIR/small.out")" ]
+	run xenchan-cat -l -T vchan --buffer-size 3K 0 org.example.x.0
+	assert_failure 2
+	assert_output --partial 'not a size from 4K to 1M'
+	run xenchan-cat --buffer-size 64K vch1 org.example.x.0
+	assert_failure 2
+	assert_output --partial '--buffer-size needs --listen --transport vchan'
 }

@@ -115,8 +115,8 @@ check "xenchan-ls no longer lists the hotplugged channel" \
 # 5. vchan: the guest serves endpoints for dom0 through vchan-socket-proxy.
 vpath=/local/domain/$domid/data/vchan/0
 if ! check "the guest publishes vchan endpoints org.example.test.0 and org.example.vc.0" \
-	sh -c "xenstore-read $vpath/org.example.test.0/ring-ref >/dev/null &&
-		xenstore-read $vpath/org.example.vc.0/ring-ref >/dev/null"; then
+	sh -c "xenstore-read $vpath/sock/ring-ref >/dev/null &&
+		xenstore-read $vpath/vc/ring-ref >/dev/null"; then
 	guest_log xfer
 fi
 cat_check "xenchan-cat -T vchan: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-vc.out \
