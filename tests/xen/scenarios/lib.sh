@@ -66,7 +66,7 @@ type = "pv"
 kernel = "/boot/domU-vmlinux.gz"
 ramdisk = "/boot/domU-initrd.gz"
 extra = "console=hvc0 rdinit=/init quiet xenchan_guest=$2"
-memory = 192
+memory = 320
 vcpus = 1
 on_crash = "preserve"
 channel = [ $XENCHAN_CHANNELS ]
