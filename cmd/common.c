@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "log.h"
+#include "parse.h"
 
 const char *program_name = "xenchan";
 int verbose;
@@ -134,6 +135,36 @@ poptContext cmd_parse(int argc, const char **argv, const struct poptOption *tabl
 	if (verbose)
 		xc_log_set_priority(verbose > 1 ? LOG_DEBUG : LOG_INFO);
 	return ctx;
+}
+
+const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare)
+{
+	const char **v = calloc(argc + 1, sizeof(*v));
+
+	if (!v) {
+		cmd_err("out of memory");
+		exit(XC_EXIT_ERROR);
+	}
+	for (int i = 0; i < argc; i++) {
+		v[i] = argv[i];
+		if (streq(argv[i], "--"))
+			for (i++; i < argc; i++)
+				v[i] = argv[i];
+		else if (i > 0 && (streq(argv[i], "--wait") || streq(argv[i], "-w")))
+			v[i] = bare;
+	}
+	return v;
+}
+
+uint64_t cmd_duration_opt(const char *name, const char *value)
+{
+	uint64_t ms;
+	int r = xc_parse_duration(value, &ms);
+
+	if (r < 0)
+		cmd_usage_error("%s: %s: %s", name, value,
+				r == -ERANGE ? "too long" : "not a duration (500ms, 30s, 2m)");
+	return ms;
 }
 
 int cmd_exit_for(int err)

@@ -9,6 +9,7 @@
 
 #include <popt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "macro.h"
 
@@ -55,6 +56,16 @@ _Noreturn void cmd_usage_error(const char *fmt, ...) _printf_(1, 2);
  */
 poptContext cmd_parse(int argc, const char **argv, const struct poptOption *table,
 		      const char *usage, void (*help)(void), void (*fn)(int opt, poptContext ctx));
+
+/*
+ * popt takes the next word as the value of an optional-argument option
+ * given bare ("--wait web01" would wait "web01"): a copy of argv with a bare
+ * --wait or -w written as `bare` (e.g. "--wait=30s").  Freed by the caller.
+ */
+const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare);
+
+/* A duration option's value in milliseconds, or a usage error naming it. */
+uint64_t cmd_duration_opt(const char *name, const char *value);
 
 /* Exit status for a negative errno from domain/channel lookups. */
 int cmd_exit_for(int err);

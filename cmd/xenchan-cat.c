@@ -92,38 +92,6 @@ static void help(void)
 	       usage_text);
 }
 
-/* popt would take the next word as the optional argument of a bare --wait:
- * give it its default explicitly. */
-static const char **fix_wait(int argc, const char **argv)
-{
-	const char **v = calloc(argc + 1, sizeof(*v));
-
-	if (!v) {
-		cmd_err("out of memory");
-		exit(XC_EXIT_ERROR);
-	}
-	for (int i = 0; i < argc; i++) {
-		v[i] = argv[i];
-		if (streq(argv[i], "--"))
-			for (i++; i < argc; i++)
-				v[i] = argv[i];
-		else if (i > 0 && (streq(argv[i], "--wait") || streq(argv[i], "-w")))
-			v[i] = "--wait=" DEFAULT_WAIT;
-	}
-	return v;
-}
-
-static uint64_t duration_opt(const char *name, const char *s)
-{
-	uint64_t ms;
-	int r = xc_parse_duration(s, &ms);
-
-	if (r < 0)
-		cmd_usage_error("%s: %s: %s", name, s,
-				r == -ERANGE ? "too long" : "not a duration (500ms, 30s, 2m)");
-	return ms;
-}
-
 int main(int argc, const char **argv)
 {
 	_cleanup_free_ const char **args_v = NULL;
@@ -146,17 +114,17 @@ int main(int argc, const char **argv)
 	int r, rc = XC_EXIT_ERROR, escape = 0x1d;
 
 	cmd_init("xenchan-cat");
-	args_v = fix_wait(argc, argv);
+	args_v = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, NULL);
 	if (opt_timeout)
-		sopts.timeout_ms = copts.stall_timeout_ms = duration_opt("--timeout", opt_timeout);
+		sopts.timeout_ms = copts.stall_timeout_ms = cmd_duration_opt("--timeout", opt_timeout);
 	if (opt_wait)
-		wait_ms = duration_opt("--wait", opt_wait);
+		wait_ms = cmd_duration_opt("--wait", opt_wait);
 	if (opt_quit) {
 		if (streq(opt_quit, "never"))
 			quit_ms = -1;
 		else
-			quit_ms = (int64_t)duration_opt("--quit-after", opt_quit);
+			quit_ms = (int64_t)cmd_duration_opt("--quit-after", opt_quit);
 	}
 	if (opt_escape && xc_term_parse_escape(opt_escape, &escape) < 0)
 		cmd_usage_error("--escape: %s: not ^X, a character or none", opt_escape);
