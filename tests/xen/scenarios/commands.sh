@@ -1,4 +1,5 @@
-# xenchan-ls and xenchan-wait against the xl-created guest: names, connections,
+# xenchan-ls, xenchan-wait and xenchan-registry-check --live against the
+# xl-created guest: names, connections,
 # paths, ptys and states as real libxl and qemu write them; waiting for a guest
 # that does not exist yet, and for its end.
 . /xenchan/lib.sh
@@ -41,6 +42,19 @@ check "xenchan-ls finds the guest by domid and by UUID" \
 	sh -c "$bin/xenchan-ls -rn -o CHANNEL $domid | grep -q org.example.test.0 &&
 		$bin/xenchan-ls -rn -o CHANNEL \$(xenstore-read /local/domain/$domid/vm | sed 's|/vm/||') |
 		grep -q org.example.test.0"
+
+# xenchan-registry-check --live on the xl-created guest: one channel name is
+# registered, the other is not.
+printf 'N: org.example.test.0\nC: Example <admin@example.org>\nD: the test channel\n' \
+	>/tmp/site.registry
+$bin/xenchan-registry-check --no-default-registry -r /tmp/site.registry --live -W \
+	>/tmp/rc.out 2>&1
+rc=$?
+diag "$(cat /tmp/rc.out)"
+check "xenchan-registry-check --live -W: the unregistered pty channel, exit 1" \
+	sh -c "[ $rc = 1 ] && grep -q '^domain cmds/devid 2: warning: .*org.example.pty.0.* \[unregistered\]' /tmp/rc.out"
+check "xenchan-registry-check --live: the registered socket channel is not reported unregistered" \
+	sh -c "! grep -q 'org.example.test.0.*unregistered' /tmp/rc.out"
 
 $bin/xenchan-wait -t 60s -f gone cmds >/tmp/gone.out 2>&1 &
 gpid=$!
