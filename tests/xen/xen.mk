@@ -20,6 +20,7 @@ EXTRA_DIST += \
 	tests/xen/scenarios/boot.sh \
 	tests/xen/scenarios/channels.sh \
 	tests/xen/scenarios/commands.sh \
+	tests/xen/bench/throughput.sh \
 	tests/xen/scenarios/lib.sh \
 	tests/xen/scenarios/programs.sh \
 	tests/xen/scenarios/release.sh \
@@ -31,7 +32,13 @@ check-xen: all
 	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
 		$(SHELL) '$(top_srcdir)/tests/xen/check-xen.sh'
 
+# Throughput on real Xen (tests/xen/bench): figures, not a test.
+bench-xen: all
+	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
+		XENCHAN_XEN_SCENARIOS='$(abs_top_srcdir)/tests/xen/bench/throughput.sh' \
+		$(SHELL) '$(top_srcdir)/tests/xen/check-xen.sh'
+
 clean-local-xen:
 	rm -rf tests/xen/out tests/xen/images tests/xen/bin
 
-.PHONY: check-xen clean-local-xen
+.PHONY: check-xen bench-xen clean-local-xen
