@@ -9,6 +9,7 @@
 #include "common.h"
 #include "log.h"
 #include "parse.h"
+#include "target.h"
 
 const char *program_name = "xenchan";
 int verbose;
@@ -165,6 +166,30 @@ uint64_t cmd_duration_opt(const char *name, const char *value)
 		cmd_usage_error("%s: %s: %s", name, value,
 				r == -ERANGE ? "too long" : "not a duration (500ms, 30s, 2m)");
 	return ms;
+}
+
+int cmd_report_target(const char *edom, const char *echan, int r,
+		      const struct xc_target *t)
+{
+	if (r < 0) {
+		if (r == -ENOTSUP)
+			cmd_err("%s/%s: %s (--strict)", edom, echan, t->choice.reason);
+		else if (r == -ENODEV || r == -ETIMEDOUT)
+			cmd_err("%s/%s: %s", edom, echan, xc_target_strerror(r));
+		else
+			cmd_err("%s: %s", edom, xc_target_strerror(r));
+		return r == -ENOENT || r == -ENODEV ? XC_EXIT_NOTFOUND
+		       : r == -ETIMEDOUT	   ? XC_EXIT_TIMEOUT
+		       : r == -ESRCH		   ? XC_EXIT_PEERGONE
+						   : XC_EXIT_ERROR;
+	}
+	if (t->choice.fell_back && !quiet)
+		cmd_err("%s/%s: warning: %s: using the channel", edom, echan, t->choice.reason);
+	cmd_verbose("%s/%s: %s", edom, echan, t->choice.reason);
+	if (!quiet && t->chosen->flags & XC_CHAN_NO_TRUSTED_COPY)
+		cmd_err("%s/%s: warning: no trusted copy of the channel: its identity comes from the guest",
+			edom, echan);
+	return XC_EXIT_OK;
 }
 
 int cmd_exit_for(int err)

@@ -67,6 +67,16 @@ const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare
 /* A duration option's value in milliseconds, or a usage error naming it. */
 uint64_t cmd_duration_opt(const char *name, const char *value);
 
+struct xc_target;
+
+/*
+ * After xc_target_find() returned r for DOMAIN/CHANNEL (escaped for
+ * messages): report a failure, or the warnings and -v reason of a success.
+ * Returns the exit status for r (XC_EXIT_OK when r is 0).
+ */
+int cmd_report_target(const char *edom, const char *echan, int r,
+		      const struct xc_target *t);
+
 /* Exit status for a negative errno from domain/channel lookups. */
 int cmd_exit_for(int err);
 

@@ -224,25 +224,11 @@ int main(int argc, const char **argv)
 			    opt_wait);
 	r = xc_target_find(st, args[0], args[1], &topts, &tgt);
 	if (r < 0) {
-		if (r == -ENOTSUP)
-			cmd_err("%s/%s: %s (--strict)", edom, echan, tgt.choice.reason);
-		else if (r == -ENODEV || r == -ETIMEDOUT)
-			cmd_err("%s/%s: %s", edom, echan, xc_target_strerror(r));
-		else
-			cmd_err("%s: %s", edom, xc_target_strerror(r));
-		rc = r == -ENOENT || r == -ENODEV ? XC_EXIT_NOTFOUND
-		     : r == -ETIMEDOUT		 ? XC_EXIT_TIMEOUT
-		     : r == -ESRCH		 ? XC_EXIT_PEERGONE
-						 : XC_EXIT_ERROR;
+		rc = cmd_report_target(edom, echan, r, &tgt);
 		goto out;
 	}
+	cmd_report_target(edom, echan, 0, &tgt);
 	c = tgt.chosen;
-	if (tgt.choice.fell_back && !quiet)
-		cmd_err("%s/%s: warning: %s: using the channel", edom, echan, tgt.choice.reason);
-	cmd_verbose("%s/%s: %s", edom, echan, tgt.choice.reason);
-	if (!quiet && c->flags & XC_CHAN_NO_TRUSTED_COPY)
-		cmd_err("%s/%s: warning: no trusted copy of the channel: its identity comes from the guest",
-			edom, echan);
 
 	r = xc_stream_open(st, c, &sopts, &s);
 	if (r < 0) {
