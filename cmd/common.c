@@ -1,15 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "common.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "parse.h"
+#include "store.h"
 #include "target.h"
+#include "untrusted.h"
+
+/* How much of a user-supplied string a message quotes. */
+#define ARG_QUOTE_MAX 256
+/* cmd_arg() strings alive at once (one message's worth). */
+#define ARG_SLOTS 8
+/* --wait's default, for cat and send. */
+#define DEFAULT_WAIT "30s"
 
 const char *program_name = "xenchan";
 int verbose;
@@ -26,11 +38,39 @@ struct poptOption common_options[] = {
 
 static void vmsg(const char *fmt, va_list ap)
 {
-	/* One fprintf per message keeps concurrent writers from interleaving. */
-	char buf[2048];
+	/* One fprintf per message keeps concurrent writers from interleaving;
+	 * never a fixed buffer, which would cut the reason off. */
+	char *buf = NULL;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (vasprintf(&buf, fmt, ap) < 0) {
+		fprintf(stderr, "%s: out of memory\n", program_name);
+		return;
+	}
 	fprintf(stderr, "%s: %s\n", program_name, buf);
+	free(buf);
+}
+
+static char *arg_slots[ARG_SLOTS];
+
+static void free_args(void)
+{
+	for (size_t i = 0; i < ARG_SLOTS; i++)
+		free(arg_slots[i]);
+}
+
+const char *cmd_arg(const char *s)
+{
+	static size_t next;
+	char *e = xc_escape(s, ARG_QUOTE_MAX);
+
+	if (!e)
+		return "?";
+	if (!next && !arg_slots[0])
+		atexit(free_args);
+	free(arg_slots[next]);
+	arg_slots[next] = e;
+	next = (next + 1) % ARG_SLOTS;
+	return e;
 }
 
 void cmd_err(const char *fmt, ...)
@@ -80,9 +120,14 @@ static void close_stdout(void)
 	}
 }
 
-void cmd_init(const char *name)
+void cmd_init(const char *name, unsigned lifecycle_flags)
 {
+	/* Before anything is opened: see lib/lifecycle.h. */
+	if (xc_lifecycle_init(lifecycle_flags) < 0)
+		_exit(XC_EXIT_ERROR);
 	program_name = name;
+	/* Run last (atexit is LIFO): stdout flushed first, then the signal. */
+	atexit(xc_lifecycle_die);
 	atexit(close_stdout);
 	xc_log_set(log_to_stderr, NULL);
 }
@@ -132,7 +177,7 @@ poptContext cmd_parse(int argc, const char **argv, const struct poptOption *tabl
 		}
 	}
 	if (rc < -1)
-		cmd_usage_error("%s: %s", poptBadOption(ctx, 0), poptStrerror(rc));
+		cmd_usage_error("%s: %s", cmd_arg(poptBadOption(ctx, 0)), poptStrerror(rc));
 	if (verbose)
 		xc_log_set_priority(verbose > 1 ? LOG_DEBUG : LOG_INFO);
 	return ctx;
@@ -163,47 +208,223 @@ uint64_t cmd_duration_opt(const char *name, const char *value)
 	int r = xc_parse_duration(value, &ms);
 
 	if (r < 0)
-		cmd_usage_error("%s: %s: %s", name, value,
+		cmd_usage_error("%s: %s: %s", name, cmd_arg(value),
 				r == -ERANGE ? "too long" : "not a duration (500ms, 30s, 2m)");
 	return ms;
 }
 
-int cmd_report_target(const char *edom, const char *echan, int r,
-		      const struct xc_target *t)
+void cmd_check_channel(const char *name)
 {
-	if (r < 0) {
-		if (r == -ENOTSUP)
-			cmd_err("%s/%s: %s (--strict)", edom, echan, t->choice.reason);
-		else if (r == -ENODEV || r == -ETIMEDOUT)
-			cmd_err("%s/%s: %s", edom, echan, xc_target_strerror(r));
-		else
-			cmd_err("%s: %s", edom, xc_target_strerror(r));
-		return r == -ENOENT || r == -ENODEV ? XC_EXIT_NOTFOUND
-		       : r == -ETIMEDOUT	   ? XC_EXIT_TIMEOUT
-		       : r == -ESRCH		   ? XC_EXIT_PEERGONE
-						   : XC_EXIT_ERROR;
-	}
-	if (t->choice.fell_back && !quiet)
-		cmd_err("%s/%s: warning: %s: using the channel", edom, echan, t->choice.reason);
-	cmd_verbose("%s/%s: %s", edom, echan, t->choice.reason);
-	if (!quiet && t->chosen->flags & XC_CHAN_NO_TRUSTED_COPY)
-		cmd_err("%s/%s: warning: no trusted copy of the channel: its identity comes from the guest",
-			edom, echan);
-	return XC_EXIT_OK;
+	if (!xc_channel_name_valid(name))
+		cmd_usage_error("%s: not a channel name", cmd_arg(name));
 }
 
-int cmd_exit_for(int err)
+int cmd_exit_status(int err)
 {
 	switch (err) {
+	case 0:
+		return XC_EXIT_OK;
 	case -ENOENT:
 	case -ENODEV:
 		return XC_EXIT_NOTFOUND;
 	case -ETIMEDOUT:
 		return XC_EXIT_TIMEOUT;
 	case -EPIPE:
-	case -ECONNRESET:
+	case -ESRCH:
 		return XC_EXIT_PEERGONE;
 	default:
+		return XC_EXIT_ERROR;
+	}
+}
+
+const char *cmd_strerror(int err)
+{
+	switch (err) {
+	case -ECONNRESET:
+		return "xenstore connection lost";
+	case -ETIMEDOUT:
+		return "timed out";
+	case -EINTR:
+		return "interrupted";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* ---- xenchan-cat and xenchan-send ---- */
+
+static const char *opt_timeout, *opt_wait, *opt_transport, *opt_bandwidth;
+static int opt_strict, opt_create;
+
+struct poptOption session_options[] = {
+	{ "timeout", 't', POPT_ARG_STRING, &opt_timeout, 0, NULL, NULL },
+	{ "wait", 'w', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, &opt_wait, 0, NULL, NULL },
+	{ "transport", 'T', POPT_ARG_STRING, &opt_transport, 0, NULL, NULL },
+	{ "create", '\0', POPT_ARG_NONE, &opt_create, 0, NULL, NULL },
+	{ "bandwidth", 'b', POPT_ARG_STRING, &opt_bandwidth, 0, NULL, NULL },
+	{ "strict", '\0', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+void cmd_session_opts(struct xc_session_opts *o)
+{
+	struct xc_stream_opts *so = &o->stream;
+	struct xc_target_opts *to = &o->target;
+	int r;
+
+	if (opt_timeout)
+		so->timeout_ms = cmd_duration_opt("--timeout", opt_timeout);
+	if (opt_wait)
+		to->wait_ms = cmd_duration_opt("--wait", opt_wait);
+	if (opt_transport && xc_transport_parse(opt_transport, &so->transport) < 0)
+		cmd_usage_error("--transport: %s: not one of socket, pty, direct, vchan",
+				cmd_arg(opt_transport));
+	if (opt_bandwidth) {
+		r = xc_parse_rate(opt_bandwidth, &to->rate);
+		if (r < 0 || to->rate == 0)
+			cmd_usage_error("--bandwidth: %s: %s", cmd_arg(opt_bandwidth),
+					r == -ERANGE ? "too large" : "not a rate (64K, 40M, 1G)");
+	}
+	if (opt_strict && !opt_bandwidth)
+		cmd_usage_error("--strict needs --bandwidth");
+	if (opt_create && so->transport && so->transport != XC_TRANSPORT_DIRECT)
+		cmd_usage_error("--create needs --transport direct");
+	if (opt_create)
+		so->transport = XC_TRANSPORT_DIRECT;
+	so->create = to->create = opt_create;
+	to->strict = opt_strict;
+	to->transport = so->transport;
+	r = xc_ring_rate(&to->threshold);
+	if (r < 0)
+		cmd_usage_error("XENCHAN_RING_RATE: %s: not a rate (4M, 40M)",
+				cmd_arg(getenv("XENCHAN_RING_RATE")));
+	/* A stalled xenstored costs a request the --timeout, not our life. */
+	xc_store_set_deadline(XC_NEVER, so->timeout_ms);
+}
+
+/* DOMAIN and CHANNEL as the session's messages show them. */
+static char *s_edom, *s_echan;
+
+static void free_names(void)
+{
+	free(s_edom);
+	free(s_echan);
+}
+
+/* After a failure or a caught signal: undo what was set up, die by it. */
+static void session_interrupted(struct xc_session *ss)
+{
+	if (!xc_lifecycle_signal())
+		return;
+	xc_session_close(ss);
+	exit(XC_EXIT_ERROR); /* atexit: xc_lifecycle_die() */
+}
+
+int cmd_session_open(struct xc_session *ss, const char *domain, const char *channel,
+		     const struct xc_session_opts *o)
+{
+	const struct xc_target *t = &ss->tgt;
+	const char *edom, *echan;
+	char why[256];
+	int r;
+
+	if (!s_edom)
+		atexit(free_names);
+	free_names();
+	s_edom = xc_escape(domain, ARG_QUOTE_MAX);
+	s_echan = xc_escape(channel, ARG_QUOTE_MAX);
+	if (!s_edom || !s_echan) {
+		cmd_err("out of memory");
+		return XC_EXIT_ERROR;
+	}
+	edom = s_edom;
+	echan = s_echan;
+
+	if (o->target.wait_ms)
+		cmd_verbose("%s/%s: waiting up to %" PRIu64 " ms for the channel to be ready",
+			    edom, echan, o->target.wait_ms);
+	r = xc_session_open(ss, domain, channel, o);
+	if (r == -EINTR)
+		session_interrupted(ss);
+	if (r == 0) {
+		if (o->listen) {
+			cmd_verbose("%s/%s: vchan: a client of domain %u connected", edom, echan,
+				    t->domain.domid);
+			return XC_EXIT_OK;
+		}
+		if (t->choice.fell_back && !quiet)
+			cmd_err("%s/%s: warning: %s: using the channel", edom, echan,
+				t->choice.reason);
+		cmd_verbose("%s/%s: %s", edom, echan, t->choice.reason);
+		if (!quiet && t->chosen->flags & XC_CHAN_NO_TRUSTED_COPY)
+			cmd_err("%s/%s: warning: no trusted copy of the channel: its identity "
+				"comes from the guest",
+				edom, echan);
+		return XC_EXIT_OK;
+	}
+	switch (ss->step) {
+	case XC_STEP_STORE:
+		cmd_err("xenstore: %s", cmd_strerror(r));
+		break;
+	case XC_STEP_LOOKUP:
+		if (r == -ENOTSUP)
+			cmd_err("%s/%s: %s (--strict)", edom, echan, t->choice.reason);
+		else if (r == -ENOTUNIQ && t->n)
+			cmd_err("%s/%s: ambiguous: several channels of that name, none trusted",
+				edom, echan);
+		else if (r == -ENODEV || r == -ETIMEDOUT)
+			cmd_err("%s/%s: %s", edom, echan, xc_target_strerror(r));
+		else if (r == -ECONNRESET)
+			cmd_err("%s: %s", edom, cmd_strerror(r));
+		else
+			cmd_err("%s: %s", edom, xc_target_strerror(r));
+		break;
+	case XC_STEP_LISTEN:
+		cmd_err("%s/%s: listen: %s", edom, echan,
+			r == -ETIMEDOUT ? "no client came" : cmd_strerror(r));
+		break;
+	case XC_STEP_OPEN:
+		cmd_err("%s/%s: %s", edom, echan,
+			r == -ECONNRESET ? cmd_strerror(r)
+					 : xc_stream_strerror(r, t->chosen, &ss->sopts, why,
+							      sizeof(why)));
+		break;
+	}
+	xc_session_close(ss);
+	return cmd_exit_status(r);
+}
+
+int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *what)
+{
+	const char *edom = s_edom ? s_edom : "?", *echan = s_echan ? s_echan : "?";
+	uint64_t delivered;
+	enum xc_proof proof;
+
+	xc_session_delivered(ss, &delivered, &proof);
+	xc_session_close(ss);
+	switch (r) {
+	case 0:
+	case XC_COPY_ESCAPE:
+	case -ESHUTDOWN:
+		cmd_verbose("%s/%s: %s %" PRIu64 " bytes: %s", edom, echan, what,
+			    delivered, xc_proof_name(proof));
+		return XC_EXIT_OK;
+	case -EPIPE:
+		cmd_err("%s/%s: peer went away: %" PRIu64 " of %" PRIu64 " bytes delivered",
+			edom, echan, delivered, total);
+		return XC_EXIT_PEERGONE;
+	case -ETIMEDOUT:
+		cmd_err("%s/%s: timed out delivering: %" PRIu64 " of %" PRIu64
+			" bytes delivered",
+			edom, echan, delivered, total);
+		return XC_EXIT_TIMEOUT;
+	case -EINTR:
+		if (!quiet)
+			cmd_err("%s/%s: interrupted: %" PRIu64 " bytes delivered", edom,
+				echan, delivered);
+		exit(XC_EXIT_ERROR); /* atexit: xc_lifecycle_die() */
+	default:
+		cmd_err("%s/%s: %s", edom, echan, cmd_strerror(r));
 		return XC_EXIT_ERROR;
 	}
 }

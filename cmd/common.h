@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "session.h"
 
 /* Exit statuses, documented in xenchan(7). */
 enum {
@@ -34,11 +35,20 @@ extern struct poptOption common_options[];
 enum { OPT_HELP = 0x1000, OPT_USAGE, OPT_VERSION };
 
 /*
- * Call first: sets program_name, installs the library log hook (messages at
- * -v go to stderr with the program prefix), and arranges for stdout write
- * errors to fail the command at exit.
+ * Call first: makes descriptors 0-2 valid and, with XC_LIFECYCLE_SIGNALS,
+ * catches the terminating signals (lib/lifecycle.h); sets program_name,
+ * installs the library log hook (messages at -v go to stderr with the
+ * program prefix), and arranges for stdout write errors to fail the command
+ * at exit, and for a caught signal to end it by that signal.
  */
-void cmd_init(const char *name);
+void cmd_init(const char *name, unsigned lifecycle_flags);
+
+/*
+ * A user-supplied string made safe for a message: escaped (no control
+ * character reaches the terminal) and cut to a length that leaves the
+ * message's reason in place.  Valid until a few more calls; never NULL.
+ */
+const char *cmd_arg(const char *s);
 
 /* "prog: message" on stderr.  Never splits a message. */
 void cmd_err(const char *fmt, ...) _printf_(1, 2);
@@ -67,17 +77,36 @@ const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare
 /* A duration option's value in milliseconds, or a usage error naming it. */
 uint64_t cmd_duration_opt(const char *name, const char *value);
 
-struct xc_target;
+/* A CHANNEL argument, checked as every command checks it (usage error). */
+void cmd_check_channel(const char *name);
+
+/* The one errno-to-exit-status table. */
+int cmd_exit_status(int err);
+
+/* Words for err where the generic strerror() would mislead. */
+const char *cmd_strerror(int err);
+
+/* ---- xenchan-cat and xenchan-send ---- */
+
+/* The options both take: -t, -w, -T, -b, --strict, --create. */
+extern struct poptOption session_options[];
+
+/* session_options' values, checked, into o (usage errors exit). */
+void cmd_session_opts(struct xc_session_opts *o);
 
 /*
- * After xc_target_find() returned r for DOMAIN/CHANNEL (escaped for
- * messages): report a failure, or the warnings and -v reason of a success.
- * Returns the exit status for r (XC_EXIT_OK when r is 0).
+ * Open the session for DOMAIN CHANNEL; on failure, say why.  Returns
+ * XC_EXIT_OK or the exit status (after a caught signal: does not return).
  */
-int cmd_report_target(const char *edom, const char *echan, int r,
-		      const struct xc_target *t);
+int cmd_session_open(struct xc_session *ss, const char *domain, const char *channel,
+		     const struct xc_session_opts *o);
 
-/* Exit status for a negative errno from domain/channel lookups. */
-int cmd_exit_for(int err);
+/*
+ * End the session whose copy returned r, with total the bytes it was to
+ * deliver: tear down, report, and return the exit status (after a caught
+ * signal: die by it).  verbose_fmt gets the proof's words and is printed
+ * with -v on success.
+ */
+int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *what);
 
 #endif

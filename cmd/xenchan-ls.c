@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "clock.h"
 #include "common.h"
 #include "domain.h"
 #include "store.h"
@@ -50,7 +51,7 @@ static const struct coldesc cols[] = {
 	[COL_STATE] = { "STATE", 10, 0, SCOLS_JSON_STRING,
 			"connected, connecting, closing, closed, absent, no-backend; "
 			"vchan: published, in-use, incomplete" },
-	[COL_ENDPOINT] = { "ENDPOINT", 0.3, SCOLS_FL_TRUNC, SCOLS_JSON_STRING,
+	[COL_ENDPOINT] = { "ENDPOINT", 0.3, 0, SCOLS_JSON_STRING,
 			   "socket path, pty or vchan xenstore path" },
 	[COL_TRUST] = { "TRUST", 7, 0, SCOLS_JSON_STRING,
 			"trusted, or what could not be trusted" },
@@ -70,7 +71,7 @@ static const enum col default_cols[] = { COL_DOMID, COL_DOMAIN, COL_CHANNEL, COL
 static enum col out_cols[ARRAY_SIZE(cols) * 4];
 static size_t nout;
 
-static const char *opt_output, *opt_channel, *opt_transport;
+static const char *opt_output, *opt_channel, *opt_transport, *opt_timeout;
 static int opt_json, opt_raw, opt_pairs, opt_noheadings, opt_output_all;
 
 static struct poptOption options[] = {
@@ -82,13 +83,14 @@ static struct poptOption options[] = {
 	{ "raw", 'r', POPT_ARG_NONE, &opt_raw, 0, NULL, NULL },
 	{ "pairs", 'P', POPT_ARG_NONE, &opt_pairs, 0, NULL, NULL },
 	{ "noheadings", 'n', POPT_ARG_NONE, &opt_noheadings, 0, NULL, NULL },
+	{ "timeout", '\0', POPT_ARG_STRING, &opt_timeout, 0, NULL, NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
 	POPT_TABLEEND
 };
 
 static const char usage_text[] =
 	"Usage: xenchan-ls [-c NAME] [-t TRANSPORT] [-o LIST | --output-all] [-J | -r | -P] [-n]\n"
-	"                  [-v] [-q] [DOMAIN...]\n";
+	"                  [--timeout DURATION] [-v] [-q] [DOMAIN...]\n";
 
 static void help(void)
 {
@@ -106,6 +108,8 @@ static void help(void)
 	       "  -r, --raw                raw output: columns separated by one space\n"
 	       "  -P, --pairs              KEY=\"value\" output, one channel per line\n"
 	       "  -n, --noheadings         no header line\n"
+	       "      --timeout DURATION   give up (exit 124) when xenstore takes longer;\n"
+	       "                           0, the default: never\n"
 	       "  -v, --verbose            say why a channel is not trusted\n"
 	       "  -q, --quiet              no messages but errors\n"
 	       "  -h, --help               show this help\n"
@@ -116,7 +120,8 @@ static void help(void)
 	for (size_t i = 0; i < ARRAY_SIZE(cols); i++)
 		printf("  %-10s %s\n", cols[i].name, cols[i].help);
 	printf("\nValues a guest could have written are escaped (\\xHH) and marked in TRUST.\n"
-	       "Exit status: 0 listed (maybe nothing), 2 error, 3 a DOMAIN does not exist.\n"
+	       "Exit status: 0 listed (maybe nothing), 2 error, 3 a DOMAIN does not exist,\n"
+	       "124 timed out.\n"
 	       "See xenchan-ls(1) and xenchan(7).\n");
 }
 
@@ -151,9 +156,10 @@ static void parse_columns(void)
 		int id = column_id(s, len);
 
 		if (len == 0)
-			cmd_usage_error("--output: %s: empty column name", opt_output);
+			cmd_usage_error("--output: %s: empty column name", cmd_arg(opt_output));
 		if (id < 0)
-			cmd_usage_error("--output: %.*s: unknown column", (int)len, s);
+			cmd_usage_error("--output: %s: unknown column",
+					cmd_arg(strndupa(s, len)));
 		if (nout == ARRAY_SIZE(out_cols))
 			cmd_usage_error("--output: too many columns");
 		out_cols[nout++] = (enum col)id;
@@ -302,22 +308,24 @@ int main(int argc, const char **argv)
 	poptContext ctx;
 	int r, rc = XC_EXIT_OK;
 
-	cmd_init("xenchan-ls");
+	cmd_init("xenchan-ls", 0);
 	ctx = cmd_parse(argc, argv, options, usage_text, help, NULL);
 	if (opt_json + opt_raw + opt_pairs > 1)
 		cmd_usage_error("--json, --raw and --pairs are mutually exclusive");
 	if (opt_transport && xc_transport_parse(opt_transport, &want_tr) < 0)
 		cmd_usage_error("--transport: %s: not one of socket, pty, direct, vchan",
-				opt_transport);
+				cmd_arg(opt_transport));
 	if (opt_channel && !*opt_channel)
 		cmd_usage_error("--channel: empty channel name");
+	if (opt_timeout)
+		xc_store_set_deadline(xc_deadline(cmd_duration_opt("--timeout", opt_timeout)), 0);
 	parse_columns();
 	args = poptGetArgs(ctx);
 
 	r = xc_store_open(&st);
 	if (r < 0) {
-		cmd_err("xenstore: %s", strerror(-r));
-		return XC_EXIT_ERROR;
+		cmd_err("xenstore: %s", cmd_strerror(r));
+		return cmd_exit_status(r);
 	}
 
 	if (args && *args) {
@@ -351,8 +359,8 @@ int main(int argc, const char **argv)
 			else if (r == -EINVAL)
 				cmd_err("%s: not a domain id, name or UUID", esc ? esc : "?");
 			else
-				cmd_err("%s: %s", esc ? esc : "?", strerror(-r));
-			rc = XC_EXIT_ERROR;
+				cmd_err("%s: %s", esc ? esc : "?", cmd_strerror(r));
+			rc = r == -ETIMEDOUT ? XC_EXIT_TIMEOUT : XC_EXIT_ERROR;
 		}
 		if (rc != XC_EXIT_OK) {
 			xc_domain_array_free(doms, ndoms);
@@ -362,8 +370,9 @@ int main(int argc, const char **argv)
 	} else {
 		r = xc_domain_list(st, &doms, &ndoms);
 		if (r < 0) {
-			cmd_err("xenstore: /local/domain: %s", strerror(-r));
-			return XC_EXIT_ERROR;
+			cmd_err("xenstore: /local/domain: %s", cmd_strerror(r));
+			xc_store_close(st);
+			return cmd_exit_status(r);
 		}
 	}
 
@@ -392,8 +401,10 @@ int main(int argc, const char **argv)
 	for (size_t i = 0; i < ndoms; i++) {
 		r = add_rows(tb, st, &doms[i], want_tr);
 		if (r < 0) {
-			cmd_err("domain %u: %s", doms[i].domid, strerror(-r));
-			rc = XC_EXIT_ERROR;
+			cmd_err("domain %u: %s", doms[i].domid, cmd_strerror(r));
+			rc = cmd_exit_status(r);
+			if (rc == XC_EXIT_NOTFOUND || rc == XC_EXIT_PEERGONE)
+				rc = XC_EXIT_ERROR;
 			break;
 		}
 	}

@@ -383,7 +383,7 @@ int main(int argc, const char **argv)
 	poptContext ctx;
 	int rc;
 
-	cmd_init("xenchan-registry-check");
+	cmd_init("xenchan-registry-check", 0);
 	ctx = cmd_parse(argc, argv, options, usage_text, help, NULL);
 	args = poptGetArgs(ctx);
 	while (args && args[nargs])

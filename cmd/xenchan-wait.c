@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "common.h"
 #include "parse.h"
 #include "untrusted.h"
@@ -65,24 +66,22 @@ int main(int argc, const char **argv)
 	struct xc_store *st = NULL;
 	struct xc_wait_result res;
 	enum xc_wait_for what = XC_WAIT_READY;
-	uint64_t timeout = 0;
+	uint64_t timeout = 0, deadline;
 	const char **args, *domain;
 	_cleanup_free_ char *edom = NULL;
 	size_t nnames = 0;
 	poptContext ctx;
 	int r, rc;
 
-	cmd_init("xenchan-wait");
+	cmd_init("xenchan-wait", 0);
 	ctx = cmd_parse(argc, argv, options, usage_text, help, NULL);
 	if (opt_timeout) {
 		/* 0 disables the timeout, as in timeout(1). */
-		r = xc_parse_duration(opt_timeout, &timeout);
-		if (r < 0)
-			cmd_usage_error("--timeout: %s: %s", opt_timeout,
-					r == -ERANGE ? "too long" : "not a duration (500ms, 30s, 2m)");
+		timeout = cmd_duration_opt("--timeout", opt_timeout);
 	}
 	if (opt_for && xc_wait_for_parse(opt_for, &what) < 0)
-		cmd_usage_error("--for: %s: not one of exists, connected, ready, gone", opt_for);
+		cmd_usage_error("--for: %s: not one of exists, connected, ready, gone",
+				cmd_arg(opt_for));
 	args = poptGetArgs(ctx);
 	if (!args || !args[0])
 		cmd_usage_error("no DOMAIN given");
@@ -91,15 +90,19 @@ int main(int argc, const char **argv)
 	while (args[1 + nnames]) {
 		if (!*args[1 + nnames])
 			cmd_usage_error("empty CHANNEL name");
+		cmd_check_channel(args[1 + nnames]);
 		nnames++;
 	}
 	if (opt_print && what == XC_WAIT_GONE)
 		cmd_usage_error("--print and --for gone are mutually exclusive");
 
+	/* Every xenstore request too: a stalled xenstored costs the timeout. */
+	deadline = xc_deadline(timeout);
+	xc_store_set_deadline(deadline, 0);
 	r = xc_store_open(&st);
 	if (r < 0) {
-		cmd_err("xenstore: %s", strerror(-r));
-		return XC_EXIT_ERROR;
+		cmd_err("xenstore: %s", cmd_strerror(r));
+		return cmd_exit_status(r);
 	}
 	cmd_verbose("%s: waiting for %s%s", edom, xc_wait_for_name(what),
 		    timeout ? "" : " (no timeout)");
@@ -131,7 +134,7 @@ int main(int argc, const char **argv)
 		rc = XC_EXIT_ERROR;
 		break;
 	default:
-		cmd_err("%s: %s", edom, strerror(-r));
+		cmd_err("%s: %s", edom, cmd_strerror(r));
 		rc = XC_EXIT_ERROR;
 	}
 	xc_store_close(st);

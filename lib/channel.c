@@ -455,3 +455,40 @@ bool xc_channel_endpoint_ready(const struct xc_channel *c)
 		return xc_channel_connected(c);
 	}
 }
+
+/* A vchan endpoint is ours to use when dom0 is its client (or serves it). */
+static bool usable(const struct xc_channel *c)
+{
+	return c->transport != XC_TRANSPORT_VCHAN || c->vchan_client == 0 ||
+	       c->backend_domid == 0;
+}
+
+int xc_channel_find(const struct xc_channel *v, size_t n, const char *name,
+		    enum xc_transport t, const struct xc_channel **out)
+{
+	const struct xc_channel *untrusted = NULL;
+	size_t nuntrusted = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct xc_channel *c = &v[i];
+
+		if (!c->name || !streq(c->name, name) || !usable(c))
+			continue;
+		if (t == XC_TRANSPORT_UNKNOWN ? c->transport == XC_TRANSPORT_VCHAN
+					      : c->transport != t)
+			continue;
+		if (!(c->flags & XC_CHAN_NO_TRUSTED_COPY)) {
+			*out = c;
+			return 0;
+		}
+		if (!untrusted)
+			untrusted = c;
+		nuntrusted++;
+	}
+	if (nuntrusted > 1)
+		return -ENOTUNIQ;
+	if (!untrusted)
+		return -ENOENT;
+	*out = untrusted;
+	return 0;
+}

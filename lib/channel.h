@@ -82,6 +82,20 @@ int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out
 		    size_t *n);
 void xc_channel_array_free(struct xc_channel *v, size_t n);
 
+/*
+ * The one channel lookup every command uses: the channel named name among
+ * v[0..n) (as xc_channel_list() gives them) of transport t, by one rule.
+ *   t: XC_TRANSPORT_UNKNOWN for any console channel (not vchan), or a
+ *      transport (vchan: only endpoints dom0 can use: as client or server).
+ * A channel with a trusted copy always wins, whatever its devid.  Without
+ * one, a single channel whose identity came from the guest is returned
+ * (XC_CHAN_NO_TRUSTED_COPY tells the caller to warn); two or more such
+ * candidates are ambiguous: a guest can make up a name, so neither is
+ * believed.  Returns 0 with *out set, -ENOENT, or -ENOTUNIQ.  Pure.
+ */
+int xc_channel_find(const struct xc_channel *v, size_t n, const char *name,
+		    enum xc_transport t, const struct xc_channel **out);
+
 /* "connected" (both ends 4), "connecting", "closing", "closed", or "absent"
  * (no frontend). vchan: "published", "in-use" or "incomplete". */
 const char *xc_channel_state(const struct xc_channel *c);

@@ -36,7 +36,9 @@ struct xc_choice {
  *   rate:      bytes per second the caller needs, 0 when not stated;
  *   threshold: XC_RING_RATE_DEFAULT or the caller's;
  *   strict:    fail instead of falling back to the channel.
- * Returns 0, -ENOENT (no such channel, or none of the forced transport), or
+ * The channel is found with xc_channel_find() (trusted first).
+ * Returns 0, -ENOENT (no such channel, or none of the forced transport),
+ * -ENOTUNIQ (several untrusted candidates), or
  * -ENOTSUP (strict, and vchan was needed but is not offered).  The reason is
  * filled in either way.
  */

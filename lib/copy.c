@@ -4,11 +4,11 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "copy.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
 
@@ -43,14 +43,6 @@ static size_t buf_room(struct buf *b)
 		b->start = 0;
 	}
 	return BUF_SIZE - b->end;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Non-blocking while we run; the old flags are put back at the end. */
@@ -204,28 +196,60 @@ static int do_output(struct loop *l)
 	return 0;
 }
 
-static int copy_loop(struct loop *l, int sfd)
+int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
+		   uint64_t *deadline)
+{
+	uint64_t d = t->wake_at;
+
+	if (t->delivered && t->output_idle) {
+		uint64_t since = t->last_rx > t->delivered_at ? t->last_rx : t->delivered_at;
+
+		if (o->quit_after_ms == 0 || o->out_fd < 0)
+			return 1;
+		if (o->quit_after_ms > 0) {
+			uint64_t quiet = xc_deadline_at(since, (uint64_t)o->quit_after_ms);
+
+			if (xc_deadline_passed(quiet, t->now))
+				return 1;
+			d = xc_deadline_min(d, quiet);
+		}
+	}
+	if (o->stall_timeout_ms && !t->gone) {
+		uint64_t stall = xc_deadline_at(t->last_progress, o->stall_timeout_ms);
+
+		if (xc_deadline_passed(stall, t->now))
+			return -ETIMEDOUT;
+		d = xc_deadline_min(d, stall);
+	}
+	*deadline = d;
+	return 0;
+}
+
+static int copy_loop(struct loop *l)
 {
 	const struct xc_copy_opts *o = l->o;
 	struct xc_copy_stats *st = l->st;
-	uint64_t start = now_ms(), last_rx = 0, delivered_at = 0, last_progress;
-	uint64_t next_report = o->progress && o->progress_ms ? start + o->progress_ms : 0;
+	uint64_t start = xc_now_ms(), last_rx = 0, delivered_at = 0, last_progress;
+	uint64_t next_report = o->progress && o->progress_ms
+				       ? xc_deadline_at(start, o->progress_ms)
+				       : XC_NEVER;
 	uint64_t last_count = 0, drain_ms = DRAIN_POLL_MIN_MS;
-	int r;
+	int r, sfd = xc_lifecycle_fd();
 
 	if (o->in_fd < 0)
 		st->in_done = true;
 	last_progress = start;
 	for (;;) {
 		struct pollfd p[4];
-		int np = 0, i_in = -1, i_s = -1, i_sig = -1, tmo = -1;
+		int np = 0, i_in = -1, i_s = -1, i_sig = -1;
 		bool want_in, want_sw, want_sr, want_out, delivered;
-		uint64_t now, deadline = 0;
+		struct xc_copy_timing tm;
+		uint64_t now, deadline;
 		short sev = 0;
 		int sfd_s = -1;
 
 		update_delivered(l);
-		now = now_ms();
+		now = xc_now_ms();
 		st->elapsed_ms = now - start;
 		if (st->written + st->delivered != last_count) {
 			last_count = st->written + st->delivered;
@@ -238,44 +262,33 @@ static int copy_loop(struct loop *l, int sfd)
 		/* The peer is gone: hand over what it sent, then stop. */
 		if (l->gone && (l->s_eof || o->out_fd < 0) && !buf_len(l->b))
 			return delivered ? 0 : -EPIPE;
-		if (delivered && !buf_len(l->b)) {
-			uint64_t since = last_rx > delivered_at ? last_rx : delivered_at;
-
-			if (o->quit_after_ms == 0 || o->out_fd < 0)
-				return 0;
-			if (o->quit_after_ms > 0) {
-				if (now >= since + (uint64_t)o->quit_after_ms)
-					return 0;
-				deadline = since + (uint64_t)o->quit_after_ms;
-			}
-		}
 		if (!buf_len(l->a) && !l->pending)
 			last_progress = now;
-		if (o->stall_timeout_ms && !l->gone) {
-			if (now >= last_progress + o->stall_timeout_ms)
-				return -ETIMEDOUT;
-			if (!deadline || last_progress + o->stall_timeout_ms < deadline)
-				deadline = last_progress + o->stall_timeout_ms;
+		if (xc_deadline_passed(next_report, now)) {
+			o->progress(o->progress_data, st);
+			next_report = xc_deadline_at(now, o->progress_ms);
 		}
-		if (next_report) {
-			if (now >= next_report) {
-				o->progress(o->progress_data, st);
-				next_report = now + o->progress_ms;
-			}
-			if (!deadline || next_report < deadline)
-				deadline = next_report;
-		}
+		tm = (struct xc_copy_timing){
+			.now = now,
+			.delivered = delivered,
+			.output_idle = !buf_len(l->b),
+			.gone = l->gone,
+			.delivered_at = delivered_at,
+			.last_rx = last_rx,
+			.last_progress = last_progress,
+			.wake_at = next_report,
+		};
 		/* Waiting for the proof with nothing else to do: see DRAIN_POLL. */
 		if (st->in_done && !buf_len(l->a) && l->pending && !l->gone) {
-			if (!deadline || now + drain_ms < deadline)
-				deadline = now + drain_ms;
+			tm.wake_at = xc_deadline_min(tm.wake_at, now + drain_ms);
 			if (drain_ms < DRAIN_POLL_MAX_MS)
 				drain_ms *= 2;
 		} else {
 			drain_ms = DRAIN_POLL_MIN_MS;
 		}
-		if (deadline)
-			tmo = deadline > now ? (int)(deadline - now) : 0;
+		r = xc_copy_timing(o, &tm, &deadline);
+		if (r != 0)
+			return r > 0 ? 0 : r;
 
 		want_in = !st->in_done && buf_room(l->a) > 0;
 		want_sw = buf_len(l->a) > 0 && !l->gone;
@@ -301,18 +314,14 @@ static int copy_loop(struct loop *l, int sfd)
 			i_sig = np;
 			p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		}
-		if (poll(p, np, tmo) < 0) {
+		if (poll(p, np, xc_deadline_poll_ms(deadline, xc_now_ms())) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (i_sig >= 0 && p[i_sig].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				st->signo = (int)si.ssi_signo;
-				return -EINTR;
-			}
+		if ((i_sig >= 0 && p[i_sig].revents) || xc_lifecycle_interrupted()) {
+			st->signo = xc_lifecycle_signal();
+			return -EINTR;
 		}
 		if (i_s >= 0) {
 			r = xc_stream_process(l->s, p[i_s].revents);
@@ -342,7 +351,7 @@ static int copy_loop(struct loop *l, int sfd)
 			if (n < 0)
 				return (int)n;
 			if (n > 0)
-				last_rx = now_ms();
+				last_rx = xc_now_ms();
 		}
 		/* Non-blocking: try at once rather than wait for a poll round; and
 		 * as long as output drains and the stream yields more, go on:
@@ -362,7 +371,7 @@ static int copy_loop(struct loop *l, int sfd)
 				return (int)n;
 			if (n == 0)
 				break;
-			last_rx = now_ms();
+			last_rx = xc_now_ms();
 		}
 	}
 }
@@ -371,7 +380,6 @@ int xc_copy(struct xc_stream *s, const struct xc_copy_opts *o, struct xc_copy_st
 {
 	struct loop l = { .s = s, .o = o, .st = stats };
 	int in_fl = -1, out_fl = -1, r;
-	_cleanup_close_ int sfd = -1;
 
 	memset(stats, 0, sizeof(*stats));
 	l.a = malloc(sizeof(*l.a));
@@ -381,18 +389,11 @@ int xc_copy(struct xc_stream *s, const struct xc_copy_opts *o, struct xc_copy_st
 		goto out;
 	}
 	l.a->start = l.a->end = l.b->start = l.b->end = 0;
-	if (o->signals) {
-		sfd = signalfd(-1, o->signals, SFD_CLOEXEC | SFD_NONBLOCK);
-		if (sfd < 0) {
-			r = -errno;
-			goto out;
-		}
-	}
 	r = set_nonblock(o->in_fd, &in_fl);
 	if (r == 0)
 		r = set_nonblock(o->out_fd, &out_fl);
 	if (r == 0)
-		r = copy_loop(&l, sfd);
+		r = copy_loop(&l);
 	update_delivered(&l);
 	restore_flags(o->in_fd, in_fl);
 	restore_flags(o->out_fd, out_fl);

@@ -18,7 +18,6 @@
 #ifndef XENCHAN_COPY_H
 #define XENCHAN_COPY_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -53,9 +52,6 @@ struct xc_copy_opts {
 	uint64_t stall_timeout_ms;
 	/* A byte of the input that ends the loop (1), not forwarded; -1: none. */
 	int escape;
-	/* Signals that end the loop (-EINTR, stats->signo): they must be blocked
-	 * by the caller; they are taken through a signalfd.  NULL: none. */
-	const sigset_t *signals;
 	/* Called about every progress_ms and once more at the end (final). */
 	void (*progress)(void *data, const struct xc_copy_stats *st);
 	void *progress_data;
@@ -64,11 +60,35 @@ struct xc_copy_opts {
 
 #define XC_COPY_ESCAPE 1
 
+/* What the loop knows about time, for xc_copy_timing(). */
+struct xc_copy_timing {
+	uint64_t now;
+	bool delivered;         /* the input ended and is all proven delivered */
+	bool output_idle;       /* nothing held for the output */
+	bool gone;              /* the peer went away */
+	uint64_t delivered_at;  /* when delivered became true */
+	uint64_t last_rx;       /* when the guest last sent something; 0: never */
+	uint64_t last_progress; /* when bytes last moved or were proven, or when
+				   nothing was waiting to be delivered */
+	uint64_t wake_at;       /* another reason to wake (progress, proof
+				   polling); XC_NEVER: none */
+};
+
+/*
+ * The loop's decisions about time, as a pure function: 1 when the session
+ * is over (delivered, then quiet for quit_after_ms), -ETIMEDOUT when
+ * delivery stalled for stall_timeout_ms, else 0 with *deadline the time to
+ * sleep until (XC_NEVER: no timeout).  Saturating: no duration wraps.
+ */
+int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
+		   uint64_t *deadline);
+
 /*
  * Returns 0 (input delivered, then quiet for quit_after_ms, or the peer went
  * away after everything was delivered), XC_COPY_ESCAPE, -EPIPE (the peer went
  * away with input not delivered), -ESHUTDOWN (the output was closed: EPIPE),
- * -ETIMEDOUT (stalled), -EINTR (one of the signals), or another negative
+ * -ETIMEDOUT (stalled), -EINTR (a signal caught by the lifecycle,
+ * stats->signo: see lifecycle.h), or another negative
  * errno (-EIO and such from the input or output; -EPROTO from the stream).
  * *stats is filled in whatever the outcome.
  */

@@ -12,7 +12,9 @@
 #include <xengnttab.h>
 #include <xentoollog.h>
 
+#include "clock.h"
 #include "direct.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
 #include "parse.h"
@@ -35,44 +37,13 @@ struct direct {
 	struct xc_ring ring;
 	evtchn_port_t lport;
 	bool bound, watching, hotplugged;
-	bool peer_gone, shut_wr;
+	bool peer_gone;
 	int epfd;
 	uint32_t domid, devid;
 	char fe[PATH_LEN], be[PATH_LEN], lx[PATH_LEN];
 	uint64_t written;
 	uint64_t notify_other;
 };
-
-/* The Xen libraries log to stderr by default; the library never prints. */
-static void silent_vmessage(struct xentoollog_logger *l, xentoollog_level level,
-			    int errnoval, const char *context, const char *format,
-			    va_list al)
-{
-	(void)l;
-	(void)level;
-	(void)errnoval;
-	(void)context;
-	(void)format;
-	(void)al;
-}
-
-static void silent_destroy(struct xentoollog_logger *l)
-{
-	(void)l;
-}
-
-static struct xentoollog_logger silent_logger = {
-	.vmessage = silent_vmessage,
-	.destroy = silent_destroy,
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void set_paths(struct direct *d)
 {
@@ -324,9 +295,11 @@ static int remove_tx(struct xc_store *st, xs_transaction_t t, void *data)
 	return r;
 }
 
-/* An existing channel of this name: its devid, or -ENOENT. */
+/* An existing channel of this name: its devid, or -ENOENT (a channel only
+ * the guest vouches for is not one), -EEXIST when another backend serves it. */
 static int find_by_name(struct xc_store *st, uint32_t domid, const char *name)
 {
+	const struct xc_channel *c = NULL;
 	struct xc_channel *v = NULL;
 	size_t n = 0;
 	int r;
@@ -334,13 +307,11 @@ static int find_by_name(struct xc_store *st, uint32_t domid, const char *name)
 	r = xc_channel_list(st, domid, &v, &n);
 	if (r < 0)
 		return r;
-	r = -ENOENT;
-	for (size_t i = 0; i < n && r == -ENOENT; i++) {
-		if (v[i].transport == XC_TRANSPORT_VCHAN || !v[i].name ||
-		    !streq(v[i].name, name) || (v[i].flags & XC_CHAN_NO_TRUSTED_COPY))
-			continue;
-		r = v[i].transport == XC_TRANSPORT_DIRECT ? (int)v[i].devid : -EEXIST;
-	}
+	r = xc_channel_find(v, n, name, XC_TRANSPORT_UNKNOWN, &c);
+	if (r == 0 && !(c->flags & XC_CHAN_NO_TRUSTED_COPY))
+		r = c->transport == XC_TRANSPORT_DIRECT ? (int)c->devid : -EEXIST;
+	else
+		r = -ENOENT;
 	xc_channel_array_free(v, n);
 	return r;
 }
@@ -371,32 +342,25 @@ static int drain_watches(struct direct *d, bool *release)
 /*
  * Wait until the frontend's state is in [lo, hi].  -ECONNREFUSED when it
  * closed or vanished instead, -ENOENT when the domain is gone, -ETIMEDOUT
- * past deadline (0: none).
+ * past deadline (XC_NEVER: none), -EINTR on a signal (lifecycle.h).
  */
 static int wait_fe_state(struct direct *d, int lo, int hi, uint64_t deadline)
 {
 	for (;;) {
 		struct pollfd p = { .fd = xc_store_fd(d->st), .events = POLLIN };
 		bool missing = false, release = false;
-		int st, r, ms = -1;
+		int st, r;
 
 		st = rd_state(d->st, d->fe, &missing);
 		if (st >= lo && st <= hi)
 			return 0;
 		if (missing || st == XC_STATE_CLOSING || st == XC_STATE_CLOSED)
 			return domain_alive(d) ? -ECONNREFUSED : -ENOENT;
-		if (deadline) {
-			uint64_t now = now_ms();
-
-			if (now >= deadline)
-				return -ETIMEDOUT;
-			ms = (int)(deadline - now > 60000 ? 60000 : deadline - now);
-		}
 		if (p.fd < 0)
 			return p.fd;
-		r = poll(&p, 1, ms);
-		if (r < 0 && errno != EINTR)
-			return -errno;
+		r = xc_wait_fds(&p, 1, deadline);
+		if (r < 0)
+			return r;
 		r = drain_watches(d, &release);
 		if (r < 0)
 			return r;
@@ -445,7 +409,7 @@ static ssize_t direct_write(struct xc_stream *s, const void *buf, size_t len)
 
 	if (d->ring.broken)
 		return -EPROTO;
-	if (d->shut_wr || d->peer_gone)
+	if (d->peer_gone)
 		return -EPIPE;
 	if (len == 0)
 		return -EAGAIN;
@@ -535,14 +499,6 @@ static int direct_process(struct xc_stream *s, short revents)
 	return 0;
 }
 
-static int direct_shutdown_write(struct xc_stream *s)
-{
-	struct direct *d = s->priv;
-
-	flush_in(d);
-	d->shut_wr = true;
-	return 0;
-}
 
 static int direct_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 			    enum xc_proof *proof)
@@ -591,9 +547,11 @@ static void teardown(struct direct *d)
 {
 	int r;
 
+	/* After a signal too: this is what a signal must not leave behind. */
+	xc_teardown_begin(CLOSE_WAIT_MS * 2);
 	if (!d->peer_gone && set_be_state(d, XC_STATE_CLOSING) == 0) {
 		r = wait_fe_state(d, XC_STATE_CLOSED, XC_STATE_CLOSED,
-				  now_ms() + CLOSE_WAIT_MS);
+				  xc_deadline(CLOSE_WAIT_MS));
 		if (r == 0)
 			xc_info("%s: frontend closed", d->fe);
 		else if (r != -ECONNREFUSED)
@@ -604,6 +562,7 @@ static void teardown(struct direct *d)
 	r = xc_store_transaction(d->st, remove_tx, d, 5);
 	if (r < 0)
 		xc_warn("%s: removing the channel: %s", d->fe, strerror(-r));
+	xc_teardown_end();
 }
 
 static void direct_close(struct xc_stream *s)
@@ -625,7 +584,6 @@ static const struct xc_stream_ops direct_ops = {
 	.flush = direct_flush,
 	.poll = direct_poll,
 	.process = direct_process,
-	.shutdown_write = direct_shutdown_write,
 	.delivered = direct_delivered,
 	.close = direct_close,
 };
@@ -723,7 +681,7 @@ static int connect_ring(struct direct *d, const struct xc_stream_opts *opts,
 int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
 		   const struct xc_stream_opts *opts, struct xc_stream *s)
 {
-	uint64_t deadline = opts && opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
+	uint64_t deadline = xc_deadline(opts ? opts->timeout_ms : 0);
 	bool create = opts && opts->create;
 	struct direct *d;
 	int r;
@@ -743,8 +701,8 @@ int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
 		free(d);
 		return r;
 	}
-	d->xce = xenevtchn_open(&silent_logger, 0);
-	d->xgt = xengnttab_open(&silent_logger, 0);
+	d->xce = xenevtchn_open(xc_log_xtl(), 0);
+	d->xgt = xengnttab_open(xc_log_xtl(), 0);
 	if (!d->xce || !d->xgt) {
 		r = errno ? -errno : -EIO;
 		goto fail;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <xentoollog.h>
 
 #include "log.h"
 
@@ -22,10 +25,6 @@ int xc_log_set_priority(int priority)
 	return old;
 }
 
-int xc_log_get_priority(void)
-{
-	return log_priority;
-}
 
 bool xc_log_enabled(int prio)
 {
@@ -44,4 +43,42 @@ void xc_log(int prio, const char *fmt, ...)
 	log_fn(log_data, prio, fmt, ap);
 	va_end(ap);
 	errno = saved;
+}
+
+/* libxenvchan, libxenevtchn and libxengnttab report through a xentoollog
+ * logger; theirs go to our hook, with our prefix and threshold. */
+static void xtl_vmessage(struct xentoollog_logger *l, xentoollog_level level, int errnoval,
+			 const char *context, const char *format, va_list al)
+{
+	char msg[512];
+	int prio = level >= XTL_ERROR ? LOG_ERR
+		   : level >= XTL_WARN ? LOG_WARNING
+		   : level >= XTL_INFO ? LOG_INFO
+				       : LOG_DEBUG;
+
+	(void)l;
+	if (!xc_log_enabled(prio))
+		return;
+	vsnprintf(msg, sizeof(msg), format, al);
+	msg[strcspn(msg, "\n")] = '\0';
+	if (errnoval > 0)
+		xc_log(prio, "%s%s%s: %s", context ? context : "", context ? ": " : "", msg,
+		       strerror(errnoval));
+	else
+		xc_log(prio, "%s%s%s", context ? context : "", context ? ": " : "", msg);
+}
+
+static void xtl_destroy(struct xentoollog_logger *l)
+{
+	(void)l;
+}
+
+static struct xentoollog_logger xtl_logger = {
+	.vmessage = xtl_vmessage,
+	.destroy = xtl_destroy,
+};
+
+struct xentoollog_logger *xc_log_xtl(void)
+{
+	return &xtl_logger;
 }

@@ -26,10 +26,13 @@ void xc_log_set(xc_log_fn fn, void *data);
 
 /* Messages with prio > priority are dropped.  Returns the previous value. */
 int xc_log_set_priority(int priority);
-int xc_log_get_priority(void);
 
 /* Internal: used by the library to emit a message. */
 void xc_log(int prio, const char *fmt, ...) _printf_(2, 3);
+
+/* A xentoollog logger for the Xen libraries that reports through xc_log(). */
+struct xentoollog_logger;
+struct xentoollog_logger *xc_log_xtl(void);
 
 /* Cheap check so callers can skip building expensive messages. */
 bool xc_log_enabled(int prio);

@@ -20,6 +20,8 @@
 
 /* Highest domid a domain can have: DOMID_FIRST_RESERVED - 1. */
 #define XC_DOMID_MAX 32751U
+/* "/local/domain/<domid>" with room to spare. */
+#define XC_DOMAIN_PATH_MAX 32
 
 /*
  * A decimal unsigned integer <= max.  Leading zeros are accepted ("007").

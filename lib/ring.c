@@ -185,26 +185,4 @@ int xc_ring_in_pending(struct xc_ring *r, uint32_t *n)
 	return 0;
 }
 
-ssize_t xc_ring_in_space(struct xc_ring *r)
-{
-	uint32_t used;
-	int ret = xc_ring_in_pending(r, &used);
 
-	if (ret < 0)
-		return ret;
-	return (ssize_t)(XC_RING_IN_SIZE - used);
-}
-
-ssize_t xc_ring_out_avail(struct xc_ring *r)
-{
-	XENCONS_RING_IDX prod, avail;
-
-	if (r->broken)
-		return -EPROTO;
-	prod = load_once(&r->intf->out_prod);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	avail = prod - r->out_cons;
-	if (avail > XC_RING_OUT_SIZE)
-		return broken(r, "out[]", prod, r->out_cons);
-	return (ssize_t)avail;
-}

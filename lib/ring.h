@@ -93,10 +93,4 @@ bool xc_ring_in_notify(struct xc_ring *r);
  */
 int xc_ring_in_pending(struct xc_ring *r, uint32_t *n);
 
-/* Free bytes in in[] now, or -EPROTO. */
-ssize_t xc_ring_in_space(struct xc_ring *r);
-
-/* Bytes waiting in out[] now, or -EPROTO. */
-ssize_t xc_ring_out_avail(struct xc_ring *r);
-
 #endif

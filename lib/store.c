@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <xenstore.h>
 
+#include "clock.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
 #include "parse.h"
@@ -13,8 +22,21 @@
 
 struct xc_store {
 	struct xs_handle *xs;
-	int fd; /* xs_fileno(), set up on first use */
+	int fd;   /* what xc_store_fd() names, set up on first use */
+	int pipe; /* xs_fileno(): readable when watch events are queued */
+	int sock; /* our duplicate of libxenstore's socket, or -1 */
+	bool dead;
 };
+
+/* Bounds on every request (xc_store_set_deadline()). */
+static uint64_t bound_deadline = XC_NEVER;
+static uint64_t bound_call_ms;
+
+void xc_store_set_deadline(uint64_t deadline, uint64_t call_ms)
+{
+	bound_deadline = deadline;
+	bound_call_ms = call_ms;
+}
 
 /* libxenstore reports failure with errno; never turn it into success. */
 static int neg_errno(void)
@@ -22,26 +44,118 @@ static int neg_errno(void)
 	return errno > 0 ? -errno : -EIO;
 }
 
+/* xenstored closed the connection, or a guard shut it down. */
+static bool hung_up(struct xc_store *st)
+{
+	struct pollfd p = { .fd = st->sock, .events = POLLIN | POLLRDHUP };
+
+	if (st->sock < 0)
+		return false;
+	if (poll(&p, 1, 0) < 0)
+		return false;
+	return p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL);
+}
+
+/* Around every request: bounded by the deadline, cut short by a signal. */
+static int call_begin(struct xc_store *st)
+{
+	uint64_t d = bound_deadline;
+
+	if (st->dead)
+		return -ECONNRESET;
+	if (bound_call_ms)
+		d = xc_deadline_min(d, xc_deadline(bound_call_ms));
+	errno = 0;
+	return xc_guard_begin(d);
+}
+
+/* r: the request's result.  A cut or lost connection is never reused. */
+static int call_end(struct xc_store *st, int r)
+{
+	int g = xc_guard_end();
+
+	if (g < 0) {
+		st->dead = true;
+		return g;
+	}
+	if (r < 0 && (hung_up(st) || (st->sock < 0 && r == -EBADF))) {
+		st->dead = true;
+		return -ECONNRESET;
+	}
+	return r;
+}
+
+#define CALL(st, expr)                               \
+	({                                           \
+		int _r = call_begin(st);             \
+		if (_r == 0) {                       \
+			_r = (expr);                 \
+			_r = call_end((st), _r);     \
+		}                                    \
+		_r;                                  \
+	})
+
+/*
+ * Our own reference to the socket libxenstore opened: the lowest descriptor
+ * free when it connected (so `guess`), if that is indeed a socket connected
+ * to xenstored.  Through it a guard can cut a blocked request short and a
+ * reader can tell that xenstored went away (libxenstore's watch pipe stays
+ * silent then).  A connection through the xenbus device has none.
+ */
+static int dup_socket(int guess)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	const char *path = xs_daemon_socket();
+	struct stat sb;
+
+	if (guess < 0 || !path || fstat(guess, &sb) < 0 || !S_ISSOCK(sb.st_mode))
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	if (getpeername(guess, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+	    strncmp(sa.sun_path, path, sizeof(sa.sun_path)) != 0)
+		return -1;
+	return fcntl(guess, F_DUPFD_CLOEXEC, 3);
+}
+
 int xc_store_open(struct xc_store **out)
 {
 	struct xc_store *st;
+	int guess, r;
 
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;
-	st->fd = -1;
+	st->fd = st->pipe = st->sock = -1;
+	guess = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (guess >= 0)
+		close(guess);
 	/*
 	 * XS_UNWATCH_FILTER: without it, events queued before xs_unwatch()
 	 * are still delivered afterwards, and a caller that re-watches the same
 	 * path would see stale events.
 	 */
-	st->xs = xs_open(XS_UNWATCH_FILTER);
-	if (st->xs == NULL) {
-		int r = neg_errno();
-
+	r = xc_guard_begin(bound_deadline);
+	if (r == 0) {
+		errno = 0;
+		st->xs = xs_open(XS_UNWATCH_FILTER);
+		r = st->xs ? 0 : neg_errno();
+		if (xc_guard_end() < 0 && r == 0)
+			r = -ETIMEDOUT;
+	}
+	if (r < 0) {
+		if (st->xs)
+			xs_close(st->xs);
 		free(st);
 		return r;
 	}
+	st->sock = dup_socket(guess);
+	if (st->sock >= 0 && xc_guard_add_fd(st->sock) < 0) {
+		close(st->sock);
+		st->sock = -1;
+	}
+	if (st->sock < 0)
+		xc_dbg("xenstore: no socket of our own: requests are not bounded");
 	*out = st;
 	return 0;
 }
@@ -51,6 +165,12 @@ void xc_store_close(struct xc_store *st)
 	if (st == NULL)
 		return;
 	xs_close(st->xs);
+	if (st->sock >= 0) {
+		xc_guard_remove_fd(st->sock);
+		close(st->sock);
+	}
+	if (st->fd >= 0 && st->fd != st->pipe)
+		close(st->fd);
 	free(st);
 }
 
@@ -65,11 +185,11 @@ int xc_store_read(struct xc_store *st, xs_transaction_t t, const char *path, siz
 	_cleanup_free_ char *v = NULL;
 	unsigned len = 0;
 	char *copy;
+	int r;
 
-	errno = 0;
-	v = xs_read(st->xs, t, path, &len);
-	if (v == NULL)
-		return neg_errno();
+	r = CALL(st, (v = xs_read(st->xs, t, path, &len)) ? 0 : neg_errno());
+	if (r < 0)
+		return r;
 	if (len > max) {
 		xc_dbg("xenstore: %s: value of %u bytes exceeds %zu", path, len, max);
 		return -EFBIG;
@@ -148,11 +268,11 @@ int xc_store_list(struct xc_store *st, xs_transaction_t t, const char *path,
 	_cleanup_free_ char **dir = NULL;
 	char **v;
 	unsigned num = 0;
+	int r;
 
-	errno = 0;
-	dir = xs_directory(st->xs, t, path, &num);
-	if (dir == NULL)
-		return neg_errno();
+	r = CALL(st, (dir = xs_directory(st->xs, t, path, &num)) ? 0 : neg_errno());
+	if (r < 0)
+		return r;
 	/* xs_directory returns one block; give the caller a plain string vector. */
 	v = calloc((size_t)num + 1, sizeof(*v));
 	if (v == NULL)
@@ -178,29 +298,14 @@ int xc_store_write(struct xc_store *st, xs_transaction_t t, const char *path,
 
 	if (len > UINT_MAX)
 		return -EFBIG;
-	errno = 0;
-	if (!xs_write(st->xs, t, path, value, (unsigned)len))
-		return neg_errno();
-	return 0;
-}
-
-int xc_store_mkdir(struct xc_store *st, xs_transaction_t t, const char *path)
-{
-	errno = 0;
-	if (!xs_mkdir(st->xs, t, path))
-		return neg_errno();
-	return 0;
+	return CALL(st, xs_write(st->xs, t, path, value, (unsigned)len) ? 0 : neg_errno());
 }
 
 int xc_store_rm(struct xc_store *st, xs_transaction_t t, const char *path)
 {
-	errno = 0;
-	if (!xs_rm(st->xs, t, path)) {
-		if (errno == ENOENT)
-			return 0;
-		return neg_errno();
-	}
-	return 0;
+	int r = CALL(st, xs_rm(st->xs, t, path) ? 0 : neg_errno());
+
+	return r == -ENOENT ? 0 : r;
 }
 
 int xc_store_set_perms_array(struct xc_store *st, xs_transaction_t t, const char *path,
@@ -215,10 +320,7 @@ int xc_store_set_perms_array(struct xc_store *st, xs_transaction_t t, const char
 	if (copy == NULL)
 		return -ENOMEM;
 	memcpy(copy, perms, n * sizeof(*copy));
-	errno = 0;
-	if (!xs_set_permissions(st->xs, t, path, copy, n))
-		return neg_errno();
-	return 0;
+	return CALL(st, xs_set_permissions(st->xs, t, path, copy, n) ? 0 : neg_errno());
 }
 
 static int parse_perm(const char *s, size_t len, struct xs_permissions *p)
@@ -292,11 +394,11 @@ int xc_store_writable_by(struct xc_store *st, xs_transaction_t t, const char *pa
 	_cleanup_free_ struct xs_permissions *perms = NULL;
 	unsigned n = 0;
 	bool w;
+	int r;
 
-	errno = 0;
-	perms = xs_get_permissions(st->xs, t, path, &n);
-	if (perms == NULL)
-		return neg_errno();
+	r = CALL(st, (perms = xs_get_permissions(st->xs, t, path, &n)) ? 0 : neg_errno());
+	if (r < 0)
+		return r;
 	if (n == 0)
 		return -EBADMSG;
 	/* perms[0]: the owner, whose access is total, and everyone's default;
@@ -318,21 +420,20 @@ int xc_store_transaction(struct xc_store *st,
 			 void *data, unsigned max_retries)
 {
 	for (unsigned attempt = 0;; attempt++) {
-		xs_transaction_t t;
-		int r;
+		xs_transaction_t t = XBT_NULL;
+		int r, e;
 
-		errno = 0;
-		t = xs_transaction_start(st->xs);
-		if (t == XBT_NULL)
-			return neg_errno();
+		r = CALL(st, (t = xs_transaction_start(st->xs)) != XBT_NULL ? 0 : neg_errno());
+		if (r < 0)
+			return r;
 		r = fn(st, t, data);
 		if (r < 0) {
-			xs_transaction_end(st->xs, t, true);
+			CALL(st, xs_transaction_end(st->xs, t, true) ? 0 : neg_errno());
 		} else {
-			errno = 0;
-			if (xs_transaction_end(st->xs, t, false))
+			e = CALL(st, xs_transaction_end(st->xs, t, false) ? 0 : neg_errno());
+			if (e == 0)
 				return r;
-			r = neg_errno();
+			r = e;
 		}
 		if (r != -EAGAIN)
 			return r;
@@ -347,22 +448,17 @@ int xc_store_transaction(struct xc_store *st,
 
 int xc_store_watch(struct xc_store *st, const char *path, const char *token)
 {
-	errno = 0;
-	if (!xs_watch(st->xs, path, token))
-		return neg_errno();
-	return 0;
+	return CALL(st, xs_watch(st->xs, path, token) ? 0 : neg_errno());
 }
 
 int xc_store_unwatch(struct xc_store *st, const char *path, const char *token)
 {
-	errno = 0;
-	if (!xs_unwatch(st->xs, path, token))
-		return neg_errno();
-	return 0;
+	return CALL(st, xs_unwatch(st->xs, path, token) ? 0 : neg_errno());
 }
 
 int xc_store_fd(struct xc_store *st)
 {
+	struct epoll_event ev = { .events = EPOLLIN };
 	int fd;
 
 	if (st->fd >= 0)
@@ -372,8 +468,22 @@ int xc_store_fd(struct xc_store *st)
 	fd = xs_fileno(st->xs);
 	if (fd < 0)
 		return neg_errno();
-	st->fd = fd;
-	return fd;
+	st->pipe = fd;
+	if (st->sock < 0) {
+		st->fd = fd;
+		return fd;
+	}
+	/* The pipe, and the socket's hangup: the pipe says nothing when
+	 * libxenstore's reader thread loses the connection. */
+	st->fd = epoll_create1(EPOLL_CLOEXEC);
+	if (st->fd < 0)
+		return -errno;
+	if (epoll_ctl(st->fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	ev.events = EPOLLRDHUP;
+	if (epoll_ctl(st->fd, EPOLL_CTL_ADD, st->sock, &ev) < 0)
+		return -errno;
+	return st->fd;
 }
 
 int xc_store_read_watch(struct xc_store *st, char **path, char **token)
@@ -382,6 +492,8 @@ int xc_store_read_watch(struct xc_store *st, char **path, char **token)
 	_cleanup_free_ char *p = NULL;
 	char *tok;
 
+	if (st->dead)
+		return -ECONNRESET;
 	errno = 0;
 	vec = xs_check_watch(st->xs);
 	if (vec == NULL) {
@@ -389,8 +501,10 @@ int xc_store_read_watch(struct xc_store *st, char **path, char **token)
 		 * libxenstore says EINVAL when the queue is empty and its reader
 		 * thread has lost the connection: xenstored went away.
 		 */
-		if (errno == EINVAL)
+		if (errno == EINVAL || hung_up(st)) {
+			st->dead = true;
 			return -ECONNRESET;
+		}
 		return errno == EAGAIN ? -EAGAIN : neg_errno();
 	}
 	p = strdup(vec[XS_WATCH_PATH]);

@@ -15,7 +15,12 @@
  * outside a transaction, or the t given to an xc_store_transaction() callback.
  *
  * Errors are negative errnos; -ENOENT for a missing node, -EACCES when
- * xenstore denies access, other values as xenstored reports them.
+ * xenstore denies access, other values as xenstored reports them; and for
+ * any request: -ECONNRESET when the connection to xenstored is lost (the
+ * handle is then dead: every later request fails the same way),
+ * -ETIMEDOUT when the request outlasted the bound set with
+ * xc_store_set_deadline(), -EINTR when a signal cut it short (lifecycle.h).
+ * A request cut short also kills the handle.
  *
  * A handle is not meant to be shared between threads.  Its descriptors are
  * close-on-exec.
@@ -31,6 +36,13 @@
 #include "strv.h"
 
 struct xc_store;
+
+/*
+ * Bound every request from now on, for every handle: by the absolute
+ * deadline (clock.h; XC_NEVER: none) and, when call_ms is not 0, to call_ms
+ * each.  A stalled xenstored then costs a command its deadline, not its life.
+ */
+void xc_store_set_deadline(uint64_t deadline, uint64_t call_ms);
 
 /*
  * Connect to xenstore (the daemon's socket, or $XENSTORED_PATH).
@@ -73,9 +85,6 @@ int xc_store_list(struct xc_store *st, xs_transaction_t t, const char *path,
 /* Write a string value (without its NUL), creating path and missing parents. */
 int xc_store_write(struct xc_store *st, xs_transaction_t t, const char *path,
 		   const char *value);
-
-/* Create path with an empty value if it does not exist. */
-int xc_store_mkdir(struct xc_store *st, xs_transaction_t t, const char *path);
 
 /* Remove path and everything below it; a missing path is not an error. */
 int xc_store_rm(struct xc_store *st, xs_transaction_t t, const char *path);
@@ -122,7 +131,8 @@ int xc_store_watch(struct xc_store *st, const char *path, const char *token);
 int xc_store_unwatch(struct xc_store *st, const char *path, const char *token);
 
 /*
- * A descriptor that polls readable (POLLIN) when watch events may be queued.
+ * A descriptor that polls readable (POLLIN) when watch events may be queued
+ * or the connection was lost (xc_store_read_watch() then says -ECONNRESET).
  * Owned by st; do not read or close it.  -errno if it cannot be set up.
  */
 int xc_store_fd(struct xc_store *st);

@@ -15,7 +15,6 @@ struct xc_stream_ops {
 	int (*poll)(struct xc_stream *s, bool want_read, bool want_write, int *fd,
 		    short *events);
 	int (*process)(struct xc_stream *s, short revents);
-	int (*shutdown_write)(struct xc_stream *s);
 	int (*delivered)(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 			 enum xc_proof *proof);
 	void (*close)(struct xc_stream *s); /* frees priv, not s */

@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "parse.h"
 #include "macro.h"
@@ -51,14 +53,6 @@ const char *xc_proof_name(enum xc_proof p)
 	default:
 		return "none";
 	}
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* ---- locking ---- */
@@ -217,7 +211,6 @@ struct qemu_stream {
 	char *dom_path;      /* /local/domain/<domid> */
 	bool gone;           /* domain or frontend gone, or the descriptor hung up */
 	bool hup;
-	bool shut;
 	uint64_t written;
 	uint64_t queued; /* last SIOCOUTQ seen while connected */
 };
@@ -308,8 +301,6 @@ static ssize_t q_write(struct xc_stream *s, const void *buf, size_t len)
 	struct qemu_stream *q = s->priv;
 	ssize_t n;
 
-	if (q->shut)
-		return -EPIPE;
 	if (q->gone)
 		return -EPIPE;
 	if (len == 0)
@@ -398,15 +389,6 @@ static int q_process(struct xc_stream *s, short revents)
 	return q->gone ? -EPIPE : 0;
 }
 
-static int q_shutdown_write(struct xc_stream *s)
-{
-	struct qemu_stream *q = s->priv;
-
-	/* qemu's socket chardev treats a half-close as a disconnect and drops
-	 * the input it has not taken: only stop accepting writes. */
-	q->shut = true;
-	return 0;
-}
 
 static int q_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 		       enum xc_proof *proof)
@@ -468,7 +450,6 @@ static const struct xc_stream_ops qemu_ops = {
 	.flush = q_flush,
 	.poll = q_poll,
 	.process = q_process,
-	.shutdown_write = q_shutdown_write,
 	.delivered = q_delivered,
 	.close = q_close,
 };
@@ -476,19 +457,9 @@ static const struct xc_stream_ops qemu_ops = {
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	int tmo = -1, r;
+	int r = xc_wait_fds(&p, 1, deadline);
 
-	if (deadline) {
-		uint64_t now = now_ms();
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		tmo = (int)(deadline - now);
-	}
-	r = poll(&p, 1, tmo);
-	if (r < 0)
-		return errno == EINTR ? 0 : -errno;
-	return r == 0 ? -ETIMEDOUT : 0;
+	return r < 0 ? r : 0;
 }
 
 static int socket_connect(const char *path, uint64_t deadline)
@@ -542,13 +513,11 @@ static int discard_backlog(struct qemu_stream *q, uint64_t deadline)
 	if (q->pty)
 		tcflush(q->fd, TCIFLUSH);
 	for (;;) {
-		uint64_t quiet = now_ms() + BACKLOG_SETTLE_MS;
+		uint64_t quiet = xc_deadline_at(xc_now_ms(), BACKLOG_SETTLE_MS);
 		ssize_t n;
 		int r;
 
-		if (deadline && deadline < quiet)
-			quiet = deadline;
-		r = wait_fd(q->fd, POLLIN, quiet);
+		r = wait_fd(q->fd, POLLIN, xc_deadline_min(deadline, quiet));
 		if (r == -ETIMEDOUT)
 			break;
 		if (r < 0)
@@ -598,7 +567,7 @@ static int domain_watch(struct qemu_stream *q, const struct xc_channel *c)
 static int qemu_open(const struct xc_channel *c, const struct xc_stream_opts *opts,
 		     enum xc_transport t, struct xc_stream *s)
 {
-	uint64_t deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
+	uint64_t deadline = xc_deadline(opts->timeout_ms);
 	struct qemu_stream *q;
 	int r;
 
@@ -750,10 +719,6 @@ void xc_stream_close(struct xc_stream *s)
 	free(s);
 }
 
-enum xc_transport xc_stream_transport(const struct xc_stream *s)
-{
-	return s->transport;
-}
 
 ssize_t xc_stream_read(struct xc_stream *s, void *buf, size_t len)
 {
@@ -781,10 +746,6 @@ int xc_stream_process(struct xc_stream *s, short revents)
 	return s->ops->process ? s->ops->process(s, revents) : 0;
 }
 
-int xc_stream_shutdown_write(struct xc_stream *s)
-{
-	return s->ops->shutdown_write ? s->ops->shutdown_write(s) : 0;
-}
 
 int xc_stream_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 			enum xc_proof *proof)

@@ -71,8 +71,6 @@ char *xc_stream_strerror(int err, const struct xc_channel *c,
 
 void xc_stream_close(struct xc_stream *s);
 
-enum xc_transport xc_stream_transport(const struct xc_stream *s);
-
 /*
  * Read up to len bytes the guest sent.  Returns the count (> 0), -EAGAIN
  * when nothing is available, -EPIPE when the peer is gone and nothing is
@@ -101,13 +99,6 @@ int xc_stream_poll(struct xc_stream *s, bool want_read, bool want_write, int *fd
 /* Tell the stream what poll() reported on its descriptor (acknowledges event
  * channels, notices hangups). */
 int xc_stream_process(struct xc_stream *s, short revents);
-
-/*
- * No more bytes will be written.  Channels carry no end-of-file: the guest
- * is not told; the stream only stops accepting writes.  A socket is
- * half-closed only if the transport can carry it (it cannot through qemu).
- */
-int xc_stream_shutdown_write(struct xc_stream *s);
 
 /*
  * Bytes written so far that are provably delivered, and how: for direct,

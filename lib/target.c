@@ -8,14 +8,18 @@
 #include "parse.h"
 #include "target.h"
 
-uint64_t xc_ring_rate(void)
+int xc_ring_rate(uint64_t *out)
 {
 	const char *s = getenv("XENCHAN_RING_RATE");
-	uint64_t r;
 
-	if (s && *s && xc_parse_rate(s, &r) == 0 && r > 0)
-		return r;
-	return XC_RING_RATE_DEFAULT;
+	*out = XC_RING_RATE_DEFAULT;
+	if (!s || !*s)
+		return 0;
+	if (xc_parse_rate(s, out) < 0 || *out == 0) {
+		*out = XC_RING_RATE_DEFAULT;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void xc_target_clear(struct xc_target *t)
@@ -48,8 +52,11 @@ const char *xc_target_strerror(int err)
 int xc_target_find(struct xc_store *st, const char *domain, const char *channel,
 		   const struct xc_target_opts *o, struct xc_target *t)
 {
-	uint64_t threshold = o->threshold ? o->threshold : xc_ring_rate();
+	uint64_t threshold = o->threshold;
 	int r;
+
+	if (!threshold && xc_ring_rate(&threshold) < 0)
+		return -EINVAL;
 
 	memset(t, 0, sizeof(*t));
 	if (o->wait_ms) {

@@ -40,13 +40,16 @@ struct xc_target {
 };
 
 /*
- * The ring rate vchan is chosen above: $XENCHAN_RING_RATE (a rate such as
- * "8M") when set and valid, else XC_RING_RATE_DEFAULT.
+ * The ring rate vchan is chosen above, into *out: $XENCHAN_RING_RATE (a
+ * rate such as "8M") when set, else XC_RING_RATE_DEFAULT.  -EINVAL (and
+ * the default in *out) when the variable is set to anything but a rate.
  */
-uint64_t xc_ring_rate(void);
+int xc_ring_rate(uint64_t *out);
 
 /*
  * Returns 0, or -ENOENT (no such domain), -ENODEV (no such channel),
+ * -ENOTUNIQ (ambiguous domain, or, with t->n > 0, several untrusted channels
+ * of that name),
  * -ENOTSUP (strict and vchan needed but not offered), -ETIMEDOUT and -ESRCH
  * (waiting: timed out, domain destroyed), -ENOTUNIQ, -EINVAL, or another
  * negative errno.  xc_target_strerror() words each for a message.

@@ -10,6 +10,8 @@
 
 #include <libxenvchan.h>
 
+#include "clock.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
 #include "stream-internal.h"
@@ -17,6 +19,8 @@
 #include "vchan.h"
 
 #define TOKEN "xenchan-vchan"
+/* How long closing may take to remove what we published. */
+#define TEARDOWN_MS 2000
 
 static uint64_t fnv1a64(const char *s)
 {
@@ -76,7 +80,6 @@ struct vch {
 	uint32_t peer;
 	bool server;
 	bool peer_gone;
-	bool wr_shut;
 	uint64_t written;
 	int epfd;
 	char *path; /* served endpoint, to remove on close */
@@ -125,8 +128,6 @@ static ssize_t vch_write(struct xc_stream *s, const void *buf, size_t len)
 	struct vch *v = s->priv;
 	int n;
 
-	if (v->wr_shut)
-		return -EPIPE;
 	if (peer_gone(v))
 		return -EPIPE;
 	if (len > INT32_MAX)
@@ -180,14 +181,6 @@ static int vch_process(struct xc_stream *s, short revents)
 	return 0;
 }
 
-static int vch_shutdown_write(struct xc_stream *s)
-{
-	struct vch *v = s->priv;
-
-	/* vchan has no half-close: the peer is not told; we stop writing. */
-	v->wr_shut = true;
-	return 0;
-}
 
 static int vch_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 			 enum xc_proof *proof)
@@ -212,6 +205,8 @@ static void vch_close(struct xc_stream *s)
 
 	if (!v)
 		return;
+	/* A published endpoint must not outlive us, after a signal too. */
+	xc_teardown_begin(TEARDOWN_MS);
 	if (v->ctrl)
 		libxenvchan_close(v->ctrl); /* the server's keys go with it */
 	if (v->server && v->path && v->st) {
@@ -224,6 +219,7 @@ static void vch_close(struct xc_stream *s)
 		xc_store_rm(v->st, XBT_NULL, p);
 		xc_store_rm(v->st, XBT_NULL, v->path);
 	}
+	xc_teardown_end();
 	if (v->epfd >= 0)
 		close(v->epfd);
 	xc_store_close(v->st);
@@ -238,7 +234,6 @@ static const struct xc_stream_ops vch_ops = {
 	.flush = vch_flush,
 	.poll = vch_poll,
 	.process = vch_process,
-	.shutdown_write = vch_shutdown_write,
 	.delivered = vch_delivered,
 	.close = vch_close,
 };
@@ -249,8 +244,7 @@ static int vch_setup(struct vch *v)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int r;
 
-	r = xc_store_open(&v->st);
-	if (r < 0)
+	if (!v->st && (r = xc_store_open(&v->st)) < 0)
 		return r;
 	if ((r = xc_store_watch(v->st, "@releaseDomain", TOKEN)) < 0)
 		return r;
@@ -292,7 +286,7 @@ int xc_vchan_open(struct xc_store *st, const struct xc_channel *c,
 		return -ENOMEM;
 	v->epfd = -1;
 	v->peer = c->backend_domid;
-	v->ctrl = libxenvchan_client_init(NULL, (int)c->backend_domid, c->endpoint);
+	v->ctrl = libxenvchan_client_init(xc_log_xtl(), (int)c->backend_domid, c->endpoint);
 	if (!v->ctrl) {
 		r = errno == ENOENT ? -ENOENT : -ECONNREFUSED;
 		free(v);
@@ -310,19 +304,11 @@ int xc_vchan_open(struct xc_store *st, const struct xc_channel *c,
 	return 0;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
 		    size_t ring_size, uint64_t timeout_ms, struct xc_stream **out)
 {
 	char port[32], path[XC_VCHAN_PATH_BUF], p[XC_VCHAN_PATH_BUF * 2];
-	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+	uint64_t deadline = xc_deadline(timeout_ms);
 	struct xc_stream *s;
 	struct vch *v;
 	uint64_t self;
@@ -357,6 +343,10 @@ int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
 		r = -ENOMEM;
 		goto fail;
 	}
+	/* Our own connection from the start: whatever we publish, it removes. */
+	r = xc_store_open(&v->st);
+	if (r < 0)
+		goto fail;
 	if (!ring_size)
 		ring_size = XC_VCHAN_RING_DEFAULT;
 	/* The full name beside the endpoint, before a client can see it. */
@@ -364,7 +354,7 @@ int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
 	r = xc_store_write(st, XBT_NULL, p, name);
 	if (r < 0)
 		goto fail;
-	v->ctrl = libxenvchan_server_init(NULL, (int)client, path, ring_size, ring_size);
+	v->ctrl = libxenvchan_server_init(xc_log_xtl(), (int)client, path, ring_size, ring_size);
 	if (!v->ctrl) {
 		r = errno > 0 ? -errno : -EIO;
 		goto fail;
@@ -376,21 +366,10 @@ int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
 	/* Wait for the client, on the event channel (it notifies on connect). */
 	while (libxenvchan_is_open(v->ctrl) == 2) {
 		struct pollfd pfd = { .fd = v->epfd, .events = POLLIN };
-		int t = -1;
 
-		if (deadline) {
-			uint64_t n = now_ms();
-
-			if (n >= deadline) {
-				r = -ETIMEDOUT;
-				goto fail;
-			}
-			t = (int)(deadline - n);
-		}
-		if (poll(&pfd, 1, t) < 0 && errno != EINTR) {
-			r = -errno;
+		r = xc_wait_fds(&pfd, 1, deadline);
+		if (r < 0)
 			goto fail;
-		}
 		vch_process(s, pfd.revents);
 		if (v->peer_gone) {
 			r = -EPIPE;

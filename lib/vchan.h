@@ -36,6 +36,9 @@ int xc_vchan_path(uint32_t server, uint32_t client, const char *port, char *path
 
 /* Ring sizes (bytes) xenchan asks for when it serves, each direction. */
 #define XC_VCHAN_RING_DEFAULT (256u * 1024u)
+/* What --buffer-size takes: a page, and MAX_RING_SHIFT 20. */
+#define XC_VCHAN_RING_MIN 4096u
+#define XC_VCHAN_RING_MAX (1024u * 1024u)
 
 /*
  * Serve a vchan endpoint for channel `name` to domain client (xencat -l),

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
 #include "wait.h"
@@ -46,14 +48,6 @@ void xc_wait_result_clear(struct xc_wait_result *res)
 	xc_channel_array_free(res->channels, res->nchannels);
 	res->channels = NULL;
 	res->nchannels = 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 struct waiter {
@@ -134,20 +128,14 @@ static void watch_socket_dir(struct waiter *w, const char *sock)
 	inotify_add_watch(w->ino, dirname(copy), IN_CREATE | IN_MOVED_TO | IN_ATTRIB);
 }
 
+/* The one lookup: a console channel first, then a vchan endpoint. */
 static const struct xc_channel *find(const struct xc_channel *v, size_t n, const char *name)
 {
-	/* A console channel wins over a vchan endpoint of the same name. */
-	const struct xc_channel *vchan = NULL;
+	const struct xc_channel *c = NULL;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].name || !streq(v[i].name, name))
-			continue;
-		if (v[i].transport != XC_TRANSPORT_VCHAN)
-			return &v[i];
-		if (!vchan)
-			vchan = &v[i];
-	}
-	return vchan;
+	if (xc_channel_find(v, n, name, XC_TRANSPORT_UNKNOWN, &c) == -ENOENT)
+		xc_channel_find(v, n, name, XC_TRANSPORT_VCHAN, &c);
+	return c;
 }
 
 static bool channel_reached(struct waiter *w, const struct xc_channel *c)
@@ -311,7 +299,7 @@ int xc_wait(struct xc_store *st, const char *domain, const char *const *names,
 {
 	struct waiter w = { .st = st, .names = names, .nnames = nnames, .what = what,
 			    .ino = -1 };
-	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+	uint64_t deadline = xc_deadline(timeout_ms);
 	int fd, r;
 
 	memset(res, 0, sizeof(*res));
@@ -327,26 +315,14 @@ int xc_wait(struct xc_store *st, const char *domain, const char *const *names,
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 				       { .fd = w.ino, .events = POLLIN } };
-		int timeout = -1;
 
 		r = evaluate(&w, res);
 		if (r != 0)
 			break;
-		if (deadline) {
-			uint64_t t = now_ms();
-
-			if (t >= deadline) {
-				r = -ETIMEDOUT;
-				break;
-			}
-			timeout = (int)(deadline - t > INT32_MAX ? INT32_MAX : deadline - t);
-		}
 		/* Sleep until xenstore or the socket directory changes. */
-		r = poll(p, w.ino >= 0 ? 2 : 1, timeout);
-		if (r < 0 && errno != EINTR) {
-			r = -errno;
+		r = xc_wait_fds(p, w.ino >= 0 ? 2 : 1, deadline);
+		if (r < 0)
 			break;
-		}
 		r = drain(&w);
 		if (r < 0)
 			break;

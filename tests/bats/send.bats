@@ -126,7 +126,7 @@ deliver() {
 		wait_exit "$pid" 2
 		run send_ -t 1s web01 "$ch" "$SIM_DIR/big"
 		assert_failure 124
-		assert_output --regexp "^xenchan-send: web01/$ch: timed out delivering: [0-9]+ bytes delivered\$"
+		assert_output --regexp "^xenchan-send: web01/$ch: timed out delivering: [0-9]+ of [0-9]+ bytes delivered\$"
 	done
 }
 
