@@ -119,11 +119,11 @@ static int wr_key(struct xc_store *st, xs_transaction_t t, const char *dir,
 static int rd_state(struct xc_store *st, const char *dir, bool *missing)
 {
 	uint64_t v;
-	int r = rd_uint(st, dir, "state", 6, &v);
+	int r = rd_uint(st, dir, "state", XC_STATE_CLOSED, &v);
 
 	if (missing)
 		*missing = r == -ENOENT;
-	return r < 0 || v == 0 ? XC_STATE_NONE : (int)v;
+	return r < 0 || v == XC_STATE_UNKNOWN ? XC_STATE_NONE : (int)v;
 }
 
 static int set_be_state(struct direct *d, int state)
@@ -665,10 +665,10 @@ static int connect_ring(struct direct *d, const struct xc_stream_opts *opts,
 		return r;
 	d->watching = true;
 
-	r = set_be_state(d, 2); /* InitWait */
+	r = set_be_state(d, XC_STATE_INIT_WAIT);
 	if (r < 0)
 		return r;
-	r = wait_fe_state(d, 3, XC_STATE_CONNECTED, deadline);
+	r = wait_fe_state(d, XC_STATE_INITIALISED, XC_STATE_CONNECTED, deadline);
 	if (r < 0)
 		return r;
 	r = read_ring_keys(d, &ref, &port);
