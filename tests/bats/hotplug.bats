@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The xenstore nodes of a channel xenchan hotplugs (lib/direct.c), on the
+# The xenstore nodes of a channel xenchan hotplugs (lib/hotplug.c), on the
 # emulated host: the whole layout with `xenstore-ls -fp`, byte for byte, while
-# tests/unit/test-direct serves the channel.  Values that differ from run to
-# run (ring-ref, port) are normalized.
+# tests/unit/test-direct serves the channel (values that differ from run to
+# run, ring-ref and port, are normalized), removal, and lib/hotplug.c's unit
+# tests (tests/unit/test-hotplug) against a guest that is not running.
 
 load helpers
 
@@ -121,4 +122,27 @@ WANT
 	assert_success
 	refute_output --partial /console/1
 	assert_output --partial /console/0/state
+}
+
+@test "test-hotplug: lib/hotplug.c's nodes, devids and removal" {
+	local prog=$top_builddir/tests/unit/test-hotplug pgid
+	if [ ! -x "$prog" ]; then
+		echo "$prog is missing: run make check (it builds the unit tests)"
+		return 1
+	fi
+	sim_create -D 3 hp03
+	[ "$domid" = 3 ]
+	# A stopped guest does not answer new devices with keys of its own:
+	# the test sees exactly what was written.
+	pgid=$(cat "$SIM_DIR/dom3/pgid")
+	kill -STOP -- -"$pgid"
+	run timeout "$T" "$prog" 3
+	kill -CONT -- -"$pgid"
+	if [ "$status" -ne 0 ] || grep -q '^not ok' <<<"$output" ||
+		grep -q '^Bail out!' <<<"$output" || ! grep -Eq '^1\.\.[1-9]' <<<"$output"; then
+		echo "test-hotplug exited $status:"
+		echo "$output"
+		return 1
+	fi
+	grep -c '^ok' <<<"$output" | sed 's/^/# test-hotplug: /; s/$/ tests passed/' >&3
 }
