@@ -106,7 +106,7 @@ static int rd_state(struct xc_store *st, struct xc_channel *c, const char *dir)
 	v = rd(st, c, dir, "state", 16);
 	if (!v)
 		return XC_STATE_NONE;
-	if (xc_parse_uint(v, 8, &s) < 0) {
+	if (xc_parse_uint(v, XC_STATE_RECONFIGURED, &s) < 0) {
 		c->flags |= XC_CHAN_BAD_VALUE;
 		return XC_STATE_NONE;
 	}

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "xenbus.h" /* XC_STATE_*: the XenbusState values */
 
 enum xc_transport {
 	XC_TRANSPORT_UNKNOWN = 0,
@@ -39,13 +40,6 @@ enum xc_transport {
 const char *xc_transport_name(enum xc_transport t);
 /* -EINVAL for anything but the four names. */
 int xc_transport_parse(const char *s, enum xc_transport *out);
-
-/* XenbusState values (xen/io/xenbus.h); XC_STATE_NONE when the key is
- * missing or malformed. */
-#define XC_STATE_NONE (-1)
-#define XC_STATE_CONNECTED 4
-#define XC_STATE_CLOSING 5
-#define XC_STATE_CLOSED 6
 
 /* Flags: what the listing found questionable. */
 #define XC_CHAN_NO_TRUSTED_COPY (1u << 0) /* identity from the frontend: no /libxl copy */

@@ -47,11 +47,11 @@ struct direct {
 
 static void set_paths(struct direct *d)
 {
-	snprintf(d->fe, sizeof(d->fe), "/local/domain/%u/device/console/%u", d->domid,
-		 d->devid);
-	snprintf(d->be, sizeof(d->be), "/local/domain/0/backend/console/%u/%u", d->domid,
-		 d->devid);
-	snprintf(d->lx, sizeof(d->lx), "/libxl/%u/device/console/%u", d->domid, d->devid);
+	/* Large enough for any domid and devid: these cannot fail. */
+	_Static_assert(PATH_LEN >= XC_HOTPLUG_PATH_MAX, "PATH_LEN too small");
+	xc_hotplug_path(XC_HOTPLUG_FRONTEND, d->domid, d->devid, d->fe, sizeof(d->fe));
+	xc_hotplug_path(XC_HOTPLUG_BACKEND, d->domid, d->devid, d->be, sizeof(d->be));
+	xc_hotplug_path(XC_HOTPLUG_TRUSTED, d->domid, d->devid, d->lx, sizeof(d->lx));
 }
 
 static int rd_key(struct xc_store *st, xs_transaction_t t, const char *dir,
@@ -90,11 +90,11 @@ static int wr_key(struct xc_store *st, xs_transaction_t t, const char *dir,
 static int rd_state(struct xc_store *st, const char *dir, bool *missing)
 {
 	uint64_t v;
-	int r = rd_uint(st, dir, "state", 6, &v);
+	int r = rd_uint(st, dir, "state", XC_STATE_CLOSED, &v);
 
 	if (missing)
 		*missing = r == -ENOENT;
-	return r < 0 || v == 0 ? XC_STATE_NONE : (int)v;
+	return r < 0 || v == XC_STATE_UNKNOWN ? XC_STATE_NONE : (int)v;
 }
 
 static int set_be_state(struct direct *d, int state)
@@ -144,156 +144,6 @@ static int check_type(struct direct *d)
 }
 
 /* ---- hotplug ---- */
-
-struct hotplug {
-	uint32_t domid;
-	const char *name;
-	uint32_t devid; /* out */
-};
-
-static int mark_used(struct xc_store *st, xs_transaction_t t, const char *dir, bool *used)
-{
-	_cleanup_strv_free_ char **names = NULL;
-	int r;
-
-	r = xc_store_list(st, t, dir, &names, NULL);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	for (char **p = names; *p; p++) {
-		uint64_t v;
-
-		if (xc_parse_uint(*p, XC_DIRECT_MAX_DEVID, &v) == 0)
-			used[v] = true;
-	}
-	return 0;
-}
-
-static int hotplug_tx(struct xc_store *st, xs_transaction_t t, void *data)
-{
-	struct hotplug *h = data;
-	bool used[XC_DIRECT_MAX_DEVID + 1] = { true }; /* 0: the primary console */
-	char fe[PATH_LEN], be[PATH_LEN], lx[PATH_LEN], dir[PATH_LEN], id[16];
-	char fe_perms[32], ro_perms[32];
-	uint32_t devid = 0;
-	int r;
-
-	/* A devid in use anywhere, even half-removed, is not reused. */
-	snprintf(dir, sizeof(dir), "/local/domain/%u/device/console", h->domid);
-	r = mark_used(st, t, dir, used);
-	snprintf(dir, sizeof(dir), "/local/domain/0/backend/console/%u", h->domid);
-	if (r == 0)
-		r = mark_used(st, t, dir, used);
-	snprintf(dir, sizeof(dir), "/libxl/%u/device/console", h->domid);
-	if (r == 0)
-		r = mark_used(st, t, dir, used);
-	if (r < 0)
-		return r;
-	for (uint32_t i = 1; i <= XC_DIRECT_MAX_DEVID && !devid; i++)
-		if (!used[i])
-			devid = i;
-	if (!devid)
-		return -ENOSPC;
-
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/console/%u", h->domid, devid);
-	snprintf(be, sizeof(be), "/local/domain/0/backend/console/%u/%u", h->domid,
-		 devid);
-	snprintf(lx, sizeof(lx), "/libxl/%u/device/console/%u", h->domid, devid);
-	snprintf(id, sizeof(id), "%u", h->domid);
-	/* libxl's permissions: the guest owns its device directory and the
-	 * xenbus keys; dom0 owns what the guest may only read (XSA-57). */
-	snprintf(fe_perms, sizeof(fe_perms), "n%u r0", h->domid);
-	snprintf(ro_perms, sizeof(ro_perms), "n0 r%u", h->domid);
-
-	r = xc_store_rm(st, t, fe);
-	if (r == 0)
-		r = xc_store_write(st, t, fe, "");
-	if (r == 0)
-		r = xc_store_set_perms(st, t, fe, fe_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "backend", be, fe_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "backend-id", "0", fe_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "state", "1", fe_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "protocol", "vt100", fe_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "name", h->name, ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "limit", "1048576", ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "type", XC_DIRECT_TYPE, ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "output", XC_DIRECT_TYPE, ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, fe, "tty", "", ro_perms);
-	if (r < 0)
-		return r;
-
-	r = xc_store_rm(st, t, be);
-	if (r == 0)
-		r = xc_store_write(st, t, be, "");
-	if (r == 0)
-		r = xc_store_set_perms(st, t, be, ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, be, "frontend", fe, ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, be, "frontend-id", id, ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, be, "online", "1", ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, be, "state", "1", ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, be, "protocol", "vt100", ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, be, "name", h->name, ro_perms);
-	if (r == 0)
-		r = wr_key(st, t, be, "connection", XC_DIRECT_TYPE, ro_perms);
-	if (r < 0)
-		return r;
-
-	/* The trusted copy: nobody but dom0 reads it. */
-	r = xc_store_rm(st, t, lx);
-	if (r == 0)
-		r = xc_store_write(st, t, lx, "");
-	if (r == 0)
-		r = xc_store_set_perms(st, t, lx, "n0");
-	if (r == 0)
-		r = wr_key(st, t, lx, "frontend", fe, "n0");
-	if (r == 0)
-		r = wr_key(st, t, lx, "backend", be, "n0");
-	if (r == 0)
-		r = wr_key(st, t, lx, "frontend-id", id, "n0");
-	if (r == 0)
-		r = wr_key(st, t, lx, "online", "1", "n0");
-	if (r == 0)
-		r = wr_key(st, t, lx, "state", "1", "n0");
-	if (r == 0)
-		r = wr_key(st, t, lx, "protocol", "vt100", "n0");
-	if (r == 0)
-		r = wr_key(st, t, lx, "name", h->name, "n0");
-	if (r == 0)
-		r = wr_key(st, t, lx, "connection", XC_DIRECT_TYPE, "n0");
-	if (r < 0)
-		return r;
-	h->devid = devid;
-	return 0;
-}
-
-static int remove_tx(struct xc_store *st, xs_transaction_t t, void *data)
-{
-	struct direct *d = data;
-	int r;
-
-	r = xc_store_rm(st, t, d->fe);
-	if (r == 0)
-		r = xc_store_rm(st, t, d->be);
-	if (r == 0)
-		r = xc_store_rm(st, t, d->lx);
-	return r;
-}
 
 /* An existing channel of this name: its devid, or -ENOENT (a channel only
  * the guest vouches for is not one), -EEXIST when another backend serves it. */
@@ -559,7 +409,7 @@ static void teardown(struct direct *d)
 	}
 	release_ring(d);
 	set_be_state(d, XC_STATE_CLOSED);
-	r = xc_store_transaction(d->st, remove_tx, d, 5);
+	r = xc_hotplug_remove(d->st, d->domid, d->devid);
 	if (r < 0)
 		xc_warn("%s: removing the channel: %s", d->fe, strerror(-r));
 	xc_teardown_end();
@@ -623,10 +473,10 @@ static int connect_ring(struct direct *d, const struct xc_stream_opts *opts,
 		return r;
 	d->watching = true;
 
-	r = set_be_state(d, 2); /* InitWait */
+	r = set_be_state(d, XC_STATE_INIT_WAIT);
 	if (r < 0)
 		return r;
-	r = wait_fe_state(d, 3, XC_STATE_CONNECTED, deadline);
+	r = wait_fe_state(d, XC_STATE_INITIALISED, XC_STATE_CONNECTED, deadline);
 	if (r < 0)
 		return r;
 	r = read_ring_keys(d, &ref, &port);
@@ -728,7 +578,7 @@ int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
 		}
 	}
 	if (r == -ENOENT) {
-		struct hotplug h = { .domid = d->domid, .name = c->name };
+		uint32_t devid = 0;
 
 		if (!create)
 			goto fail;
@@ -746,10 +596,10 @@ int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
 			if (r < 0 && r != -EFBIG && r != -EBADMSG)
 				goto fail;
 		}
-		r = xc_store_transaction(d->st, hotplug_tx, &h, 5);
+		r = xc_hotplug_add(d->st, d->domid, c->name, &devid);
 		if (r < 0)
 			goto fail;
-		d->devid = h.devid;
+		d->devid = devid;
 		d->hotplugged = true;
 		set_paths(d);
 		xc_info("%s: hotplugged channel %s", d->fe, c->name);

@@ -37,15 +37,10 @@
 
 #include <stdint.h>
 
+#include "hotplug.h" /* XC_DIRECT_MAX_DEVID, XC_DIRECT_TYPE, the nodes written */
 #include "ring.h"
 #include "store.h"
 #include "stream-internal.h"
-
-/* Highest devid a hotplugged channel may get (Linux hvc_xen's limit). */
-#define XC_DIRECT_MAX_DEVID 9u
-
-/* The frontend type and backend connection xenchan writes for its channels. */
-#define XC_DIRECT_TYPE "xenchan"
 
 struct xc_direct_stats {
 	struct xc_ring_stats ring;

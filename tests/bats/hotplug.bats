@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The xenstore nodes of a channel xenchan hotplugs (lib/hotplug.c), on the
+# emulated host: the whole layout with `xenstore-ls -fp`, byte for byte, while
+# tests/unit/test-direct serves the channel (values that differ from run to
+# run, ring-ref and port, are normalized), removal, and lib/hotplug.c's unit
+# tests (tests/unit/test-hotplug) against a guest that is not running.
+
+load helpers
+
+setup_file() {
+	sim_start
+	DRIVER=$top_builddir/tests/unit/test-direct
+	if [ ! -x "$DRIVER" ]; then
+		echo "# $DRIVER is missing: run make check (it builds the driver)" >&3
+		return 1
+	fi
+	export DRIVER
+}
+
+teardown_file() {
+	sim_stop
+}
+
+teardown() {
+	sim_teardown
+}
+
+normalize() {
+	sed -E 's/" +\(/"   (/
+		s#/(ring-ref|port) = "[0-9]+"#/\1 = "N"#'
+}
+
+@test "a hotplugged channel has libxl's nodes, values, permissions and order" {
+	sim_create -D 1 hp01
+	[ "$domid" = 1 ]
+	"$DRIVER" serve 1 org.example.layout.0 >"$SIM_DIR/serve.out" 2>&1 &
+	local pid=$!
+	retry_until has_lines "$SIM_DIR/serve.out" 1
+	for p in /local/domain/1/device/console /local/domain/0/backend/console/1 \
+		/libxl/1/device/console; do
+		echo "==== xenstore-ls -fp $p ===="
+		timeout "$T" xenstore-ls -fp "$p" || return 1
+	done | normalize >"$SIM_DIR/layout"
+	kill "$pid"
+	wait "$pid" || true
+	run cat "$SIM_DIR/serve.out"
+	assert_output 'devid 1'
+	# Devid 0 is the primary console, written by the domain builder.
+	cat >"$SIM_DIR/layout.want" <<'WANT'
+==== xenstore-ls -fp /local/domain/1/device/console ====
+/local/domain/1/device/console/1 = ""   (n1,r0)
+/local/domain/1/device/console/1/backend = "/local/domain/0/backend/console/1/1"   (n1,r0)
+/local/domain/1/device/console/1/backend-id = "0"   (n1,r0)
+/local/domain/1/device/console/1/state = "4"   (n1,r0)
+/local/domain/1/device/console/1/protocol = "vt100"   (n1,r0)
+/local/domain/1/device/console/1/name = "org.example.layout.0"   (n0,r1)
+/local/domain/1/device/console/1/limit = "1048576"   (n0,r1)
+/local/domain/1/device/console/1/type = "xenchan"   (n0,r1)
+/local/domain/1/device/console/1/output = "xenchan"   (n0,r1)
+/local/domain/1/device/console/1/tty = ""   (n0,r1)
+/local/domain/1/device/console/1/ring-ref = "N"   (n1,r0)
+/local/domain/1/device/console/1/port = "N"   (n1,r0)
+==== xenstore-ls -fp /local/domain/0/backend/console/1 ====
+/local/domain/0/backend/console/1/0 = ""   (n0,r1)
+/local/domain/0/backend/console/1/0/frontend = "/local/domain/1/console"   (n0,r1)
+/local/domain/0/backend/console/1/0/frontend-id = "1"   (n0,r1)
+/local/domain/0/backend/console/1/0/online = "1"   (n0,r1)
+/local/domain/0/backend/console/1/0/state = "1"   (n0,r1)
+/local/domain/0/backend/console/1/0/protocol = "vt100"   (n0,r1)
+/local/domain/0/backend/console/1/1 = ""   (n0,r1)
+/local/domain/0/backend/console/1/1/frontend = "/local/domain/1/device/console/1"   (n0,r1)
+/local/domain/0/backend/console/1/1/frontend-id = "1"   (n0,r1)
+/local/domain/0/backend/console/1/1/online = "1"   (n0,r1)
+/local/domain/0/backend/console/1/1/state = "4"   (n0,r1)
+/local/domain/0/backend/console/1/1/protocol = "vt100"   (n0,r1)
+/local/domain/0/backend/console/1/1/name = "org.example.layout.0"   (n0,r1)
+/local/domain/0/backend/console/1/1/connection = "xenchan"   (n0,r1)
+==== xenstore-ls -fp /libxl/1/device/console ====
+/libxl/1/device/console/0 = ""   (n0)
+/libxl/1/device/console/0/frontend = "/local/domain/1/console"   (n0)
+/libxl/1/device/console/0/backend = "/local/domain/0/backend/console/1/0"   (n0)
+/libxl/1/device/console/0/frontend-id = "1"   (n0)
+/libxl/1/device/console/0/online = "1"   (n0)
+/libxl/1/device/console/0/state = "1"   (n0)
+/libxl/1/device/console/0/protocol = "vt100"   (n0)
+/libxl/1/device/console/1 = ""   (n0)
+/libxl/1/device/console/1/frontend = "/local/domain/1/device/console/1"   (n0)
+/libxl/1/device/console/1/backend = "/local/domain/0/backend/console/1/1"   (n0)
+/libxl/1/device/console/1/frontend-id = "1"   (n0)
+/libxl/1/device/console/1/online = "1"   (n0)
+/libxl/1/device/console/1/state = "1"   (n0)
+/libxl/1/device/console/1/protocol = "vt100"   (n0)
+/libxl/1/device/console/1/name = "org.example.layout.0"   (n0)
+/libxl/1/device/console/1/connection = "xenchan"   (n0)
+WANT
+	run diff -u "$SIM_DIR/layout.want" "$SIM_DIR/layout"
+	assert_success
+}
+
+@test "removal takes the channel's three directories and nothing else" {
+	sim_create -D 2 hp02
+	[ "$domid" = 2 ]
+	"$DRIVER" serve 2 org.example.removal.0 >"$SIM_DIR/serve2.out" 2>&1 &
+	local pid=$!
+	retry_until has_lines "$SIM_DIR/serve2.out" 1
+	# Killed, the server leaves its channel behind for removal.
+	kill "$pid"
+	wait "$pid" || true
+	run timeout "$T" xenstore-read /libxl/2/device/console/1/connection
+	assert_output xenchan
+	run timeout "$T" "$DRIVER" -d 1 remove 2 x
+	assert_success
+	run timeout "$T" xenstore-ls -f /local/domain/2/device/console
+	assert_success
+	assert_output ''
+	run timeout "$T" xenstore-ls -f /local/domain/0/backend/console/2
+	assert_success
+	refute_output --partial /console/2/1
+	assert_output --partial /console/2/0/state
+	run timeout "$T" xenstore-ls -f /libxl/2/device/console
+	assert_success
+	refute_output --partial /console/1
+	assert_output --partial /console/0/state
+}
+
+@test "test-hotplug: lib/hotplug.c's nodes, devids and removal" {
+	local prog=$top_builddir/tests/unit/test-hotplug pgid
+	if [ ! -x "$prog" ]; then
+		echo "$prog is missing: run make check (it builds the unit tests)"
+		return 1
+	fi
+	sim_create -D 3 hp03
+	[ "$domid" = 3 ]
+	# A stopped guest does not answer new devices with keys of its own:
+	# the test sees exactly what was written.
+	pgid=$(cat "$SIM_DIR/dom3/pgid")
+	kill -STOP -- -"$pgid"
+	run timeout "$T" "$prog" 3
+	kill -CONT -- -"$pgid"
+	if [ "$status" -ne 0 ] || grep -q '^not ok' <<<"$output" ||
+		grep -q '^Bail out!' <<<"$output" || ! grep -Eq '^1\.\.[1-9]' <<<"$output"; then
+		echo "test-hotplug exited $status:"
+		echo "$output"
+		return 1
+	fi
+	grep -c '^ok' <<<"$output" | sed 's/^/# test-hotplug: /; s/$/ tests passed/' >&3
+}
