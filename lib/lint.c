@@ -295,6 +295,7 @@ bool xc_name_is_dummy(const char *name)
 struct use {
 	const struct xc_chan *ch;
 	const struct xc_domcfg *cfg;
+	struct use *next; /* every use of the session, to free them */
 };
 
 struct xc_lint {
@@ -303,8 +304,7 @@ struct xc_lint {
 	struct xc_strmap *paths; /* socket path -> struct use */
 	struct xc_strmap *names; /* name -> struct use (its first use) */
 	struct xc_strmap *noted; /* names given the name-vchan-port note */
-	struct use **uses; /* owned */
-	size_t nuses, uses_cap;
+	struct use *uses; /* owned */
 };
 
 int xc_lint_new(struct xc_registry *reg, struct xc_diags *d, struct xc_lint **out)
@@ -333,9 +333,12 @@ void xc_lint_free(struct xc_lint *l)
 	xc_strmap_free(l->paths);
 	xc_strmap_free(l->names);
 	xc_strmap_free(l->noted);
-	for (size_t i = 0; i < l->nuses; i++)
-		free(l->uses[i]);
-	free(l->uses);
+	while (l->uses) {
+		struct use *u = l->uses;
+
+		l->uses = u->next;
+		free(u);
+	}
 	free(l);
 }
 
@@ -478,16 +481,14 @@ void xc_lint_registry(struct xc_lint *l, size_t from)
 static struct use *new_use(struct xc_lint *l, const struct xc_domcfg *cfg,
 			   const struct xc_chan *ch)
 {
-	struct use *u;
+	struct use *u = malloc(sizeof(*u));
 
-	if (!reserve((void **)&l->uses, &l->uses_cap, l->nuses, sizeof(*l->uses)))
-		return NULL;
-	u = malloc(sizeof(*u));
 	if (!u)
 		return NULL;
 	u->ch = ch;
 	u->cfg = cfg;
-	l->uses[l->nuses++] = u;
+	u->next = l->uses;
+	l->uses = u;
 	return u;
 }
 
