@@ -14,6 +14,7 @@
 
 #include "channel.h"
 #include "common.h"
+#include "diag.h"
 #include "domain.h"
 #include "json.h"
 #include "lint.h"

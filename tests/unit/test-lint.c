@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "lint.h"
 #include "macro.h"
 #include "registry.h"
