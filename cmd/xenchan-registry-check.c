@@ -15,6 +15,7 @@
 #include "channel.h"
 #include "common.h"
 #include "diag.h"
+#include "domcfg.h"
 #include "domain.h"
 #include "json.h"
 #include "lint.h"

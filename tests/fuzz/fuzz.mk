@@ -225,6 +225,7 @@ FUZZ_LINT_LIB_SRCS = \
 	$(srcdir)/lib/strmap.c \
 	$(srcdir)/lib/json.c \
 	$(srcdir)/lib/diag.c \
+	$(srcdir)/lib/domcfg.c \
 	$(srcdir)/lib/lint.c \
 	$(srcdir)/lib/registry.c \
 	$(srcdir)/lib/xlcfg.c \

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "lint.h"
+#include "domcfg.h"
 #include "macro.h"
 #include "tap.h"
 #include "virtxml.h"
