@@ -11,20 +11,10 @@
 #ifndef XENCHAN_LINT_H
 #define XENCHAN_LINT_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
 #include "domcfg.h"
-
-/*
- * True for the dummy first entry that works around the Xen 4.17 xl bug: a
- * name whose last label is "dummy" (org.example.dummy).
- */
-bool xc_name_is_dummy(const char *name);
-
-/* True for a version label: digits, or "v" or "version" followed by digits. */
-bool xc_label_is_version(const char *label, size_t len);
 
 struct xc_registry;
 struct xc_lint;

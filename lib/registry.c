@@ -439,6 +439,29 @@ static int build_index(struct xc_registry *r)
 	return 0;
 }
 
+bool xc_label_is_version(const char *label, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 7 && strneq(label, "version", 7))
+		i = 7;
+	else if (len >= 1 && label[0] == 'v')
+		i = 1;
+	if (i == len)
+		return false;
+	for (; i < len; i++)
+		if (label[i] < '0' || label[i] > '9')
+			return false;
+	return true;
+}
+
+bool xc_name_is_dummy(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 6 && streq(name + n - 6, ".dummy");
+}
+
 /* a and b differ only in a last label that is a version in both. */
 static bool other_version(const char *a, const char *b)
 {

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "diag.h"
-#include "lint.h"
 #include "macro.h"
 #include "registry.h"
 #include "tap.h"
