@@ -7,6 +7,10 @@
 #include "diag.h"
 #include "untrusted.h"
 
+/* A limit, in a description. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 const struct xc_rule xc_rules[XC_R_COUNT] = {
 	[XC_R_NAME_SYNTAX] = { "name-syntax", XC_SEV_ERROR,
 			       "a channel name holds a comma, '=', a quote, a blank or a control "
@@ -16,14 +20,16 @@ const struct xc_rule xc_rules[XC_R_COUNT] = {
 			      "[a-z0-9-] separated by '.', no label empty or starting or "
 			      "ending with '-'" },
 	[XC_R_NAME_TOO_LONG] = { "name-too-long", XC_SEV_ERROR,
-				 "a channel name is longer than 255 bytes" },
+				 "a channel name is longer than " STR(XC_NAME_MAX)
+				 " bytes" },
 	[XC_R_NAME_VERSION] = { "name-version", XC_SEV_WARNING,
 				"a channel name's last label is not a version (digits, vN or "
 				"versionN)" },
 	[XC_R_NAME_VCHAN_PORT] = { "name-vchan-port", XC_SEV_NOTE,
-				   "a channel name is longer than the 12 bytes a vchan port "
-				   "holds with 5-digit domids: vchan endpoints use a derived "
-				   "short port" },
+				   "a channel name is longer than the "
+				   STR(XC_VCHAN_PORT_MAX) " bytes a vchan port holds with "
+				   "5-digit domids: vchan endpoints use a derived short "
+				   "port" },
 	[XC_R_REG_MALFORMED] = { "registry-malformed", XC_SEV_ERROR,
 				 "a registry record has no N:, an empty or repeated field, or "
 				 "text outside any field" },
@@ -59,8 +65,8 @@ const struct xc_rule xc_rules[XC_R_COUNT] = {
 				  "two channels (in one domain or several) use the same socket "
 				  "path" },
 	[XC_R_CFG_PATH_LENGTH] = { "config-path-length", XC_SEV_ERROR,
-				   "a socket path does not fit sun_path (108 bytes with the "
-				   "NUL)" },
+				   "a socket path does not fit sun_path ("
+				   STR(XC_SUN_PATH_MAX) " bytes with the NUL)" },
 	[XC_R_CFG_PATH_RELATIVE] = { "config-path-relative", XC_SEV_ERROR,
 				     "a socket path is relative" },
 	[XC_R_CFG_DEVID] = { "config-devid", XC_SEV_WARNING,
@@ -136,7 +142,7 @@ unsigned xc_diags_file(struct xc_diags *d, const char *name)
 		d->oom = true;
 		return 0;
 	}
-	s = xc_escape(name, 4096);
+	s = xc_escape(name, XC_DIAG_FILE_MAX);
 	if (!s) {
 		d->oom = true;
 		s = strdup("?");

@@ -25,7 +25,7 @@
 
 #include "macro.h"
 
-enum xc_severity { XC_SEV_NOTE, XC_SEV_WARNING, XC_SEV_ERROR };
+enum xc_severity { XC_SEV_NOTE, XC_SEV_WARNING, XC_SEV_ERROR, XC_SEV_COUNT };
 
 enum xc_rule_id {
 	XC_R_NAME_SYNTAX,
@@ -71,19 +71,28 @@ extern const struct xc_rule xc_rules[XC_R_COUNT];
 const char *xc_severity_name(enum xc_severity s);
 
 /*
- * Limits the name rules use.  A vchan port is the last component of
+ * The limits the name and path rules check, as the rule descriptions state
+ * them.  A vchan port is the last component of
  * /local/domain/<server>/data/vchan/<client>/<port>; libxenvchan builds
- * "<path>/event-channel" in a 64-byte buffer, so the path holds at most
- * 64 - 1 - strlen("/event-channel") = 49 bytes; with 5-digit domids the
- * fixed part "/local/domain/NNNNN/data/vchan/NNNNN/" takes 37 of them,
- * leaving 12 for the port.
+ * "<path>/event-channel" in a 64-byte buffer (XC_VCHAN_PATH_BUF), so the
+ * path holds at most 64 - 1 - strlen("/event-channel") = 49 bytes; with
+ * 5-digit domids the fixed part "/local/domain/NNNNN/data/vchan/NNNNN/"
+ * takes 37 of them, leaving 12 for the port.  The highest devid Linux
+ * hvc_xen can number is XC_DIRECT_MAX_DEVID (direct.h).  lint.c holds these
+ * values to the headers that own the limits they come from.
  */
 #define XC_NAME_MAX 255
-#define XC_VCHAN_PATH_MAX 49
 #define XC_VCHAN_PORT_MAX 12
 #define XC_SUN_PATH_MAX 108
-/* Linux hvc_xen reads the device number from the node name's last character. */
-#define XC_LINUX_DEVID_MAX 9
+
+/*
+ * How many bytes of a text a message quotes before it cuts it with "..."
+ * (xc_diags_esc()).  A socket path is quoted up to XC_VALUE_MAX (untrusted.h).
+ */
+#define XC_DIAG_FILE_MAX 4096 /* an input's display name */
+#define XC_DIAG_TEXT_MAX 256  /* a name, a contact, a parser's own message */
+#define XC_DIAG_ITEM_MAX 128  /* an item of a channel spec */
+#define XC_DIAG_KEY_MAX 64    /* a registry field's or a channel spec's key */
 
 struct xc_loc {
 	unsigned file;
@@ -103,7 +112,7 @@ struct xc_diags {
 	size_t n, cap;
 	char **files; /* display names, printable */
 	size_t nfiles, files_cap;
-	unsigned count[3]; /* by severity */
+	unsigned count[XC_SEV_COUNT]; /* by severity */
 	char **strs; /* xc_diags_esc() results, freed with the diags */
 	size_t nstrs, strs_cap;
 	bool oom; /* an allocation failed: some diagnostics are missing */

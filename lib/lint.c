@@ -2,11 +2,28 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
+#include "direct.h"
 #include "lint.h"
+#include "parse.h"
 #include "registry.h"
 #include "strmap.h"
 #include "untrusted.h"
+#include "vchan.h"
+
+/*
+ * The limits the rule descriptions state (diag.h), held to the headers
+ * that own them.  A vchan port fills what libxenvchan's path buffer leaves
+ * around it with the longest domids (NNNNN: no domid has more digits).
+ */
+#define VCHAN_PATH_AROUND_PORT "/local/domain/NNNNN/data/vchan/NNNNN//event-channel"
+_Static_assert(XC_DOMID_MAX <= 99999, "a domid has at most 5 digits");
+_Static_assert(XC_VCHAN_PORT_MAX == XC_VCHAN_PATH_BUF - sizeof(VCHAN_PATH_AROUND_PORT),
+	       "XC_VCHAN_PORT_MAX is what libxenvchan's buffer leaves for a port");
+_Static_assert(XC_SUN_PATH_MAX == sizeof(((struct sockaddr_un *)0)->sun_path),
+	       "XC_SUN_PATH_MAX is sun_path's size");
+_Static_assert(XC_DIRECT_MAX_DEVID + 1 == 10, "config-devid's description says devid 10");
 
 /* The session: what the cross-domain rules remember. */
 struct use {
@@ -59,7 +76,8 @@ void xc_lint_free(struct xc_lint *l)
 	free(l);
 }
 
-#define ESC(s) xc_diags_esc(l->d, (s), 256)
+#define ESC(s) xc_diags_esc(l->d, (s), XC_DIAG_TEXT_MAX)
+#define ESC_PATH(s) xc_diags_esc(l->d, (s), XC_VALUE_MAX)
 
 static bool syntax_breaker(unsigned char c)
 {
@@ -74,10 +92,12 @@ void xc_lint_name(struct xc_lint *l, const char *name, struct xc_loc loc)
 
 	for (p = name; *p; p++) {
 		if (syntax_breaker((unsigned char)*p)) {
+			char bad[] = { *p, '\0' };
+
 			xc_diag(l->d, XC_R_NAME_SYNTAX, loc,
 				"channel name '%s' holds '%s' (offset %zu), which breaks xl's "
 				"key=value list",
-				ESC(name), xc_diags_esc(l->d, (char[]){ *p, 0 }, 4),
+				ESC(name), xc_diags_esc(l->d, bad, sizeof(bad)),
 				(size_t)(p - name));
 			return;
 		}
@@ -288,14 +308,14 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 		if (kind && streq(kind, "pty") && ch->path)
 			xc_diag(l->d, XC_R_CFG_PTY_PATH, ch->path_loc,
 				"pty channel has a path ('%s'), which is ignored",
-				xc_diags_esc(l->d, ch->path, 1024));
+				ESC_PATH(ch->path));
 		if (ch->path && (!kind || streq(kind, "socket"))) {
 			size_t plen = strlen(ch->path);
 
 			if (ch->path[0] != '/')
 				xc_diag(l->d, XC_R_CFG_PATH_RELATIVE, ch->path_loc,
 					"socket path '%s' is relative",
-					xc_diags_esc(l->d, ch->path, 1024));
+					ESC_PATH(ch->path));
 			if (plen >= XC_SUN_PATH_MAX)
 				xc_diag(l->d, XC_R_CFG_PATH_LENGTH, ch->path_loc,
 					"socket path is %zu bytes: sun_path holds %d with the NUL",
@@ -308,11 +328,11 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 
 				xc_diag(l->d, XC_R_CFG_PATH_CLASH, ch->path_loc,
 					"socket path '%s' is also used by domain %s (%s)",
-					xc_diags_esc(l->d, ch->path, 1024), dom_label(l, o->cfg),
+					ESC_PATH(ch->path), dom_label(l, o->cfg),
 					xc_diags_where(l->d, o->ch->path_loc));
 			}
 		}
-		if (ch->devid > XC_LINUX_DEVID_MAX)
+		if (ch->devid > XC_DIRECT_MAX_DEVID)
 			xc_diag(l->d, XC_R_CFG_DEVID, ch->loc,
 				"channel gets devid %u: Linux hvc_xen takes the device number "
 				"from the last character of the node name and cannot use it",

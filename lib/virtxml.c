@@ -183,7 +183,8 @@ int xc_virtxml_parse(struct xc_diags *d, unsigned file, const char *buf, size_t 
 		if (msg && *msg && msg[strlen(msg) - 1] == '\n')
 			msg[strlen(msg) - 1] = '\0';
 		xc_diag(d, XC_R_CFG_SYNTAX, (struct xc_loc){ file, line, col },
-			"not well-formed XML: %s", xc_diags_esc(d, msg ? msg : "?", 256));
+			"not well-formed XML: %s",
+			xc_diags_esc(d, msg ? msg : "?", XC_DIAG_TEXT_MAX));
 		xmlFreeParserCtxt(pc);
 		return 0;
 	}
