@@ -32,7 +32,6 @@ struct xc_domcfg {
 	char *domname; /* may be NULL */
 	struct xc_chan *ch;
 	size_t n, cap;
-	struct xc_loc list_loc; /* xl: where the channel list starts */
 };
 
 void xc_domcfg_clear(struct xc_domcfg *c);

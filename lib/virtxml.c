@@ -10,7 +10,6 @@
 #include "virtxml.h"
 
 struct ctx {
-	struct xc_diags *d;
 	unsigned file;
 	const char *buf;
 	size_t len;
@@ -153,7 +152,7 @@ static void silent(void *data, xmlErrorPtr err)
 int xc_virtxml_parse(struct xc_diags *d, unsigned file, const char *buf, size_t len,
 		     struct xc_domcfg *cfg)
 {
-	struct ctx c = { .d = d, .file = file, .buf = buf, .len = len, .cfg = cfg };
+	struct ctx c = { .file = file, .buf = buf, .len = len, .cfg = cfg };
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 		   XML_PARSE_NOCDATA;
 	xmlParserCtxtPtr pc;

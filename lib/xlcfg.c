@@ -441,8 +441,6 @@ static void parse_value(struct parser *p, int depth, bool channel, bool name)
 			syntax(p, t.loc, "a channel spec must be a string, not a list");
 			return;
 		}
-		if (channel && depth == 0 && p->cfg->list_loc.line == 0)
-			p->cfg->list_loc = t.loc;
 		parse_list(p, depth, channel);
 		return;
 	default:
