@@ -14,6 +14,8 @@
 
 #include "channel.h"
 #include "common.h"
+#include "diag.h"
+#include "domcfg.h"
 #include "domain.h"
 #include "json.h"
 #include "lint.h"
@@ -32,6 +34,12 @@
 
 /* Larger inputs are no config: refuse them rather than read gigabytes. */
 #define INPUT_MAX (64 * 1024 * 1024)
+
+/* The files of a registry directory. */
+#define REGISTRY_SUFFIX ".registry"
+
+/* A UTF-8 byte order mark. */
+#define UTF8_BOM "\xef\xbb\xbf"
 
 static const char **opt_registries, **opt_names;
 static int opt_no_default, opt_live, opt_json, opt_strict, opt_list_rules;
@@ -131,7 +139,7 @@ static int rc_input = XC_EXIT_OK;
 
 static void cant_read(const char *what, const char *path, int err)
 {
-	_cleanup_free_ char *esc = xc_escape(path, 4096);
+	_cleanup_free_ char *esc = xc_escape(path, XC_DIAG_FILE_MAX);
 
 	cmd_err("%s%s: %s", what, esc ? esc : "?",
 		err == -EFBIG ? "too large" : strerror(-err));
@@ -179,10 +187,10 @@ static void load_registry_dir(struct xc_registry *reg, struct xc_diags *d, const
 		return;
 	}
 	while ((e = readdir(dp))) {
-		size_t l = strlen(e->d_name);
+		size_t l = strlen(e->d_name), sl = strlen(REGISTRY_SUFFIX);
 		char **nv;
 
-		if (e->d_name[0] == '.' || l <= 9 || !streq(e->d_name + l - 9, ".registry"))
+		if (e->d_name[0] == '.' || l <= sl || !streq(e->d_name + l - sl, REGISTRY_SUFFIX))
 			continue;
 		nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv)
@@ -216,8 +224,8 @@ static void check_file(struct xc_lint *l, struct xc_diags *d, const char *path,
 	}
 	file = xc_diags_file(d, streq(path, "-") ? "(standard input)" : path);
 	/* Skip a UTF-8 byte order mark and blanks: '<' starts libvirt XML. */
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
+	if (len >= strlen(UTF8_BOM) && memcmp(buf, UTF8_BOM, strlen(UTF8_BOM)) == 0)
+		i = strlen(UTF8_BOM);
 	while (i < len && strchr(" \t\r\n", buf[i]))
 		i++;
 	if (i < len && buf[i] == '<') {

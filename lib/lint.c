@@ -1,300 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
+#include "direct.h"
 #include "lint.h"
+#include "parse.h"
 #include "registry.h"
 #include "strmap.h"
 #include "untrusted.h"
+#include "vchan.h"
 
-const struct xc_rule xc_rules[XC_R_COUNT] = {
-	[XC_R_NAME_SYNTAX] = { "name-syntax", XC_SEV_ERROR,
-			       "a channel name holds a comma, '=', a quote, a blank or a control "
-			       "character, which break xl's key=value list" },
-	[XC_R_NAME_SHAPE] = { "name-shape", XC_SEV_ERROR,
-			      "a channel name is not reverse-domain: two or more labels of "
-			      "[a-z0-9-] separated by '.', no label empty or starting or "
-			      "ending with '-'" },
-	[XC_R_NAME_TOO_LONG] = { "name-too-long", XC_SEV_ERROR,
-				 "a channel name is longer than 255 bytes" },
-	[XC_R_NAME_VERSION] = { "name-version", XC_SEV_WARNING,
-				"a channel name's last label is not a version (digits, vN or "
-				"versionN)" },
-	[XC_R_NAME_VCHAN_PORT] = { "name-vchan-port", XC_SEV_NOTE,
-				   "a channel name is longer than the 12 bytes a vchan port "
-				   "holds with 5-digit domids: vchan endpoints use a derived "
-				   "short port" },
-	[XC_R_REG_MALFORMED] = { "registry-malformed", XC_SEV_ERROR,
-				 "a registry record has no N:, an empty or repeated field, or "
-				 "text outside any field" },
-	[XC_R_REG_UNKNOWN_KEY] = { "registry-unknown-key", XC_SEV_WARNING,
-				   "a registry field has a key other than N, C and D" },
-	[XC_R_REG_DUPLICATE] = { "registry-duplicate", XC_SEV_ERROR,
-				 "a name is registered more than once" },
-	[XC_R_REG_NO_CONTACT] = { "registry-no-contact", XC_SEV_WARNING,
-				  "a registry record has no C: (contact)" },
-	[XC_R_REG_NO_DESCRIPTION] = { "registry-no-description", XC_SEV_WARNING,
-				      "a registry record has no D: (description)" },
-	[XC_R_REG_CONTACT_ADDRESS] = { "registry-contact-address", XC_SEV_WARNING,
-				       "a registry contact has no email address or URL" },
-	[XC_R_CFG_SYNTAX] = { "config-syntax", XC_SEV_ERROR,
-			      "a domain config cannot be parsed" },
-	[XC_R_CFG_MISSING_NAME] = { "config-missing-name", XC_SEV_ERROR,
-				    "a channel has no name" },
-	[XC_R_CFG_UNKNOWN_KEY] = { "config-unknown-key", XC_SEV_ERROR,
-				   "a channel spec has a key xl does not know (xl refuses the "
-				   "config)" },
-	[XC_R_CFG_KIND_ALIAS] = { "config-kind-alias", XC_SEV_NOTE,
-				  "a channel spec says kind=, the spelling of Xen's channel "
-				  "document, where xl reads connection=" },
-	[XC_R_CFG_CONNECTION] = { "config-connection", XC_SEV_ERROR,
-				  "a channel's connection is missing or not socket or pty" },
-	[XC_R_CFG_SOCKET_NO_PATH] = { "config-socket-no-path", XC_SEV_ERROR,
-				      "a socket channel has no path" },
-	[XC_R_CFG_PTY_PATH] = { "config-pty-path", XC_SEV_WARNING,
-				"a pty channel has a path, which is ignored" },
-	[XC_R_CFG_DUPLICATE_NAME] = { "config-duplicate-name", XC_SEV_ERROR,
-				      "a domain has two channels of the same name" },
-	[XC_R_CFG_PATH_CLASH] = { "config-path-clash", XC_SEV_ERROR,
-				  "two channels (in one domain or several) use the same socket "
-				  "path" },
-	[XC_R_CFG_PATH_LENGTH] = { "config-path-length", XC_SEV_ERROR,
-				   "a socket path does not fit sun_path (108 bytes with the "
-				   "NUL)" },
-	[XC_R_CFG_PATH_RELATIVE] = { "config-path-relative", XC_SEV_ERROR,
-				     "a socket path is relative" },
-	[XC_R_CFG_DEVID] = { "config-devid", XC_SEV_WARNING,
-			     "a channel gets devid 10 or above, which Linux hvc_xen cannot "
-			     "number" },
-	[XC_R_CFG_XL_FIRST_DROPPED] = { "config-xl-first-dropped", XC_SEV_WARNING,
-					"Xen 4.17 xl drops the first channel entry unless it is "
-					"a dummy (a name ending in .dummy)" },
-	[XC_R_UNREGISTERED] = { "unregistered", XC_SEV_WARNING,
-				"a channel name is in no registry" },
-	[XC_R_NEAR_MISS] = { "near-miss", XC_SEV_WARNING,
-			     "a channel name is not registered but close to a name that is" },
-	[XC_R_NAME_MEANING] = { "name-meaning", XC_SEV_WARNING,
-				"one channel name is used with different connections in "
-				"different domains" },
-};
-
-const char *xc_severity_name(enum xc_severity s)
-{
-	switch (s) {
-	case XC_SEV_ERROR:
-		return "error";
-	case XC_SEV_WARNING:
-		return "warning";
-	default:
-		return "note";
-	}
-}
-
-void xc_diags_init(struct xc_diags *d)
-{
-	memset(d, 0, sizeof(*d));
-}
-
-void xc_diags_clear(struct xc_diags *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].message);
-	for (size_t i = 0; i < d->nfiles; i++)
-		free(d->files[i]);
-	for (size_t i = 0; i < d->nstrs; i++)
-		free(d->strs[i]);
-	free(d->v);
-	free(d->files);
-	free(d->strs);
-	memset(d, 0, sizeof(*d));
-}
-
-/* Grow *v (of *cap elements of size sz) to hold n + 1. */
-static bool reserve(void **v, size_t *cap, size_t n, size_t sz)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 16;
-	nv = realloc(*v, ncap * sz);
-	if (!nv)
-		return false;
-	*v = nv;
-	*cap = ncap;
-	return true;
-}
-
-static char placeholder[] = "?";
-
-unsigned xc_diags_file(struct xc_diags *d, const char *name)
-{
-	char *s;
-
-	if (!reserve((void **)&d->files, &d->files_cap, d->nfiles, sizeof(*d->files))) {
-		d->oom = true;
-		return 0;
-	}
-	s = xc_escape(name, 4096);
-	if (!s) {
-		d->oom = true;
-		s = strdup("?");
-		if (!s)
-			return 0;
-	}
-	d->files[d->nfiles] = s;
-	return (unsigned)d->nfiles++;
-}
-
-const char *xc_diags_file_name(const struct xc_diags *d, unsigned file)
-{
-	return file < d->nfiles ? d->files[file] : placeholder;
-}
-
-const char *xc_diags_esc(struct xc_diags *d, const char *s, size_t max)
-{
-	char *e;
-
-	if (!s)
-		return "(none)";
-	if (!reserve((void **)&d->strs, &d->strs_cap, d->nstrs, sizeof(*d->strs))) {
-		d->oom = true;
-		return placeholder;
-	}
-	e = xc_escape(s, max);
-	if (!e) {
-		d->oom = true;
-		return placeholder;
-	}
-	d->strs[d->nstrs++] = e;
-	return e;
-}
-
-const char *xc_diags_where(struct xc_diags *d, struct xc_loc loc)
-{
-	char *s;
-
-	if (!reserve((void **)&d->strs, &d->strs_cap, d->nstrs, sizeof(*d->strs))) {
-		d->oom = true;
-		return placeholder;
-	}
-	if (loc.line) {
-		if (asprintf(&s, "%s:%u:%u", xc_diags_file_name(d, loc.file), loc.line,
-			     loc.col) < 0)
-			s = NULL;
-	} else {
-		s = strdup(xc_diags_file_name(d, loc.file));
-	}
-	if (!s) {
-		d->oom = true;
-		return placeholder;
-	}
-	d->strs[d->nstrs++] = s;
-	return s;
-}
-
-void xc_diag(struct xc_diags *d, enum xc_rule_id rule, struct xc_loc loc, const char *fmt,
-	     ...)
-{
-	struct xc_diag *g;
-	va_list ap;
-	char *msg;
-	int r;
-
-	if (!reserve((void **)&d->v, &d->cap, d->n, sizeof(*d->v))) {
-		d->oom = true;
-		return;
-	}
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		d->oom = true;
-		return;
-	}
-	g = &d->v[d->n];
-	g->loc = loc;
-	g->rule = rule;
-	g->severity = xc_rules[rule].severity;
-	g->message = msg;
-	g->seq = d->n++;
-	d->count[g->severity]++;
-}
-
-static int cmp_diag(const void *pa, const void *pb)
-{
-	const struct xc_diag *a = pa, *b = pb;
-
-	if (a->loc.file != b->loc.file)
-		return a->loc.file < b->loc.file ? -1 : 1;
-	if (a->loc.line != b->loc.line)
-		return a->loc.line < b->loc.line ? -1 : 1;
-	if (a->loc.col != b->loc.col)
-		return a->loc.col < b->loc.col ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-void xc_diags_sort(struct xc_diags *d)
-{
-	if (d->n > 1)
-		qsort(d->v, d->n, sizeof(*d->v), cmp_diag);
-}
-
-void xc_domcfg_clear(struct xc_domcfg *c)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->ch[i].name);
-		free(c->ch[i].connection);
-		free(c->ch[i].path);
-	}
-	free(c->ch);
-	free(c->domname);
-	memset(c, 0, sizeof(*c));
-}
-
-struct xc_chan *xc_domcfg_add(struct xc_domcfg *c)
-{
-	struct xc_chan *ch;
-
-	if (!reserve((void **)&c->ch, &c->cap, c->n, sizeof(*c->ch)))
-		return NULL;
-	ch = &c->ch[c->n++];
-	memset(ch, 0, sizeof(*ch));
-	ch->devid = (unsigned)c->n;
-	return ch;
-}
-
-bool xc_label_is_version(const char *label, size_t len)
-{
-	size_t i = 0;
-
-	if (len >= 7 && strneq(label, "version", 7))
-		i = 7;
-	else if (len >= 1 && label[0] == 'v')
-		i = 1;
-	if (i == len)
-		return false;
-	for (; i < len; i++)
-		if (label[i] < '0' || label[i] > '9')
-			return false;
-	return true;
-}
-
-bool xc_name_is_dummy(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 6 && streq(name + n - 6, ".dummy");
-}
+/*
+ * The limits the rule descriptions state (diag.h), held to the headers
+ * that own them.  A vchan port fills what libxenvchan's path buffer leaves
+ * around it with the longest domids (NNNNN: no domid has more digits).
+ */
+#define VCHAN_PATH_AROUND_PORT "/local/domain/NNNNN/data/vchan/NNNNN//event-channel"
+_Static_assert(XC_DOMID_MAX <= 99999, "a domid has at most 5 digits");
+_Static_assert(XC_VCHAN_PORT_MAX == XC_VCHAN_PATH_BUF - sizeof(VCHAN_PATH_AROUND_PORT),
+	       "XC_VCHAN_PORT_MAX is what libxenvchan's buffer leaves for a port");
+_Static_assert(XC_SUN_PATH_MAX == sizeof(((struct sockaddr_un *)0)->sun_path),
+	       "XC_SUN_PATH_MAX is sun_path's size");
+_Static_assert(XC_DIRECT_MAX_DEVID + 1 == 10, "config-devid's description says devid 10");
 
 /* The session: what the cross-domain rules remember. */
 struct use {
 	const struct xc_chan *ch;
 	const struct xc_domcfg *cfg;
+	struct use *next; /* every use of the session, to free them */
 };
 
 struct xc_lint {
@@ -303,8 +38,7 @@ struct xc_lint {
 	struct xc_strmap *paths; /* socket path -> struct use */
 	struct xc_strmap *names; /* name -> struct use (its first use) */
 	struct xc_strmap *noted; /* names given the name-vchan-port note */
-	struct use **uses; /* owned */
-	size_t nuses, uses_cap;
+	struct use *uses; /* owned */
 };
 
 int xc_lint_new(struct xc_registry *reg, struct xc_diags *d, struct xc_lint **out)
@@ -333,13 +67,17 @@ void xc_lint_free(struct xc_lint *l)
 	xc_strmap_free(l->paths);
 	xc_strmap_free(l->names);
 	xc_strmap_free(l->noted);
-	for (size_t i = 0; i < l->nuses; i++)
-		free(l->uses[i]);
-	free(l->uses);
+	while (l->uses) {
+		struct use *u = l->uses;
+
+		l->uses = u->next;
+		free(u);
+	}
 	free(l);
 }
 
-#define ESC(s) xc_diags_esc(l->d, (s), 256)
+#define ESC(s) xc_diags_esc(l->d, (s), XC_DIAG_TEXT_MAX)
+#define ESC_PATH(s) xc_diags_esc(l->d, (s), XC_VALUE_MAX)
 
 static bool syntax_breaker(unsigned char c)
 {
@@ -354,10 +92,12 @@ void xc_lint_name(struct xc_lint *l, const char *name, struct xc_loc loc)
 
 	for (p = name; *p; p++) {
 		if (syntax_breaker((unsigned char)*p)) {
+			char bad[] = { *p, '\0' };
+
 			xc_diag(l->d, XC_R_NAME_SYNTAX, loc,
 				"channel name '%s' holds '%s' (offset %zu), which breaks xl's "
 				"key=value list",
-				ESC(name), xc_diags_esc(l->d, (char[]){ *p, 0 }, 4),
+				ESC(name), xc_diags_esc(l->d, bad, sizeof(bad)),
 				(size_t)(p - name));
 			return;
 		}
@@ -478,16 +218,14 @@ void xc_lint_registry(struct xc_lint *l, size_t from)
 static struct use *new_use(struct xc_lint *l, const struct xc_domcfg *cfg,
 			   const struct xc_chan *ch)
 {
-	struct use *u;
+	struct use *u = malloc(sizeof(*u));
 
-	if (!reserve((void **)&l->uses, &l->uses_cap, l->nuses, sizeof(*l->uses)))
-		return NULL;
-	u = malloc(sizeof(*u));
 	if (!u)
 		return NULL;
 	u->ch = ch;
 	u->cfg = cfg;
-	l->uses[l->nuses++] = u;
+	u->next = l->uses;
+	l->uses = u;
 	return u;
 }
 
@@ -570,14 +308,14 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 		if (kind && streq(kind, "pty") && ch->path)
 			xc_diag(l->d, XC_R_CFG_PTY_PATH, ch->path_loc,
 				"pty channel has a path ('%s'), which is ignored",
-				xc_diags_esc(l->d, ch->path, 1024));
+				ESC_PATH(ch->path));
 		if (ch->path && (!kind || streq(kind, "socket"))) {
 			size_t plen = strlen(ch->path);
 
 			if (ch->path[0] != '/')
 				xc_diag(l->d, XC_R_CFG_PATH_RELATIVE, ch->path_loc,
 					"socket path '%s' is relative",
-					xc_diags_esc(l->d, ch->path, 1024));
+					ESC_PATH(ch->path));
 			if (plen >= XC_SUN_PATH_MAX)
 				xc_diag(l->d, XC_R_CFG_PATH_LENGTH, ch->path_loc,
 					"socket path is %zu bytes: sun_path holds %d with the NUL",
@@ -590,11 +328,11 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 
 				xc_diag(l->d, XC_R_CFG_PATH_CLASH, ch->path_loc,
 					"socket path '%s' is also used by domain %s (%s)",
-					xc_diags_esc(l->d, ch->path, 1024), dom_label(l, o->cfg),
+					ESC_PATH(ch->path), dom_label(l, o->cfg),
 					xc_diags_where(l->d, o->ch->path_loc));
 			}
 		}
-		if (ch->devid > XC_LINUX_DEVID_MAX)
+		if (ch->devid > XC_DIRECT_MAX_DEVID)
 			xc_diag(l->d, XC_R_CFG_DEVID, ch->loc,
 				"channel gets devid %u: Linux hvc_xen takes the device number "
 				"from the last character of the node name and cannot use it",

@@ -9,6 +9,12 @@
 #include "strmap.h"
 #include "untrusted.h"
 
+/* A longer run of key characters before ':' is no key but text. */
+#define KEY_LEN_MAX 32
+
+/* The near-miss search's largest Levenshtein distance (xc_registry_near()). */
+#define NEAR_DISTANCE_MAX 2u
+
 struct xc_registry {
 	struct xc_reg_entry *v;
 	size_t n, cap;
@@ -157,7 +163,8 @@ static size_t key_len(const char *line, size_t len)
 {
 	size_t i = 0;
 
-	while (i < len && i < 32 && (isalnum((unsigned char)line[i]) || line[i] == '-'))
+	while (i < len && i < KEY_LEN_MAX &&
+	       (isalnum((unsigned char)line[i]) || line[i] == '-'))
 		i++;
 	if (i == 0 || i >= len || line[i] != ':')
 		return 0;
@@ -241,7 +248,7 @@ int xc_registry_parse(struct xc_registry *r, struct xc_diags *d, unsigned file,
 			rec.open = true;
 			rec.e.loc = loc;
 			rec.e.contact_loc = loc;
-			if (kl == 3 && strneq(line, "Key", 3))
+			if (kl == strlen("Key") && strneq(line, "Key", kl))
 				rec.skip = true;
 		}
 		rec.field = NULL;
@@ -259,7 +266,7 @@ int xc_registry_parse(struct xc_registry *r, struct xc_diags *d, unsigned file,
 			_cleanup_free_ char *k = strndup(line, kl);
 
 			xc_diag(d, XC_R_REG_UNKNOWN_KEY, loc, "unknown key '%s' (known: N, C, D)",
-				xc_diags_esc(d, k ? k : "?", 64));
+				xc_diags_esc(d, k ? k : "?", XC_DIAG_KEY_MAX));
 			continue;
 		}
 		if (*field) {
@@ -439,6 +446,31 @@ static int build_index(struct xc_registry *r)
 	return 0;
 }
 
+bool xc_label_is_version(const char *label, size_t len)
+{
+	static const char version[] = "version";
+	size_t i = 0;
+
+	if (len >= strlen(version) && strneq(label, version, strlen(version)))
+		i = strlen(version);
+	else if (len >= 1 && label[0] == 'v')
+		i = 1;
+	if (i == len)
+		return false;
+	for (; i < len; i++)
+		if (label[i] < '0' || label[i] > '9')
+			return false;
+	return true;
+}
+
+bool xc_name_is_dummy(const char *name)
+{
+	static const char dummy[] = ".dummy";
+	size_t n = strlen(name);
+
+	return n > strlen(dummy) && streq(name + n - strlen(dummy), dummy);
+}
+
 /* a and b differ only in a last label that is a version in both. */
 static bool other_version(const char *a, const char *b)
 {
@@ -459,7 +491,7 @@ const struct xc_reg_entry *xc_registry_near(struct xc_registry *r, const char *n
 {
 	size_t n = strlen(name), lo, hi;
 	const struct xc_reg_entry *best = NULL;
-	unsigned best_d = 3;
+	unsigned best_d = NEAR_DISTANCE_MAX + 1;
 	bool done = false;
 
 	if (r->n == 0 || n == 0 || n > XC_NAME_MAX)
@@ -495,14 +527,14 @@ const struct xc_reg_entry *xc_registry_near(struct xc_registry *r, const char *n
 		if (e && !xc_name_is_dummy(e->name))
 			return e;
 	}
-	/* Levenshtein over the names within 2 bytes of length: bsearch the
-	 * first of length n - 2. */
+	/* Levenshtein over the names within NEAR_DISTANCE_MAX bytes of length:
+	 * bsearch the first of length n - NEAR_DISTANCE_MAX. */
 	lo = 0;
 	hi = r->nbylen;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strlen(r->v[r->bylen[mid]].name) + 2 < n)
+		if (strlen(r->v[r->bylen[mid]].name) + NEAR_DISTANCE_MAX < n)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -512,9 +544,9 @@ const struct xc_reg_entry *xc_registry_near(struct xc_registry *r, const char *n
 		size_t el = strlen(e->name);
 		unsigned dist;
 
-		if (el > n + 2)
+		if (el > n + NEAR_DISTANCE_MAX)
 			break;
-		dist = xc_levenshtein_max(name, n, e->name, el, 2);
+		dist = xc_levenshtein_max(name, n, e->name, el, NEAR_DISTANCE_MAX);
 		if (dist == 0 || dist >= best_d || other_version(name, e->name))
 			continue;
 		best = e;

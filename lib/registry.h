@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lint.h"
+#include "diag.h"
 
 struct xc_reg_entry {
 	char *name;    /* NULL when the record has no N: */
@@ -66,6 +66,19 @@ const struct xc_reg_entry *xc_registry_find(const struct xc_registry *r, const c
  * version, not a typo.  Builds its label index on first use.
  */
 const struct xc_reg_entry *xc_registry_near(struct xc_registry *r, const char *name);
+
+/*
+ * True for the dummy first entry that works around the Xen 4.17 xl bug: a
+ * name whose last label is "dummy" (org.example.dummy).  The near-miss
+ * search never suggests one.
+ */
+bool xc_name_is_dummy(const char *name);
+
+/*
+ * True for a version label: digits, or "v" or "version" followed by digits.
+ * Names that differ only in one are other versions, not near misses.
+ */
+bool xc_label_is_version(const char *label, size_t len);
 
 /* Levenshtein distance of a and b if it is at most max, else max + 1. */
 unsigned xc_levenshtein_max(const char *a, size_t alen, const char *b, size_t blen,

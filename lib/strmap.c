@@ -111,8 +111,3 @@ void *xc_strmap_get(const struct xc_strmap *m, const char *key)
 
 	return s->key ? s->value : NULL;
 }
-
-size_t xc_strmap_size(const struct xc_strmap *m)
-{
-	return m->size;
-}

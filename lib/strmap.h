@@ -27,8 +27,6 @@ int xc_strmap_add(struct xc_strmap *m, const char *key, void *value, void **old)
 /* The value of key, or NULL when absent. */
 void *xc_strmap_get(const struct xc_strmap *m, const char *key);
 
-size_t xc_strmap_size(const struct xc_strmap *m);
-
 static inline void xc_strmap_freep(struct xc_strmap **m)
 {
 	xc_strmap_free(*m);

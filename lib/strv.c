@@ -11,14 +11,3 @@ void xc_strv_free(char **v)
 		free(*p);
 	free(v);
 }
-
-size_t xc_strv_length(char *const *v)
-{
-	size_t n = 0;
-
-	if (v == NULL)
-		return 0;
-	while (v[n] != NULL)
-		n++;
-	return n;
-}

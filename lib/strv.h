@@ -14,9 +14,6 @@
 /* Free every string and the array; NULL is allowed. */
 void xc_strv_free(char **v);
 
-/* Number of strings before the terminating NULL (0 for NULL). */
-size_t xc_strv_length(char *const *v);
-
 static inline void xc_strv_freep(char ***v)
 {
 	xc_strv_free(*v);

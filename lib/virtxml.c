@@ -10,7 +10,6 @@
 #include "virtxml.h"
 
 struct ctx {
-	struct xc_diags *d;
 	unsigned file;
 	const char *buf;
 	size_t len;
@@ -153,7 +152,7 @@ static void silent(void *data, xmlErrorPtr err)
 int xc_virtxml_parse(struct xc_diags *d, unsigned file, const char *buf, size_t len,
 		     struct xc_domcfg *cfg)
 {
-	struct ctx c = { .d = d, .file = file, .buf = buf, .len = len, .cfg = cfg };
+	struct ctx c = { .file = file, .buf = buf, .len = len, .cfg = cfg };
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 		   XML_PARSE_NOCDATA;
 	xmlParserCtxtPtr pc;
@@ -183,7 +182,8 @@ int xc_virtxml_parse(struct xc_diags *d, unsigned file, const char *buf, size_t 
 		if (msg && *msg && msg[strlen(msg) - 1] == '\n')
 			msg[strlen(msg) - 1] = '\0';
 		xc_diag(d, XC_R_CFG_SYNTAX, (struct xc_loc){ file, line, col },
-			"not well-formed XML: %s", xc_diags_esc(d, msg ? msg : "?", 256));
+			"not well-formed XML: %s",
+			xc_diags_esc(d, msg ? msg : "?", XC_DIAG_TEXT_MAX));
 		xmlFreeParserCtxt(pc);
 		return 0;
 	}

@@ -31,7 +31,8 @@
 
 #include <stddef.h>
 
-#include "lint.h"
+#include "diag.h"
+#include "domcfg.h"
 
 /* Like xc_xlcfg_parse(), for a libvirt domain XML document. */
 int xc_virtxml_parse(struct xc_diags *d, unsigned file, const char *buf, size_t len,

@@ -256,6 +256,12 @@ static bool blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* s[0..len) is word. */
+static bool is_word(const char *s, size_t len, const char *word)
+{
+	return len == strlen(word) && strneq(s, word, len);
+}
+
 static char *span(const char *s, size_t a, size_t b)
 {
 	return strndup(s + a, b - a);
@@ -296,7 +302,7 @@ static void channel_spec(struct parser *p, const struct token *t)
 
 			xc_diag(p->d, XC_R_CFG_UNKNOWN_KEY, locs[a],
 				"'%s' in a channel spec is not KEY=VALUE",
-				xc_diags_esc(p->d, item ? item : "?", 128));
+				xc_diags_esc(p->d, item ? item : "?", XC_DIAG_ITEM_MAX));
 			continue;
 		}
 		ka = a;
@@ -312,22 +318,22 @@ static void channel_spec(struct parser *p, const struct token *t)
 		size_t kl = kb - ka;
 		const char *k = s + ka;
 
-		if (kl == 4 && strneq(k, "name", 4)) {
+		if (is_word(k, kl, "name")) {
 			field = &ch->name;
 			floc = &ch->name_loc;
-		} else if (kl == 10 && strneq(k, "connection", 10)) {
+		} else if (is_word(k, kl, "connection")) {
 			field = &ch->connection;
 			floc = &ch->conn_loc;
-		} else if (kl == 4 && strneq(k, "kind", 4)) {
+		} else if (is_word(k, kl, "kind")) {
 			field = &ch->connection;
 			floc = &ch->conn_loc;
 			xc_diag(p->d, XC_R_CFG_KIND_ALIAS, locs[ka],
 				"kind= is the spelling of Xen's channel document; xl reads "
 				"connection=");
-		} else if (kl == 4 && strneq(k, "path", 4)) {
+		} else if (is_word(k, kl, "path")) {
 			field = &ch->path;
 			floc = &ch->path_loc;
-		} else if (kl == 7 && strneq(k, "backend", 7)) {
+		} else if (is_word(k, kl, "backend")) {
 			continue;
 		} else {
 			_cleanup_free_ char *key = span(s, ka, kb);
@@ -335,7 +341,7 @@ static void channel_spec(struct parser *p, const struct token *t)
 			xc_diag(p->d, XC_R_CFG_UNKNOWN_KEY, locs[ka],
 				"unknown key '%s' in a channel spec (known: connection, name, "
 				"path, backend)",
-				xc_diags_esc(p->d, key ? key : "?", 64));
+				xc_diags_esc(p->d, key ? key : "?", XC_DIAG_KEY_MAX));
 			continue;
 		}
 		free(*field);
@@ -435,8 +441,6 @@ static void parse_value(struct parser *p, int depth, bool channel, bool name)
 			syntax(p, t.loc, "a channel spec must be a string, not a list");
 			return;
 		}
-		if (channel && depth == 0 && p->cfg->list_loc.line == 0)
-			p->cfg->list_loc = t.loc;
 		parse_list(p, depth, channel);
 		return;
 	default:
@@ -468,8 +472,8 @@ int xc_xlcfg_parse(struct xc_diags *d, unsigned file, const char *buf, size_t le
 			break;
 		}
 		key = p.tok;
-		channel = key.end - key.start == 7 && strneq(buf + key.start, "channel", 7);
-		name = key.end - key.start == 4 && strneq(buf + key.start, "name", 4);
+		channel = is_word(buf + key.start, key.end - key.start, "channel");
+		name = is_word(buf + key.start, key.end - key.start, "name");
 		next(&p);
 		if (p.tok.t != T_EQ && p.tok.t != T_PLUSEQ) {
 			syntax(&p, p.tok.loc, "expected '=' or '+=' after the setting's name");

@@ -28,7 +28,8 @@
 
 #include <stddef.h>
 
-#include "lint.h"
+#include "diag.h"
+#include "domcfg.h"
 
 /*
  * Parse buf[0..len) (need not be NUL-terminated; a NUL byte is a syntax

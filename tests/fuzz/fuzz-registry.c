@@ -2,67 +2,37 @@
 /*
  * libFuzzer target for lib/registry.c: the input is a whole file.  It is parsed,
  * then every rule runs over what was read; every message must be printable
- * ASCII and every location inside the input.
+ * ASCII and every location inside the input (diag-check.h).
  *
  * Built with clang -fsanitize=fuzzer by "make fuzz"; make check links it with
  * replay.c instead and replays tests/fuzz/corpus/registry.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "lint.h"
+#include "diag-check.h"
 #include "registry.h"
-#include "virtxml.h"
-#include "xlcfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_diags(const struct xc_diags *d, size_t size)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		for (const char *p = d->v[i].message; *p; p++)
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-				abort();
-		if (d->v[i].loc.line > size + 1 || d->v[i].loc.col > size + 2)
-			abort();
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct xc_registry *reg = NULL;
-	struct xc_lint *l = NULL;
-	struct xc_domcfg cfg;
-	struct xc_diags d;
-	unsigned f;
+	struct fuzz_session s;
 
-	memset(&cfg, 0, sizeof(cfg));
-	xc_diags_init(&d);
-	f = xc_diags_file(&d, "input");
-	if (xc_registry_new(&reg) < 0)
+	if (fuzz_session_open(&s) < 0)
 		return 0;
-	if (xc_lint_new(reg, &d, &l) < 0) {
-		xc_registry_free(reg);
-		return 0;
-	}
-	if (xc_registry_parse(reg, &d, f, (const char *)data, size) == 0) {
-		xc_lint_registry(l, 0);
+	if (xc_registry_parse(s.reg, &s.d, s.file, (const char *)data, size) == 0) {
+		xc_lint_registry(s.l, 0);
 		/* Every registered name finds itself; near misses never crash. */
-		for (size_t i = 0; i < xc_registry_count(reg); i++) {
-			const struct xc_reg_entry *e = xc_registry_entry(reg, i);
+		for (size_t i = 0; i < xc_registry_count(s.reg); i++) {
+			const struct xc_reg_entry *e = xc_registry_entry(s.reg, i);
 
-			if (e->name && !xc_registry_find(reg, e->name))
+			if (e->name && !xc_registry_find(s.reg, e->name))
 				abort();
 			if (e->name)
-				(void)xc_registry_near(reg, e->name);
+				(void)xc_registry_near(s.reg, e->name);
 		}
 	}
-	check_diags(&d, size);
-	xc_lint_free(l);
-	xc_domcfg_clear(&cfg);
-	xc_registry_free(reg);
-	xc_diags_clear(&d);
+	fuzz_session_close(&s, size);
 	return 0;
 }

@@ -181,7 +181,7 @@ FUZZ_LINT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
 
 check_PROGRAMS += tests/fuzz/fuzz-registry-replay
 tests_fuzz_fuzz_registry_replay_SOURCES = tests/fuzz/fuzz-registry.c tests/fuzz/replay.c \
-	tests/unit/tap.h
+	tests/fuzz/diag-check.h tests/unit/tap.h
 tests_fuzz_fuzz_registry_replay_CPPFLAGS = $(FUZZ_LINT_CPPFLAGS) \
 	-DREPLAY_CORPUS='"tests/fuzz/corpus/registry"'
 tests_fuzz_fuzz_registry_replay_LDADD = $(XC_LIBS) $(XML_LIBS)
@@ -189,7 +189,7 @@ TESTS += tests/fuzz/fuzz-registry-replay
 
 check_PROGRAMS += tests/fuzz/fuzz-xlcfg-replay
 tests_fuzz_fuzz_xlcfg_replay_SOURCES = tests/fuzz/fuzz-xlcfg.c tests/fuzz/replay.c \
-	tests/unit/tap.h
+	tests/fuzz/diag-check.h tests/unit/tap.h
 tests_fuzz_fuzz_xlcfg_replay_CPPFLAGS = $(FUZZ_LINT_CPPFLAGS) \
 	-DREPLAY_CORPUS='"tests/fuzz/corpus/xlcfg"'
 tests_fuzz_fuzz_xlcfg_replay_LDADD = $(XC_LIBS) $(XML_LIBS)
@@ -197,7 +197,7 @@ TESTS += tests/fuzz/fuzz-xlcfg-replay
 
 check_PROGRAMS += tests/fuzz/fuzz-virtxml-replay
 tests_fuzz_fuzz_virtxml_replay_SOURCES = tests/fuzz/fuzz-virtxml.c tests/fuzz/replay.c \
-	tests/unit/tap.h
+	tests/fuzz/diag-check.h tests/unit/tap.h
 tests_fuzz_fuzz_virtxml_replay_CPPFLAGS = $(FUZZ_LINT_CPPFLAGS) \
 	-DREPLAY_CORPUS='"tests/fuzz/corpus/virtxml"'
 tests_fuzz_fuzz_virtxml_replay_LDADD = $(XC_LIBS) $(XML_LIBS)
@@ -224,6 +224,8 @@ FUZZ_LINT_LIB_SRCS = \
 	$(srcdir)/lib/untrusted.c \
 	$(srcdir)/lib/strmap.c \
 	$(srcdir)/lib/json.c \
+	$(srcdir)/lib/diag.c \
+	$(srcdir)/lib/domcfg.c \
 	$(srcdir)/lib/lint.c \
 	$(srcdir)/lib/registry.c \
 	$(srcdir)/lib/xlcfg.c \

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lint.h"
+#include "diag.h"
 #include "macro.h"
 #include "registry.h"
 #include "tap.h"
