@@ -15,6 +15,8 @@
 /* After a signal, how long a guarded call may go on before it is cut:
  * long enough for a xenstored that answers, short enough to feel prompt. */
 #define GRACE_MS 200
+/* Once a guarded call is cut, how often blocked syscalls are interrupted. */
+#define REPEAT_MS 50
 /* Sockets a guard may shut down: the xenstore connections of a command. */
 #define GUARD_FDS_MAX 16
 /* Descriptors xc_wait_fds() takes, besides the signal descriptor. */
@@ -47,6 +49,11 @@ static int open_std(int fd)
 	return 0;
 }
 
+/*
+ * Fire in ms, then every REPEAT_MS until disarmed (0): a call that retries
+ * after the first interruption (libxenstore tries a second path when the
+ * first connect() fails) is interrupted again.
+ */
 static void arm_timer(uint64_t ms)
 {
 	struct itimerval it = { 0 };
@@ -54,6 +61,7 @@ static void arm_timer(uint64_t ms)
 	if (ms) {
 		it.it_value.tv_sec = (time_t)(ms / 1000);
 		it.it_value.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		it.it_interval.tv_usec = REPEAT_MS * 1000;
 	}
 	setitimer(ITIMER_REAL, &it, NULL);
 }

@@ -56,17 +56,22 @@ static bool hung_up(struct xc_store *st)
 	return p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL);
 }
 
-/* Around every request: bounded by the deadline, cut short by a signal. */
-static int call_begin(struct xc_store *st)
+static uint64_t call_deadline(void)
 {
 	uint64_t d = bound_deadline;
 
-	if (st->dead)
-		return -ECONNRESET;
 	if (bound_call_ms)
 		d = xc_deadline_min(d, xc_deadline(bound_call_ms));
+	return d;
+}
+
+/* Around every request: bounded by the deadline, cut short by a signal. */
+static int call_begin(struct xc_store *st)
+{
+	if (st->dead)
+		return -ECONNRESET;
 	errno = 0;
-	return xc_guard_begin(d);
+	return xc_guard_begin(call_deadline());
 }
 
 /* r: the request's result.  A cut or lost connection is never reused. */
@@ -121,7 +126,7 @@ static int dup_socket(int guess)
 int xc_store_open(struct xc_store **out)
 {
 	struct xc_store *st;
-	int guess, r;
+	int guess, r, g;
 
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
@@ -135,13 +140,15 @@ int xc_store_open(struct xc_store **out)
 	 * are still delivered afterwards, and a caller that re-watches the same
 	 * path would see stale events.
 	 */
-	r = xc_guard_begin(bound_deadline);
+	/* connect() blocks once a stalled xenstored's backlog is full. */
+	r = xc_guard_begin(call_deadline());
 	if (r == 0) {
 		errno = 0;
 		st->xs = xs_open(XS_UNWATCH_FILTER);
 		r = st->xs ? 0 : neg_errno();
-		if (xc_guard_end() < 0 && r == 0)
-			r = -ETIMEDOUT;
+		g = xc_guard_end();
+		if (g < 0)
+			r = g;
 	}
 	if (r < 0) {
 		if (st->xs)
