@@ -348,8 +348,8 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 		session_interrupted(ss);
 	if (r == 0) {
 		if (o->listen) {
-			cmd_verbose("%s/%s: vchan: a client of domain %u connected", edom, echan,
-				    t->domain.domid);
+			cmd_verbose("%s/%s: %s: domain %u connected", edom, echan,
+				    xc_transport_name(o->stream.transport), t->domain.domid);
 			return XC_EXIT_OK;
 		}
 		if (t->choice.fell_back && !quiet)
@@ -379,10 +379,16 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 		else
 			cmd_err("%s: %s", edom, xc_target_strerror(r));
 		break;
-	case XC_STEP_LISTEN:
+	case XC_STEP_LISTEN: {
+		static const struct xc_channel none;
+
 		cmd_err("%s/%s: listen: %s", edom, echan,
-			r == -ETIMEDOUT ? "no client came" : cmd_strerror(r));
+			r == -ETIMEDOUT ? "no client came"
+			: r == -EEXIST	? "another server publishes this endpoint"
+			: r == -EBUSY	? "busy: another xenchan serves it"
+					: xc_stream_strerror(r, &none, &ss->sopts, why, sizeof(why)));
 		break;
+	}
 	case XC_STEP_OPEN:
 		cmd_err("%s/%s: %s", edom, echan,
 			r == -ECONNRESET ? cmd_strerror(r)

@@ -106,13 +106,10 @@ static void listen_opts(struct xc_session_opts *o)
 					cmd_arg(opt_buffer_size));
 		o->ring_size = (size_t)size;
 	}
-	if (o->stream.transport == XC_TRANSPORT_VCHAN) {
-		o->listen = true;
-	} else {
-		/* Direct: serving is adding the channel and waiting for the guest. */
-		o->stream.transport = o->target.transport = XC_TRANSPORT_DIRECT;
-		o->stream.create = o->target.create = true;
-	}
+	/* Direct: serving is adding the channel and waiting for the guest. */
+	if (o->stream.transport != XC_TRANSPORT_VCHAN)
+		o->stream.transport = XC_TRANSPORT_DIRECT;
+	o->listen = true;
 }
 
 int main(int argc, const char **argv)

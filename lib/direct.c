@@ -18,11 +18,11 @@
 #include "log.h"
 #include "macro.h"
 #include "parse.h"
+#include "peer.h"
 #include "ring.h"
 #include "untrusted.h"
 
 #define TOKEN_FE "xc-direct-fe"
-#define TOKEN_RD "xc-direct-rd"
 /* How long close and xc_direct_remove wait for the guest to close. */
 #define CLOSE_WAIT_MS 1000
 /* Event channel ports: 2^17 with the FIFO ABI. */
@@ -30,13 +30,14 @@
 #define PATH_LEN 96
 
 struct direct {
-	struct xc_store *st; /* our own: the watches live here */
+	struct xc_peer *peer; /* the domain, watched */
+	struct xc_store *st;  /* the peer's: our watches live there too */
 	xenevtchn_handle *xce;
 	xengnttab_handle *xgt;
 	struct xencons_interface *intf;
 	struct xc_ring ring;
 	evtchn_port_t lport;
-	bool bound, watching, hotplugged;
+	bool bound, hotplugged;
 	bool peer_gone;
 	int epfd;
 	uint32_t domid, devid;
@@ -168,25 +169,10 @@ static int find_by_name(struct xc_store *st, uint32_t domid, const char *name)
 
 /* ---- waiting on xenstore ---- */
 
+/* The domain is still there.  Only dom0 runs a direct backend. */
 static bool domain_alive(struct direct *d)
 {
-	return xs_is_domain_introduced(xc_store_xs(d->st), d->domid);
-}
-
-/* Drain the watch queue; -EPIPE when xenstored went away. */
-static int drain_watches(struct direct *d, bool *release)
-{
-	for (;;) {
-		_cleanup_free_ char *path = NULL, *token = NULL;
-		int r = xc_store_read_watch(d->st, &path, &token);
-
-		if (r == -EAGAIN)
-			return 0;
-		if (r < 0)
-			return r == -ECONNRESET ? -EPIPE : r;
-		if (release && streq(token, TOKEN_RD))
-			*release = true;
-	}
+	return xc_peer_domain_alive(d->peer);
 }
 
 /*
@@ -197,8 +183,8 @@ static int drain_watches(struct direct *d, bool *release)
 static int wait_fe_state(struct direct *d, int lo, int hi, uint64_t deadline)
 {
 	for (;;) {
-		struct pollfd p = { .fd = xc_store_fd(d->st), .events = POLLIN };
-		bool missing = false, release = false;
+		struct pollfd p = { .fd = xc_peer_fd(d->peer), .events = POLLIN };
+		bool missing = false;
 		int st, r;
 
 		st = rd_state(d->st, d->fe, &missing);
@@ -211,11 +197,12 @@ static int wait_fe_state(struct direct *d, int lo, int hi, uint64_t deadline)
 		r = xc_wait_fds(&p, 1, deadline);
 		if (r < 0)
 			return r;
-		r = drain_watches(d, &release);
+		/* Takes the events; the frontend's state is read again above. */
+		r = xc_peer_check(d->peer, NULL);
+		if (r == -EPIPE)
+			return -ENOENT;
 		if (r < 0)
 			return r;
-		if (release && !domain_alive(d))
-			return -ENOENT;
 	}
 }
 
@@ -298,13 +285,13 @@ static int direct_poll(struct xc_stream *s, bool want_read, bool want_write, int
 }
 
 /* Re-read what tells whether the guest is still there. */
-static void check_peer(struct direct *d, bool release)
+static void check_peer(struct direct *d)
 {
 	bool missing = false;
-	int st = rd_state(d->st, d->fe, &missing);
+	int r = xc_peer_check(d->peer, NULL);
+	int st = r < 0 ? XC_STATE_NONE : rd_state(d->st, d->fe, &missing);
 
-	if (missing || st == XC_STATE_CLOSING || st == XC_STATE_CLOSED ||
-	    (release && !domain_alive(d))) {
+	if (r < 0 || missing || st == XC_STATE_CLOSING || st == XC_STATE_CLOSED) {
 		if (!d->peer_gone)
 			xc_info("%s: the guest went away", d->fe);
 		d->peer_gone = true;
@@ -316,10 +303,8 @@ static int direct_process(struct xc_stream *s, short revents)
 	struct direct *d = s->priv;
 	struct pollfd p[2] = {
 		{ .fd = xenevtchn_fd(d->xce), .events = POLLIN },
-		{ .fd = xc_store_fd(d->st), .events = POLLIN },
+		{ .fd = xc_peer_fd(d->peer), .events = POLLIN },
 	};
-	bool release = false;
-	int r;
 
 	(void)revents;
 	/* The epoll descriptor says something is ready; ask which, without
@@ -336,16 +321,8 @@ static int direct_process(struct xc_stream *s, short revents)
 	} else if (p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
 		return -EIO;
 	}
-	if (p[1].revents) {
-		r = drain_watches(d, &release);
-		if (r == -EPIPE) {
-			d->peer_gone = true;
-			return 0;
-		}
-		if (r < 0)
-			return r;
-		check_peer(d, release);
-	}
+	if (p[1].revents)
+		check_peer(d);
 	return 0;
 }
 
@@ -388,7 +365,7 @@ static void direct_free(struct direct *d)
 		xenevtchn_close(d->xce);
 	if (d->xgt)
 		xengnttab_close(d->xgt);
-	xc_store_close(d->st);
+	xc_peer_close(d->peer);
 	free(d);
 }
 
@@ -466,12 +443,10 @@ static int connect_ring(struct direct *d, const struct xc_stream_opts *opts,
 	uint32_t ref, port;
 	int r, fd;
 
+	/* The frontend's changes wake wait_fe_state(); the peer has the rest. */
 	r = xc_store_watch(d->st, d->fe, TOKEN_FE);
-	if (r == 0)
-		r = xc_store_watch(d->st, "@releaseDomain", TOKEN_RD);
 	if (r < 0)
 		return r;
-	d->watching = true;
 
 	r = set_be_state(d, XC_STATE_INIT_WAIT);
 	if (r < 0)
@@ -546,11 +521,12 @@ int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
 		return -ENOMEM;
 	d->epfd = -1;
 	d->domid = c->domid;
-	r = xc_store_open(&d->st);
+	r = xc_peer_open(d->domid, NULL, &d->peer);
 	if (r < 0) {
 		free(d);
 		return r;
 	}
+	d->st = xc_peer_store(d->peer);
 	d->xce = xenevtchn_open(xc_log_xtl(), 0);
 	d->xgt = xengnttab_open(xc_log_xtl(), 0);
 	if (!d->xce || !d->xgt) {
@@ -654,11 +630,12 @@ int xc_direct_remove(struct xc_store *st, uint32_t domid, uint32_t devid)
 	d->domid = domid;
 	d->devid = devid;
 	set_paths(d);
-	r = xc_store_open(&d->st);
+	r = xc_peer_open(d->domid, NULL, &d->peer);
 	if (r < 0) {
 		free(d);
 		return r;
 	}
+	d->st = xc_peer_store(d->peer);
 	r = check_type(d);
 	if (r == -ENOENT) {
 		/* Only leftovers of ours (a trusted copy saying xenchan) remain. */
@@ -669,8 +646,6 @@ int xc_direct_remove(struct xc_store *st, uint32_t domid, uint32_t devid)
 	}
 	if (r == 0) {
 		r = xc_store_watch(d->st, d->fe, TOKEN_FE);
-		if (r == 0)
-			d->watching = true;
 		if (r == 0 && !domain_alive(d))
 			d->peer_gone = true;
 		if (r == 0)

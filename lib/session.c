@@ -9,9 +9,8 @@
 #include "parse.h"
 #include "session.h"
 #include "untrusted.h"
-#include "vchan.h"
 
-/* Serve a vchan endpoint to the domain, like xencat -l. */
+/* Serve the channel to the domain: direct, or a vchan endpoint like xencat -l. */
 static int session_listen(struct xc_session *ss, const char *domain, const char *channel,
 			  const struct xc_session_opts *o)
 {
@@ -37,9 +36,8 @@ static int session_listen(struct xc_session *ss, const char *domain, const char 
 	if (r < 0)
 		return r;
 	ss->step = XC_STEP_LISTEN;
-	xc_info("vchan: serving an endpoint to domain %u", d->domid);
-	return xc_vchan_listen(ss->st, d->domid, channel, o->ring_size, o->stream.timeout_ms,
-			       &ss->s);
+	xc_info("%s: serving to domain %u", xc_transport_name(o->stream.transport), d->domid);
+	return xc_stream_listen(ss->st, d->domid, channel, &ss->sopts, o->ring_size, &ss->s);
 }
 
 int xc_session_open(struct xc_session *ss, const char *domain, const char *channel,

@@ -27,15 +27,15 @@
 struct xc_session_opts {
 	struct xc_target_opts target; /* lookup: wait, bandwidth, choice */
 	struct xc_stream_opts stream; /* open: transport, backlog, create, timeout */
-	bool listen;                  /* serve a vchan endpoint to the domain */
-	size_t ring_size;             /* listen: each ring's size; 0: default */
+	bool listen;                  /* serve the channel (xc_stream_listen()) */
+	size_t ring_size;             /* listen, vchan: each ring's size; 0: default */
 };
 
 /* The step a session failed in, for messages. */
 enum xc_session_step {
 	XC_STEP_STORE,  /* connecting to xenstore */
 	XC_STEP_LOOKUP, /* the domain or the channel (see xc_target_strerror()) */
-	XC_STEP_LISTEN, /* publishing or waiting for a vchan client */
+	XC_STEP_LISTEN, /* serving: publishing, waiting for the guest */
 	XC_STEP_OPEN,   /* the lock and the stream (see xc_stream_strerror()) */
 };
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Between lib/stream.c (dispatch, locking, socket and pty) and the transports
- * implemented elsewhere (lib/direct.c; later lib/vchan.c).  Not for commands.
+ * implemented elsewhere (lib/qemu.c, lib/direct.c, lib/vchan.c).  Not for commands.
  */
 #ifndef XENCHAN_STREAM_INTERNAL_H
 #define XENCHAN_STREAM_INTERNAL_H
@@ -28,6 +28,13 @@ struct xc_stream {
 };
 
 /*
+ * lib/qemu.c: connect to qemu's socket or open its pty for channel c (t is
+ * socket or pty) and fill in s->ops and s->priv.
+ */
+int xc_qemu_open(const struct xc_channel *c, const struct xc_stream_opts *opts,
+		 enum xc_transport t, struct xc_stream *s);
+
+/*
  * lib/direct.c: serve channel c (its frontend type must be "xenchan", or
  * opts->create asks to hotplug it) and fill in s->ops and s->priv.  Blocks
  * until the frontend is connected or fails.
@@ -41,5 +48,18 @@ int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
  */
 int xc_vchan_open(struct xc_store *st, const struct xc_channel *c,
 		  const struct xc_stream_opts *opts, struct xc_stream *s);
+
+/*
+ * lib/vchan.c: serve a vchan endpoint for channel `name` to domain client
+ * (xencat -l), from the domain this process runs in (its relative "domid"
+ * key), into s: remove what a dead server of ours left there (the caller
+ * holds the serving lock), publish, wait (bounded by timeout_ms; 0: for
+ * ever) for the client.  Once a client is connected the endpoint's ring-ref
+ * and event-channel keys are removed and `busy` is written, so a second
+ * client cannot map the same ring (libxenvchan has no locking) and is told
+ * why.  -EEXIST when another server publishes at that path.
+ */
+int xc_vchan_serve(struct xc_store *st, uint32_t client, const char *name,
+		   size_t ring_size, uint64_t timeout_ms, struct xc_stream *s);
 
 #endif

@@ -16,7 +16,9 @@
  * Errors: 0 or a negative errno.  -EPIPE: the peer went away (domain
  * destroyed, channel closed, socket hung up); -EPROTO: the peer broke the
  * protocol (impossible ring indices: XSA-86) and the stream must be closed;
- * -EBUSY: another process holds the channel (see xc_stream_holder()).
+ * -EBUSY: another process holds the channel (see xc_stream_holder());
+ * -ENOLCK: the channel's lock could not be taken (xc_stream_strerror()
+ * says why).
  */
 #ifndef XENCHAN_STREAM_H
 #define XENCHAN_STREAM_H
@@ -57,6 +59,18 @@ struct xc_stream;
  */
 int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
 		   const struct xc_stream_opts *opts, struct xc_stream **out);
+
+/*
+ * Serve channel name to domain domid and wait for the guest, bounded by
+ * opts->timeout_ms: with opts->transport XC_TRANSPORT_VCHAN a vchan
+ * endpoint (like xencat -l; ring_size each way, 0 for the default), else a
+ * direct channel hotplugged into the domain.  Takes a lock by domain and
+ * name: a second server is -EBUSY, and what a dead one left is removed.
+ * Returns 0 with *out, or a negative errno as xc_stream_open().
+ */
+int xc_stream_listen(struct xc_store *st, uint32_t domid, const char *name,
+		     const struct xc_stream_opts *opts, size_t ring_size,
+		     struct xc_stream **out);
 
 /* After -EBUSY from xc_stream_open: the pid holding the channel, or 0. */
 pid_t xc_stream_holder(const struct xc_channel *c, const struct xc_stream_opts *opts);

@@ -14,11 +14,11 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
+#include "peer.h"
 #include "stream-internal.h"
 #include "untrusted.h"
 #include "vchan.h"
 
-#define TOKEN "xenchan-vchan"
 /* How long closing may take to remove what we published. */
 #define TEARDOWN_MS 2000
 
@@ -31,6 +31,31 @@ static uint64_t fnv1a64(const char *s)
 		h *= 0x100000001b3ull;
 	}
 	return h;
+}
+
+/*
+ * Before publishing at path, with the serving lock held: an endpoint
+ * xenchan published there (it has our name key) was left by a server that
+ * died without cleaning up: remove it.  One published by another server is
+ * in use: -EEXIST.
+ */
+static int clear_stale(struct xc_store *st, const char *path)
+{
+	char p[XC_VCHAN_PATH_BUF * 2];
+	char *v = NULL;
+	int r;
+
+	r = xc_store_read(st, XBT_NULL, path, XC_VALUE_MAX, &v);
+	free(v);
+	if (r == -ENOENT)
+		return 0;
+	snprintf(p, sizeof(p), "%s/name", path);
+	r = xc_store_read(st, XBT_NULL, p, XC_VALUE_MAX, &v);
+	free(v);
+	if (r == -ENOENT)
+		return -EEXIST;
+	xc_info("vchan: %s: removing what a dead server left", path);
+	return xc_store_rm(st, XBT_NULL, path);
 }
 
 static bool port_alphabet(const char *s)
@@ -76,7 +101,8 @@ bool xc_vchan_port(const char *name, uint32_t server, uint32_t client, char *por
 
 struct vch {
 	struct libxenvchan *ctrl;
-	struct xc_store *st; /* our own session, for @releaseDomain */
+	struct xc_peer *watch; /* the peer's domain */
+	struct xc_store *st;   /* the watch's connection */
 	uint32_t peer;
 	bool server;
 	bool peer_gone;
@@ -84,18 +110,6 @@ struct vch {
 	int epfd;
 	char *path; /* served endpoint, to remove on close */
 };
-
-static bool domain_alive(struct xc_store *st, uint32_t domid)
-{
-	char path[64];
-	char *v = NULL;
-	int r;
-
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	r = xc_store_read(st, XBT_NULL, path, XC_VALUE_MAX, &v);
-	free(v);
-	return r != -ENOENT;
-}
 
 /* The peer is gone: it closed or died (unmap-notify cleared its live flag),
  * or its domain was destroyed (no notify comes then: ocaml-vchan #65). */
@@ -167,15 +181,8 @@ static int vch_process(struct xc_stream *s, short revents)
 			/* Acknowledges and unmasks the event channel. */
 			if (libxenvchan_wait(v->ctrl) < 0)
 				v->peer_gone = true;
-		} else {
-			char *path, *token;
-
-			while (xc_store_read_watch(v->st, &path, &token) == 0) {
-				free(path);
-				free(token);
-			}
-			if (!domain_alive(v->st, v->peer))
-				v->peer_gone = true;
+		} else if (xc_peer_check(v->watch, NULL) < 0) {
+			v->peer_gone = true;
 		}
 	}
 	return 0;
@@ -222,7 +229,7 @@ static void vch_close(struct xc_stream *s)
 	xc_teardown_end();
 	if (v->epfd >= 0)
 		close(v->epfd);
-	xc_store_close(v->st);
+	xc_peer_close(v->watch);
 	free(v->path);
 	free(v);
 	s->priv = NULL;
@@ -238,15 +245,22 @@ static const struct xc_stream_ops vch_ops = {
 	.close = vch_close,
 };
 
+static int watch_peer(struct vch *v)
+{
+	int r = xc_peer_open(v->peer, NULL, &v->watch);
+
+	if (r == 0)
+		v->st = xc_peer_store(v->watch);
+	return r;
+}
+
 /* One descriptor for the caller: the event channel and the domain watch. */
 static int vch_setup(struct vch *v)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	int r;
 
-	if (!v->st && (r = xc_store_open(&v->st)) < 0)
-		return r;
-	if ((r = xc_store_watch(v->st, "@releaseDomain", TOKEN)) < 0)
+	if (!v->watch && (r = watch_peer(v)) < 0)
 		return r;
 	v->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (v->epfd < 0)
@@ -255,7 +269,7 @@ static int vch_setup(struct vch *v)
 	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, libxenvchan_fd_for_select(v->ctrl), &ev) < 0)
 		return -errno;
 	ev.data.u32 = 1;
-	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, xc_store_fd(v->st), &ev) < 0)
+	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, xc_peer_fd(v->watch), &ev) < 0)
 		return -errno;
 	return 0;
 }
@@ -304,18 +318,15 @@ int xc_vchan_open(struct xc_store *st, const struct xc_channel *c,
 	return 0;
 }
 
-int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
-		    size_t ring_size, uint64_t timeout_ms, struct xc_stream **out)
+int xc_vchan_serve(struct xc_store *st, uint32_t client, const char *name,
+		   size_t ring_size, uint64_t timeout_ms, struct xc_stream *s)
 {
 	char port[32], path[XC_VCHAN_PATH_BUF], p[XC_VCHAN_PATH_BUF * 2];
 	uint64_t deadline = xc_deadline(timeout_ms);
-	struct xc_stream *s;
 	struct vch *v;
 	uint64_t self;
 	int r;
 
-	if (!xc_channel_name_valid(name))
-		return -EINVAL;
 	/* Our own domid, from the relative key libxenvchan also reads. */
 	r = xc_store_read_uint(st, XBT_NULL, "domid", 0x7fef, &self);
 	if (r < 0)
@@ -324,14 +335,12 @@ int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
 	r = xc_vchan_path((uint32_t)self, client, port, path, sizeof(path));
 	if (r < 0)
 		return r;
-	s = calloc(1, sizeof(*s));
+	r = clear_stale(st, path);
+	if (r < 0)
+		return r;
 	v = calloc(1, sizeof(*v));
-	if (!s || !v) {
-		free(s);
-		free(v);
+	if (!v)
 		return -ENOMEM;
-	}
-	s->lock_fd = -1;
 	v->epfd = -1;
 	v->server = true;
 	v->peer = client;
@@ -344,7 +353,7 @@ int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
 		goto fail;
 	}
 	/* Our own connection from the start: whatever we publish, it removes. */
-	r = xc_store_open(&v->st);
+	r = watch_peer(v);
 	if (r < 0)
 		goto fail;
 	if (!ring_size)
@@ -384,10 +393,9 @@ int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
 	snprintf(p, sizeof(p), "%s/event-channel", path);
 	xc_store_rm(st, XBT_NULL, p);
 	xc_info("vchan: %s: client %u connected", path, client);
-	*out = s;
 	return 0;
 fail:
 	vch_close(s);
-	free(s);
+	s->ops = NULL;
 	return r;
 }

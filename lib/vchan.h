@@ -40,16 +40,6 @@ int xc_vchan_path(uint32_t server, uint32_t client, const char *port, char *path
 #define XC_VCHAN_RING_MIN 4096u
 #define XC_VCHAN_RING_MAX (1024u * 1024u)
 
-/*
- * Serve a vchan endpoint for channel `name` to domain client (xencat -l),
- * from the domain this process runs in (its relative "domid" key):
- * publish it, wait (bounded by timeout_ms; 0: for ever) for the client and
- * return a connected stream.  ring_size: 0 for the default.  Once a client
- * is connected the endpoint's ring-ref and event-channel keys are removed and
- * `busy` is written, so a second client cannot map the same ring (libxenvchan
- * has no locking) and is told why.
- */
-int xc_vchan_listen(struct xc_store *st, uint32_t client, const char *name,
-		    size_t ring_size, uint64_t timeout_ms, struct xc_stream **out);
+/* Serving an endpoint: xc_stream_listen() (stream.h). */
 
 #endif

@@ -79,7 +79,9 @@ static int serve(const char *name, size_t ring)
 	char buf[65536];
 	int r;
 
-	if ((r = xc_store_open(&st)) < 0 || (r = xc_vchan_listen(st, 0, name, ring, 20000, &s)) < 0) {
+	struct xc_stream_opts o = { .transport = XC_TRANSPORT_VCHAN, .timeout_ms = 20000 };
+
+	if ((r = xc_store_open(&st)) < 0 || (r = xc_stream_listen(st, 0, name, &o, ring, &s)) < 0) {
 		fprintf(stderr, "serve: %s\n", strerror(-r));
 		return 1;
 	}

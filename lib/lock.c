@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "log.h"
+#include "macro.h"
+#include "parse.h"
+
+#define DEFAULT_DIR "/run/xenchan/locks"
+/* "<pid>\n" */
+#define PID_TEXT_MAX 32
+
+int xc_lock_path(const char *dir, const char *kind, const char *id, char *buf,
+		 size_t len)
+{
+	const char *rd = getenv("XENCHAN_RUNDIR");
+	size_t o;
+	int n;
+
+	if (dir)
+		n = snprintf(buf, len, "%s/%s:", dir, kind);
+	else if (rd && *rd)
+		n = snprintf(buf, len, "%s/locks/%s:", rd, kind);
+	else
+		n = snprintf(buf, len, "%s/%s:", DEFAULT_DIR, kind);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	o = (size_t)n;
+	for (const char *p = id; *p; p++) {
+		if (o + 4 >= len)
+			return -ENAMETOOLONG;
+		if (*p == '/' || *p == '%')
+			o += (size_t)snprintf(buf + o, len - o, "%%%02X", (unsigned char)*p);
+		else
+			buf[o++] = *p;
+	}
+	buf[o] = '\0';
+	return 0;
+}
+
+static int mkdir_p(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int xc_lock_take(const char *path)
+{
+	char dir[PATH_MAX], pid[PID_TEXT_MAX];
+	_cleanup_close_ int fd = -1;
+	int r, n;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir) || !strrchr(dir, '/'))
+		return -ENAMETOOLONG;
+	*strrchr(dir, '/') = '\0';
+	r = mkdir_p(dir);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	/* The holder's pid, for the message a second user gets. */
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		return -errno;
+	xc_dbg("lock %s taken", path);
+	return TAKE_FD(fd);
+}
+
+void xc_lock_release(int fd)
+{
+	if (fd < 0)
+		return;
+	/* Still held: nobody reads a pid that is about to be stale. */
+	if (ftruncate(fd, 0) < 0)
+		xc_dbg("lock: %s", strerror(errno));
+	close(fd);
+}
+
+pid_t xc_lock_holder(const char *path)
+{
+	char buf[PID_TEXT_MAX];
+	_cleanup_close_ int fd = -1;
+	uint64_t pid;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	/* Not held any more: nobody to name. */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return 0;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (xc_parse_uint(buf, INT_MAX, &pid) < 0 || pid == 0)
+		return 0;
+	return (pid_t)pid;
+}

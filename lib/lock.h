@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Exclusive use of an endpoint: one lock file per endpoint under
+ * $XENCHAN_RUNDIR/locks (or /run/xenchan/locks), held with flock() for as
+ * long as the endpoint is used, holding the holder's pid.  A lock dies with
+ * its holder, SIGKILL included: whatever a dead holder left (nodes in
+ * xenstore) is recognised as stale by the next one to take the lock.
+ *
+ * Nothing here blocks: a held lock is -EBUSY at once.
+ */
+#ifndef XENCHAN_LOCK_H
+#define XENCHAN_LOCK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* An id made of a domid and a channel name fits. */
+#define XC_LOCK_ID_MAX 300
+
+/*
+ * The lock file for an endpoint of this kind ("socket", "direct", ...) and
+ * id, in dir (NULL: the default) into buf: '/' and '%' in id are escaped as
+ * %2F and %25, keeping the name one path component.  -ENAMETOOLONG.
+ */
+int xc_lock_path(const char *dir, const char *kind, const char *id, char *buf,
+		 size_t len);
+
+/* Take the lock at path (its directory is made): the descriptor that holds
+ * it (close-on-exec), -EBUSY when another process holds it, or -errno. */
+int xc_lock_take(const char *path);
+
+/* Release a lock taken with xc_lock_take(); -1 is allowed. */
+void xc_lock_release(int fd);
+
+/* The pid holding the lock at path, or 0 when nobody does. */
+pid_t xc_lock_holder(const char *path);
+
+#endif

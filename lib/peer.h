@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Watching the other end of a stream: is the guest's domain still there,
+ * and (optionally) its device's frontend?  One helper for every transport,
+ * because no transport can be trusted to say it by itself: qemu may keep a
+ * socket or pty open after the guest is gone, and a destroyed vchan peer
+ * sends no unmap-notify (ocaml-vchan #65).
+ *
+ * A peer has its own xenstore connection, watching @releaseDomain (and the
+ * frontend's state key, with a frontend).  The transport may use that
+ * connection for its own requests and watches: xc_peer_check() drains every
+ * event queued on it and looks again.
+ *
+ * Ownership: xc_peer_open() returns a peer the caller frees with
+ * xc_peer_close(); the store it lends is the peer's.  Blocking: open and
+ * check make xenstore requests (bounded as store.h says); nothing else.
+ */
+#ifndef XENCHAN_PEER_H
+#define XENCHAN_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct xc_peer;
+
+/*
+ * Watch domain domid and, when frontend is not NULL, the frontend device
+ * directory at that path: the peer is gone once the frontend is removed or
+ * closing.  Returns 0 or a negative errno.
+ */
+int xc_peer_open(uint32_t domid, const char *frontend, struct xc_peer **out);
+void xc_peer_close(struct xc_peer *p);
+
+/* The peer's xenstore connection, for the transport's own use. */
+struct xc_store *xc_peer_store(struct xc_peer *p);
+
+/* Polls readable (POLLIN) when xc_peer_check() has something to look at. */
+int xc_peer_fd(struct xc_peer *p);
+
+/*
+ * Take the queued events and look again.  0 while the peer is there;
+ * -EPIPE once it is gone (the domain destroyed, the frontend removed or
+ * closing), -ECONNRESET once xenstored is lost, and the same from then on;
+ * *why (may be NULL) gets the reason, a static string.  Another negative
+ * errno on failure.
+ */
+int xc_peer_check(struct xc_peer *p, const char **why);
+
+/* Whether the domain exists, asked now (a guest that may not read dom0's
+ * directory takes it as existing).  A lost xenstore says false. */
+bool xc_peer_domain_alive(struct xc_peer *p);
+
+#endif

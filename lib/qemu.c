@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The two transports qemu serves: its unix socket (one client at a time)
+ * and its pty.
+ *
+ * A socket or pty stream watches its domain too (lib/peer.c): qemu may keep
+ * a socket or a pty open after the guest is gone, and the stream reports
+ * -EPIPE when the domain or the frontend disappears.  The data descriptor,
+ * the peer's descriptor and an eventfd (set once the peer is known gone, so
+ * a reader is woken to collect -EPIPE) sit in one epoll set: that is the one
+ * descriptor xc_stream_poll() names.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "macro.h"
+#include "peer.h"
+#include "stream-internal.h"
+#include "untrusted.h"
+
+/* How long the peer must stay silent before a discarded backlog is over. */
+#define BACKLOG_SETTLE_MS 200
+
+struct qemu_stream {
+	int fd;    /* the socket, or the pty's slave side */
+	int epfd;  /* fd, the xenstore descriptor, wake */
+	int wake;  /* eventfd: readable once the peer is gone */
+	uint32_t ep_events;
+	bool pty;
+	bool saved_ok;
+	struct termios saved;
+	struct xc_peer *peer; /* the domain and the frontend, watched */
+	bool gone;           /* domain or frontend gone, or the descriptor hung up */
+	bool hup;
+	uint64_t written;
+	uint64_t queued; /* last SIOCOUTQ seen while connected */
+};
+
+static void mark_gone(struct qemu_stream *q, const char *why)
+{
+	uint64_t one = 1;
+
+	if (q->gone)
+		return;
+	q->gone = true;
+	xc_info("peer gone: %s", why);
+	if (write(q->wake, &one, sizeof(one)) < 0)
+		xc_dbg("eventfd: %s", strerror(errno));
+}
+
+/* After a watch fired: is the domain, and its frontend, still there? */
+static void check_peer(struct qemu_stream *q)
+{
+	const char *why;
+
+	int r = xc_peer_check(q->peer, &why);
+
+	if (r == -EPIPE || r == -ECONNRESET)
+		mark_gone(q, why);
+}
+
+static ssize_t q_read(struct xc_stream *s, void *buf, size_t len)
+{
+	struct qemu_stream *q = s->priv;
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	n = read(q->fd, buf, len);
+	if (n > 0)
+		return n;
+	if (n == 0) {
+		q->hup = true;
+		mark_gone(q, "end of file");
+		return -EPIPE;
+	}
+	switch (errno) {
+	case EAGAIN:
+		return q->gone ? -EPIPE : -EAGAIN;
+	case EINTR:
+		return -EAGAIN;
+	case EIO: /* a pty whose master is closed */
+	case ECONNRESET:
+	case EPIPE:
+		q->hup = true;
+		mark_gone(q, strerror(errno));
+		return -EPIPE;
+	default:
+		return -errno;
+	}
+}
+
+static ssize_t q_write(struct xc_stream *s, const void *buf, size_t len)
+{
+	struct qemu_stream *q = s->priv;
+	ssize_t n;
+
+	if (q->gone)
+		return -EPIPE;
+	if (len == 0)
+		return 0;
+	if (q->pty)
+		n = write(q->fd, buf, len);
+	else
+		n = send(q->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n >= 0) {
+		q->written += n;
+		return n;
+	}
+	switch (errno) {
+	case EAGAIN:
+	case EINTR:
+		return -EAGAIN;
+	case EIO:
+	case ECONNRESET:
+	case EPIPE:
+		q->hup = true;
+		mark_gone(q, strerror(errno));
+		return -EPIPE;
+	default:
+		return -errno;
+	}
+}
+
+static int q_flush(struct xc_stream *s)
+{
+	struct qemu_stream *q = s->priv;
+
+	return q->gone && q->hup ? -EPIPE : 0;
+}
+
+static int q_poll(struct xc_stream *s, bool want_read, bool want_write, int *fd,
+		  short *events)
+{
+	struct qemu_stream *q = s->priv;
+	uint32_t ev = 0;
+
+	if (want_read)
+		ev |= EPOLLIN;
+	if (want_write && !q->gone)
+		ev |= EPOLLOUT;
+	/* A hung-up descriptor reports EPOLLHUP whatever is asked: take it out
+	 * unless it is read (a socket may still hold data). */
+	if (q->hup && !want_read) {
+		if (q->ep_events != UINT32_MAX)
+			epoll_ctl(q->epfd, EPOLL_CTL_DEL, q->fd, NULL);
+		q->ep_events = UINT32_MAX;
+	} else if (ev != q->ep_events) {
+		struct epoll_event e = { .events = ev, .data.fd = q->fd };
+		int op = q->ep_events == UINT32_MAX ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+
+		if (epoll_ctl(q->epfd, op, q->fd, &e) < 0)
+			return -errno;
+		q->ep_events = ev;
+	}
+	*fd = q->epfd;
+	*events = POLLIN;
+	return 0;
+}
+
+static int q_process(struct xc_stream *s, short revents)
+{
+	struct qemu_stream *q = s->priv;
+	struct epoll_event ev[4];
+	int n;
+
+	if (!revents)
+		return q->gone ? -EPIPE : 0;
+	/* Not a wait: poll() already said something is ready. */
+	n = epoll_wait(q->epfd, ev, ARRAY_SIZE(ev), 0);
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.fd == q->fd) {
+			if ((ev[i].events & (EPOLLHUP | EPOLLERR)) && !(ev[i].events & EPOLLIN)) {
+				q->hup = true;
+				mark_gone(q, "hangup");
+			} else if (ev[i].events & (EPOLLHUP | EPOLLERR)) {
+				q->hup = true;
+			}
+		} else if (ev[i].data.fd == xc_peer_fd(q->peer)) {
+			check_peer(q);
+		}
+	}
+	return q->gone ? -EPIPE : 0;
+}
+
+
+static int q_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
+		       enum xc_proof *proof)
+{
+	struct qemu_stream *q = s->priv;
+	uint64_t queued = 0;
+	int outq = 0;
+
+	/*
+	 * A unix socket's SIOCOUTQ counts the memory of what the peer has not
+	 * read yet (with overhead, so an upper bound in bytes); 0 means qemu read
+	 * everything.  A pty has no such count: the kernel took it, and that is
+	 * all that can be said.
+	 */
+	if (!q->pty && !q->hup) {
+		if (ioctl(q->fd, SIOCOUTQ, &outq) == 0 && outq > 0)
+			queued = (uint64_t)outq;
+		if (queued > q->written)
+			queued = q->written;
+		q->queued = queued;
+	} else if (!q->pty) {
+		/* Hung up: what was still queued is lost, as far as we know. */
+		queued = q->queued;
+	}
+	if (bytes)
+		*bytes = q->written - queued;
+	if (pending)
+		*pending = queued;
+	if (proof)
+		*proof = XC_PROOF_WRITTEN;
+	return 0;
+}
+
+static void q_close(struct xc_stream *s)
+{
+	struct qemu_stream *q = s->priv;
+
+	if (!q)
+		return;
+	if (q->fd >= 0) {
+		if (q->pty && q->saved_ok)
+			tcsetattr(q->fd, TCSANOW, &q->saved);
+		close(q->fd);
+	}
+	if (q->epfd >= 0)
+		close(q->epfd);
+	if (q->wake >= 0)
+		close(q->wake);
+	xc_peer_close(q->peer);
+	free(q);
+	s->priv = NULL;
+}
+
+static const struct xc_stream_ops qemu_ops = {
+	.read = q_read,
+	.write = q_write,
+	.flush = q_flush,
+	.poll = q_poll,
+	.process = q_process,
+	.delivered = q_delivered,
+	.close = q_close,
+};
+
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r = xc_wait_fds(&p, 1, deadline);
+
+	return r < 0 ? r : 0;
+}
+
+static int socket_connect(const char *path, uint64_t deadline)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EINPROGRESS) {
+			socklen_t l = sizeof(r);
+
+			r = wait_fd(fd, POLLOUT, deadline);
+			if (r < 0)
+				return r;
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &r, &l) < 0)
+				return -errno;
+			if (r)
+				return -r;
+			break;
+		}
+		/* A unix listener whose accept queue is full answers EAGAIN and
+		 * gives nothing to wait on. */
+		return -errno;
+	}
+	return TAKE_FD(fd);
+}
+
+/*
+ * Drop what the guest wrote before we came.  qemu sends its buffered output
+ * to a client as soon as it accepts it, and a pty holds what qemu wrote
+ * into it: read until the channel has been silent for BACKLOG_SETTLE_MS.
+ * Limits: output the guest writes during that window is dropped too, and a
+ * backlog that qemu is slower than that to start sending is kept.
+ */
+static int discard_backlog(struct qemu_stream *q, uint64_t deadline)
+{
+	char buf[16384];
+	uint64_t dropped = 0;
+
+	if (q->pty)
+		tcflush(q->fd, TCIFLUSH);
+	for (;;) {
+		uint64_t quiet = xc_deadline_at(xc_now_ms(), BACKLOG_SETTLE_MS);
+		ssize_t n;
+		int r;
+
+		r = wait_fd(q->fd, POLLIN, xc_deadline_min(deadline, quiet));
+		if (r == -ETIMEDOUT)
+			break;
+		if (r < 0)
+			return r;
+		n = read(q->fd, buf, sizeof(buf));
+		if (n > 0) {
+			dropped += n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			return n == 0 ? -EPIPE : (errno == EIO ? -EPIPE : -errno);
+	}
+	xc_info("discarded a backlog of %" PRIu64 " bytes", dropped);
+	return 0;
+}
+
+static int domain_watch(struct qemu_stream *q, const struct xc_channel *c)
+{
+	struct epoll_event e = { .events = EPOLLIN };
+	int r;
+
+	r = xc_peer_open(c->domid, c->frontend, &q->peer);
+	if (r < 0)
+		return r;
+	e.data.fd = xc_peer_fd(q->peer);
+	if (epoll_ctl(q->epfd, EPOLL_CTL_ADD, e.data.fd, &e) < 0)
+		return -errno;
+	return 0;
+}
+
+int xc_qemu_open(const struct xc_channel *c, const struct xc_stream_opts *opts,
+		 enum xc_transport t, struct xc_stream *s)
+{
+	uint64_t deadline = xc_deadline(opts->timeout_ms);
+	struct qemu_stream *q;
+	int r;
+
+	if (!c->endpoint)
+		return c->flags & XC_CHAN_BAD_ENDPOINT ? -EPERM : -ENOENT;
+	/* The endpoint was validated by the listing; check again anyway, it
+	 * is used as a path. */
+	if (t == XC_TRANSPORT_SOCKET ? !xc_socket_path_valid(c->endpoint)
+				     : !xc_pty_path_valid(c->endpoint))
+		return -EPERM;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->fd = q->epfd = q->wake = -1;
+	q->ep_events = UINT32_MAX;
+	q->pty = t == XC_TRANSPORT_PTY;
+	s->priv = q;
+	s->ops = &qemu_ops;
+
+	if (q->pty) {
+		q->fd = open(c->endpoint, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (q->fd < 0)
+			return -errno;
+		if (!isatty(q->fd))
+			return -ENOTTY;
+		if (tcgetattr(q->fd, &q->saved) == 0) {
+			struct termios raw = q->saved;
+
+			q->saved_ok = true;
+			cfmakeraw(&raw);
+			if (tcsetattr(q->fd, TCSANOW, &raw) < 0)
+				return -errno;
+		}
+		xc_info("opened %s", c->endpoint);
+	} else {
+		r = socket_connect(c->endpoint, deadline);
+		if (r < 0)
+			return r;
+		q->fd = r;
+		xc_info("connected to %s", c->endpoint);
+	}
+	q->epfd = epoll_create1(EPOLL_CLOEXEC);
+	q->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->epfd < 0 || q->wake < 0)
+		return -errno;
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = q->wake };
+	if (epoll_ctl(q->epfd, EPOLL_CTL_ADD, q->wake, &e) < 0)
+		return -errno;
+	r = domain_watch(q, c);
+	if (r < 0)
+		return r;
+	/* The domain may already be gone. */
+	check_peer(q);
+	if (opts->discard_backlog) {
+		r = discard_backlog(q, deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
