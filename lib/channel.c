@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "channel.h"
+#include "lock.h"
 #include "macro.h"
 #include "parse.h"
 #include "untrusted.h"
@@ -249,6 +251,25 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 	return 0;
 }
 
+/*
+ * An endpoint dom0 publishes with xenchan's name key is served by a
+ * xenchan-cat -l that holds the serving lock (lib/stream.c): without a
+ * holder it was left by a server killed with SIGKILL, and nobody will
+ * answer.  It is listed as stale, never as published.
+ */
+static bool served_by_dead_xenchan(struct xc_channel *c)
+{
+	char id[XC_LOCK_ID_MAX], path[PATH_MAX];
+
+	if ((size_t)snprintf(id, sizeof(id), "%u:%s", c->vchan_client, c->name) >= sizeof(id) ||
+	    xc_lock_path(NULL, XC_LOCK_VCHAN_SERVE, id, path, sizeof(path)) < 0)
+		return false;
+	if (xc_lock_holder(path) > 0)
+		return false;
+	c->flags |= XC_CHAN_STALE;
+	return true;
+}
+
 /* The vchan endpoints under /local/domain/<server>/data/vchan/<client>/. */
 static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest,
 			   uint32_t server, uint32_t only_client, bool any_client)
@@ -278,6 +299,7 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 		for (char **p = ports; *p; p++) {
 			struct xc_channel *c;
 			_cleanup_free_ char *pdir = NULL, *rr = NULL, *ev = NULL;
+			bool named;
 
 			if (strlen(*p) > NAME_MAX_LEN)
 				continue;
@@ -293,7 +315,8 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 				c->flags |= XC_CHAN_GUEST_PUBLISHED;
 			/* A long channel name is published beside its short port. */
 			c->name = rd(st, c, pdir, "name", NAME_MAX_LEN);
-			if (!c->name)
+			named = c->name != NULL;
+			if (!named)
 				c->name = strdup(*p);
 			c->endpoint = strdup(pdir);
 			rr = rd(st, c, pdir, "ring-ref", 16);
@@ -306,6 +329,8 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 			c->fe_state = c->be_state = rr && ev ? XC_STATE_CONNECTED : XC_STATE_NONE;
 			if (!c->name || !c->endpoint)
 				return -ENOMEM;
+			if (server == 0 && named && served_by_dead_xenchan(c))
+				c->fe_state = c->be_state = XC_STATE_NONE;
 		}
 	}
 	return 0;
@@ -387,7 +412,8 @@ const char *xc_channel_state(const struct xc_channel *c)
 	int lo, hi;
 
 	if (c->transport == XC_TRANSPORT_VCHAN)
-		return c->fe_state == XC_STATE_CONNECTED ? "published"
+		return c->flags & XC_CHAN_STALE		 ? "stale"
+		       : c->fe_state == XC_STATE_CONNECTED ? "published"
 		       : c->in_use			 ? "in-use"
 							 : "incomplete";
 	if (c->fe_state == XC_STATE_NONE)

@@ -48,6 +48,7 @@ int xc_transport_parse(const char *s, enum xc_transport *out);
 #define XC_CHAN_BAD_ENDPOINT (1u << 3)    /* endpoint failed validation: not used */
 #define XC_CHAN_BAD_VALUE (1u << 4)       /* a key was malformed, too long or missing */
 #define XC_CHAN_GUEST_PUBLISHED (1u << 5) /* published by the guest (vchan) */
+#define XC_CHAN_STALE (1u << 6)           /* vchan: left by a dead xenchan server */
 
 struct xc_channel {
 	uint32_t domid;         /* the guest the channel leads to */
@@ -91,7 +92,8 @@ int xc_channel_find(const struct xc_channel *v, size_t n, const char *name,
 		    enum xc_transport t, const struct xc_channel **out);
 
 /* "connected" (both ends 4), "connecting", "closing", "closed", or "absent"
- * (no frontend). vchan: "published", "in-use" or "incomplete". */
+ * (no frontend). vchan: "published", "in-use", "incomplete" or "stale" (left
+ * by a xenchan server that died). */
 const char *xc_channel_state(const struct xc_channel *c);
 
 /* Both ends Connected (vchan: ring-ref and event-channel published). */

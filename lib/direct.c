@@ -553,6 +553,12 @@ int xc_direct_open(struct xc_store *st, const struct xc_channel *c,
 				goto fail;
 		}
 	}
+	/* Asked to create, we hold the lock by domain and name: whoever added
+	 * the channel we found died.  Adopted, it goes when we do. */
+	if (r == 0 && create && d->devid) {
+		d->hotplugged = true;
+		xc_info("%s: adopting the channel a dead server left", d->fe);
+	}
 	if (r == -ENOENT) {
 		uint32_t devid = 0;
 

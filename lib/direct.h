@@ -15,8 +15,11 @@
  *    >= 1 free in the frontend, backend and /libxl directories, written in
  *    one transaction as libxl writes a channel, with type=xenchan and
  *    connection=xenchan.  A channel of that name that xenchan already
- *    serves is re-attached instead.  -ENOSPC past devid 9 (Linux hvc_xen
- *    reads the device number from the last character of the node name),
+ *    serves is re-attached instead, and adopted: the caller holds the lock
+ *    by domain and name, so whoever added it died (SIGKILL), and it is
+ *    removed on close as if this stream had added it.  -ENOSPC past devid 9
+ *    (Linux hvc_xen reads the device number from the last character of
+ *    the node name),
  *    -EEXIST for a name another backend serves.
  * It never touches a channel of another type (ioemu, xenconsoled): -ENOTSUP.
  *
@@ -27,10 +30,11 @@
  * @releaseDomain), event channel and grant handles; xc_stream_poll() names
  * one epoll descriptor that covers them all.
  *
- * On close, a channel this stream hotplugged is taken through Closing and
- * Closed and its frontend, backend and /libxl nodes are removed.  A channel
- * it re-attached to is left as a crashed server leaves it (type xenchan,
- * guest's port unbound), for the next server or for xc_direct_remove().
+ * On close, a channel this stream hotplugged or adopted is taken through
+ * Closing and Closed and its frontend, backend and /libxl nodes are removed.
+ * A channel it re-attached to by devid (without create) is left as a crashed
+ * server leaves it (type xenchan, guest's port unbound), for the next server
+ * or for xc_direct_remove().
  */
 #ifndef XENCHAN_DIRECT_H
 #define XENCHAN_DIRECT_H

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The lock kind of a served vchan endpoint; its id is "<client>:<name>". */
+#define XC_LOCK_VCHAN_SERVE "vchan-serve"
+
 /* An id made of a domid and a channel name fits. */
 #define XC_LOCK_ID_MAX 300
 

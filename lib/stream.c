@@ -142,7 +142,7 @@ int xc_stream_listen(struct xc_store *st, uint32_t domid, const char *name,
 	if ((size_t)snprintf(id, sizeof(id), "%u:%s", domid, name) >= sizeof(id))
 		r = -ENAMETOOLONG;
 	else
-		r = xc_lock_path(o.lock_dir, "vchan-serve", id, path, sizeof(path));
+		r = xc_lock_path(o.lock_dir, XC_LOCK_VCHAN_SERVE, id, path, sizeof(path));
 	if (r == 0) {
 		r = xc_lock_take(path);
 		if (r >= 0)

@@ -101,12 +101,7 @@ nodes_gone() {
 	# A re-attached channel is left in place on close...
 	run xs_read "$(fe "$domid" 1)/type"
 	assert_output xenchan
-	# ... and creating it by name re-attaches too, rather than adding a twin.
-	run direct echo "$domid" org.example.crash.0 10
-	assert_success
-	assert_line --index 0 'devid 1'
-	run xs_read "$(fe "$domid" 1)/type"
-	assert_output xenchan
+	# ... for xc_direct_remove.
 	run direct -v -d 1 remove "$domid" x
 	assert_success
 	assert_output --partial 'frontend closed'
@@ -114,6 +109,19 @@ nodes_gone() {
 	run direct -d 1 remove "$domid" x
 	assert_failure 2
 	assert_output 'error: ENOENT'
+	# Creating by name what a killed server left adopts it, rather than
+	# adding a twin, and removes it on close: nothing is left behind.
+	"$DRIVER" serve "$domid" org.example.crash.0 >"$SIM_DIR/crash.out" 2>&1 &
+	pid=$!
+	retry_until has_lines "$SIM_DIR/crash.out" 1
+	kill -9 "$pid"
+	wait "$pid" || true
+	run xs_read "$(fe "$domid" 1)/type"
+	assert_output xenchan
+	run direct echo "$domid" org.example.crash.0 10
+	assert_success
+	assert_line --index 0 'devid 1'
+	nodes_gone "$domid" 1
 }
 
 @test "hostile guest: impossible out_prod, flapping out_prod, corrupt in_cons: -EPROTO" {
