@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The automatic transport choice: the matrix of rate (below, above the
- * threshold) x vchan endpoint (present, absent) x --strict, and --transport. */
+ * threshold) x vchan endpoint (present, absent) x --strict, and --transport;
+ * and the one lookup rule under it (xc_channel_find()): a trusted channel
+ * wins whatever its devid, two untrusted ones are ambiguous. */
 #include <errno.h>
 #include <string.h>
 
@@ -22,6 +24,19 @@ int main(void)
 		  .backend_domid = 5, .vchan_client = 0, .fe_state = -1, .be_state = -1 },
 		{ .name = (char *)"org.example.c.0", .transport = XC_TRANSPORT_PTY,
 		  .fe_state = 4, .be_state = 4 },
+		/* A guest-made device at a lower devid shadowing a trusted name. */
+		{ .name = (char *)"org.example.d.0", .devid = 1, .transport = XC_TRANSPORT_SOCKET,
+		  .flags = XC_CHAN_NO_TRUSTED_COPY, .fe_state = 4, .be_state = 4 },
+		{ .name = (char *)"org.example.d.0", .devid = 2, .transport = XC_TRANSPORT_SOCKET,
+		  .fe_state = 4, .be_state = 4 },
+		/* Two guest-made devices and no trusted one. */
+		{ .name = (char *)"org.example.e.0", .devid = 3, .transport = XC_TRANSPORT_PTY,
+		  .flags = XC_CHAN_NO_TRUSTED_COPY, .fe_state = 4, .be_state = 4 },
+		{ .name = (char *)"org.example.e.0", .devid = 4, .transport = XC_TRANSPORT_PTY,
+		  .flags = XC_CHAN_NO_TRUSTED_COPY, .fe_state = 4, .be_state = 4 },
+		/* One guest-made device alone: used (the caller warns). */
+		{ .name = (char *)"org.example.f.0", .devid = 5, .transport = XC_TRANSPORT_PTY,
+		  .flags = XC_CHAN_NO_TRUSTED_COPY, .fe_state = 4, .be_state = 4 },
 	};
 	struct {
 		const char *name;
@@ -46,6 +61,11 @@ int main(void)
 		{ "org.example.a.0", XC_TRANSPORT_VCHAN, 0, false, 0, 1, false, "--transport" },
 		{ "org.example.a.0", XC_TRANSPORT_PTY, 0, false, -ENOENT, -1, false, "--transport" },
 		{ "org.example.c.0", XC_TRANSPORT_PTY, 99 * M, true, 0, 4, false, "--transport" },
+		{ "org.example.d.0", 0, 0, false, 0, 6, false, "socket" },
+		{ "org.example.d.0", XC_TRANSPORT_SOCKET, 0, false, 0, 6, false, "--transport" },
+		{ "org.example.e.0", 0, 0, false, -ENOTUNIQ, -1, false, "ambiguous" },
+		{ "org.example.e.0", XC_TRANSPORT_PTY, 0, false, -ENOTUNIQ, -1, false, "--transport" },
+		{ "org.example.f.0", 0, 0, false, 0, 9, false, "pty" },
 	};
 
 	tap_plan(ARRAY_SIZE(cases) * 3);
