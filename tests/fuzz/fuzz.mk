@@ -250,3 +250,6 @@ fuzz-lint:
 
 .PHONY: fuzz-lint
 CLEANFILES += tests/fuzz/fuzz-registry tests/fuzz/fuzz-xlcfg tests/fuzz/fuzz-virtxml
+
+# make fuzz-run: every target above, fuzzed for a bounded time.
+include $(top_srcdir)/tests/fuzz/run.mk
