@@ -28,5 +28,6 @@ if ! make -j"$jobs" check; then
 	cat test-suite.log 2>/dev/null || true
 	exit 1
 fi
+make fuzz-run
 # The same scenarios against real Xen, booted under QEMU (tests/xen/README.md).
 make check-xen

@@ -252,3 +252,37 @@ fuzz-lint:
 
 .PHONY: fuzz-lint
 CLEANFILES += tests/fuzz/fuzz-registry tests/fuzz/fuzz-xlcfg tests/fuzz/fuzz-virtxml
+
+# Channel discovery, domain identity and transport choice over a xenstore
+# tree the input describes: lib/store.c and what is above it, linked with the
+# in-memory libxenstore of xs-mem.c instead of the real one.
+check_PROGRAMS += tests/fuzz/fuzz-channel-replay
+tests_fuzz_fuzz_channel_replay_SOURCES = \
+	tests/fuzz/fuzz-channel.c \
+	tests/fuzz/xs-mem.c \
+	tests/fuzz/xs-mem.h \
+	tests/fuzz/replay.c \
+	tests/unit/tap.h
+tests_fuzz_fuzz_channel_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/channel"'
+tests_fuzz_fuzz_channel_replay_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_fuzz_fuzz_channel_replay_LDADD = lib/libxenchan.a
+TESTS += tests/fuzz/fuzz-channel-replay
+
+# Automake takes no wildcards.  After adding inputs, regenerate the list with
+#   (cd $(top_srcdir) && ls tests/fuzz/corpus/channel/*)
+FUZZ_CHANNEL_CORPUS = \
+	tests/fuzz/corpus/channel/bad-values \
+	tests/fuzz/corpus/channel/direct \
+	tests/fuzz/corpus/channel/domains-ambiguous \
+	tests/fuzz/corpus/channel/failing-list \
+	tests/fuzz/corpus/channel/failing-reads \
+	tests/fuzz/corpus/channel/libxl-socket-pty \
+	tests/fuzz/corpus/channel/name-mismatch-bad-backend \
+	tests/fuzz/corpus/channel/no-trusted-copy \
+	tests/fuzz/corpus/channel/pty-tty-guest-writable \
+	tests/fuzz/corpus/channel/vchan
+EXTRA_DIST += $(FUZZ_CHANNEL_CORPUS)
+
+# make fuzz-run: every target above, fuzzed for a bounded time.
+include $(top_srcdir)/tests/fuzz/run.mk
