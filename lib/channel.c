@@ -221,9 +221,26 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 		}
 	}
 
-	type = rd(st, c, fe, "type", 32);
-	output = rd(st, c, fe, "output", 64);
-	if (type && streq(type, "xenchan")) {
+	/*
+	 * How the channel is served: the connection a dom0-owned copy states
+	 * decides.  Only without one is the frontend's type or output asked,
+	 * and believed only when the guest cannot have written it (XSA-57 made
+	 * them dom0's: checked, not assumed).
+	 */
+	if (!c->connection) {
+		type = rd(st, c, fe, "type", 32);
+		if (type && guest_writable(st, fe, "type", domid)) {
+			c->flags |= XC_CHAN_GUEST_WRITABLE;
+			free(TAKE_PTR(type));
+		}
+		output = rd(st, c, fe, "output", 64);
+		if (output && guest_writable(st, fe, "output", domid)) {
+			c->flags |= XC_CHAN_GUEST_WRITABLE;
+			free(TAKE_PTR(output));
+		}
+	}
+	if ((c->connection && streq(c->connection, "xenchan")) ||
+	    (!c->connection && type && streq(type, "xenchan"))) {
 		/* xenchan serves the ring itself: there is no socket or pty. */
 		c->transport = XC_TRANSPORT_DIRECT;
 		free(c->endpoint);

@@ -63,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define ALL_FLAGS                                                                   \
 	(XC_CHAN_NO_TRUSTED_COPY | XC_CHAN_NAME_MISMATCH | XC_CHAN_GUEST_WRITABLE | \
-	 XC_CHAN_BAD_ENDPOINT | XC_CHAN_BAD_VALUE | XC_CHAN_GUEST_PUBLISHED)
+	 XC_CHAN_BAD_ENDPOINT | XC_CHAN_BAD_VALUE | XC_CHAN_GUEST_PUBLISHED |      \
+	 XC_CHAN_STALE)
 
 /* Longest path built here: a vchan endpoint (255-byte port) and a key. */
 #define PATH_LEN 512
@@ -248,7 +249,13 @@ static void check_console(struct xc_store *st, const struct xc_channel *c, uint3
 		}
 		break;
 	case XC_TRANSPORT_DIRECT:
-		check(!c->endpoint && same(tree_key(fe, "type", 32), "xenchan"));
+		/* The connection a dom0-owned key states, or the frontend's type
+		 * when the guest cannot have written it (XSA-57). */
+		snprintf(path, sizeof(path), "%s/type", fe);
+		check(!c->endpoint &&
+		      (same(c->connection, "xenchan") ||
+		       (!c->connection && same(tree_str(path, 32), "xenchan") &&
+			!xs_mem_writable(path, domid))));
 		break;
 	default:
 		check(c->transport == XC_TRANSPORT_UNKNOWN && !c->endpoint);
@@ -280,6 +287,11 @@ static void check_vchan(const struct xc_channel *c, uint32_t domid)
 	rr = tree_key(c->endpoint, "ring-ref", 16);
 	ev = tree_key(c->endpoint, "event-channel", 16);
 	want = rr && ev ? XC_STATE_CONNECTED : XC_STATE_NONE;
+	/* Stale: published by dom0 with xenchan's name key, and nobody holds
+	 * its serving lock (none do here): never taken for published. */
+	check(!(c->flags & XC_CHAN_STALE) == !(c->backend_domid == 0 && pub));
+	if (c->flags & XC_CHAN_STALE)
+		want = XC_STATE_NONE;
 	check(c->fe_state == want && c->be_state == want);
 	check(c->in_use == (tree_key(c->endpoint, "busy", 16) != NULL));
 }
@@ -301,7 +313,8 @@ static void check_choose(const struct xc_channel *v, size_t n, const char *name)
 
 				r = xc_choose(v, n, name, forced[f], rates[k],
 					      XC_RING_RATE_DEFAULT, strict, &out);
-				check(r == 0 || r == -ENOENT || r == -ENOTSUP);
+				check(r == 0 || r == -ENOENT || r == -ENOTSUP ||
+				      r == -ENOTUNIQ);
 				/* The reason is plain ASCII, whatever the names. */
 				check(memchr(out.reason, '\0', sizeof(out.reason)) &&
 				      out.reason[0]);
@@ -312,6 +325,12 @@ static void check_choose(const struct xc_channel *v, size_t n, const char *name)
 				c = out.channel;
 				check(c >= v && c < v + n && c->name &&
 				      streq(c->name, name));
+				/* A guest-made channel never shadows a trusted one. */
+				if (c->flags & XC_CHAN_NO_TRUSTED_COPY)
+					for (size_t j = 0; j < n; j++)
+						check(!v[j].name || !streq(v[j].name, name) ||
+						      v[j].transport != c->transport ||
+						      (v[j].flags & XC_CHAN_NO_TRUSTED_COPY));
 				check(!forced[f] || c->transport == forced[f]);
 				/* Another domain's vchan is not ours to map. */
 				check(c->transport != XC_TRANSPORT_VCHAN ||
@@ -327,7 +346,7 @@ static void check_channels(struct xc_store *st, uint32_t domid)
 {
 	static const char *const states[] = {
 		"absent", "no-backend", "connected", "connecting", "closing",
-		"closed", "published",	"in-use",    "incomplete",
+		"closed", "published",	"in-use",    "incomplete", "stale",
 	};
 	struct xc_channel *v = NULL;
 	size_t n = 0;

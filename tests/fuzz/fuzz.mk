@@ -134,6 +134,9 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 FUZZ_LIB_SRCS = \
 	$(srcdir)/lib/log.c \
 	$(srcdir)/lib/parse.c \
+	$(srcdir)/lib/clock.c \
+	$(srcdir)/lib/lifecycle.c \
+	$(srcdir)/lib/lock.c \
 	$(srcdir)/lib/store.c \
 	$(srcdir)/lib/strv.c \
 	$(srcdir)/lib/untrusted.c \

@@ -56,6 +56,9 @@ tests/fuzz/fuzz-virtxml: tests/fuzz/fuzz-virtxml.c $(FUZZ_RUN_DEPS)
 FUZZ_CHANNEL_LIB_SRCS = \
 	$(srcdir)/lib/log.c \
 	$(srcdir)/lib/parse.c \
+	$(srcdir)/lib/clock.c \
+	$(srcdir)/lib/lifecycle.c \
+	$(srcdir)/lib/lock.c \
 	$(srcdir)/lib/store.c \
 	$(srcdir)/lib/strv.c \
 	$(srcdir)/lib/untrusted.c \

@@ -105,6 +105,15 @@ static const struct scenario scenarios[] = {
 			{ FE("2", "tty"), "/dev/pts/7", NULL },
 			CONSOLE("3", "org.example.direct.0"),
 			{ FE("3", "type"), "xenchan", NULL },
+			/* A guest-writable type does not turn a trusted socket
+			 * into a direct channel: the trusted connection decides. */
+			CONSOLE("4", "org.example.sock.0"),
+			{ LX("4", "connection"), "socket", NULL },
+			{ LX("4", "path"), "/run/xen/sock.sock", NULL },
+			{ FE("4", "type"), "xenchan", "b0" },
+			/* Without a connection, a guest-writable type is not believed. */
+			CONSOLE("5", "org.example.forged.0"),
+			{ FE("5", "type"), "xenchan", "b0" },
 			END,
 		},
 		(const struct want[]){
@@ -114,6 +123,10 @@ static const struct scenario scenarios[] = {
 			  "/dev/pts/7", BEDIR("2"), 0, 4, 4, 0, 0, "connected" },
 			{ 3, XC_TRANSPORT_DIRECT, "org.example.direct.0", NULL, NULL,
 			  NULL, BEDIR("3"), 0, 4, 4, 0, 0, "connected" },
+			{ 4, XC_TRANSPORT_SOCKET, "org.example.sock.0", NULL, "socket",
+			  "/run/xen/sock.sock", BEDIR("4"), 0, 4, 4, 0, 0, "connected" },
+			{ 5, XC_TRANSPORT_UNKNOWN, "org.example.forged.0", NULL, NULL,
+			  NULL, BEDIR("5"), 0, 4, 4, 0, XC_CHAN_GUEST_WRITABLE, "connected" },
 			{ 0 },
 		},
 	},
