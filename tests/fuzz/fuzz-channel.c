@@ -37,23 +37,13 @@
 #include "channel.h"
 #include "choose.h"
 #include "domain.h"
+#include "fuzz.h"
 #include "macro.h"
 #include "parse.h"
 #include "store.h"
 #include "untrusted.h"
 #include "xs-mem.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A broken promise: say which, then abort so the fuzzer keeps the input. */
-#define check(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                  \
-			abort();                                                         \
-		}                                                                        \
-	} while (0)
 
 /* Bounds on the work one input can ask for (resolving a name lists every
  * domain). */

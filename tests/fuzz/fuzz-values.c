@@ -25,22 +25,12 @@
 
 #include "channel.h"
 #include "domain.h"
+#include "fuzz.h"
 #include "macro.h"
 #include "parse.h"
 #include "untrusted.h"
 #include "wait.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A broken promise: say which, then abort so the fuzzer keeps the input. */
-#define check(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                  \
-			abort();                                                         \
-		}                                                                        \
-	} while (0)
 
 static bool all_digits(const char *s)
 {

@@ -27,6 +27,7 @@ BATS_TESTS += tests/bats/unit-store.bats
 check_PROGRAMS += tests/fuzz/fuzz-values-replay
 tests_fuzz_fuzz_values_replay_SOURCES = \
 	tests/fuzz/fuzz-values.c \
+	tests/fuzz/fuzz.h \
 	tests/fuzz/replay.c \
 	tests/unit/tap.h
 tests_fuzz_fuzz_values_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
@@ -131,7 +132,8 @@ FUZZ_TIME = 60
 FUZZ_CC = clang
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRCS = \
+# What reads xenstore, up to the channel listing.
+FUZZ_STORE_LIB_SRCS = \
 	$(srcdir)/lib/log.c \
 	$(srcdir)/lib/parse.c \
 	$(srcdir)/lib/clock.c \
@@ -141,8 +143,8 @@ FUZZ_LIB_SRCS = \
 	$(srcdir)/lib/strv.c \
 	$(srcdir)/lib/untrusted.c \
 	$(srcdir)/lib/domain.c \
-	$(srcdir)/lib/channel.c \
-	$(srcdir)/lib/wait.c
+	$(srcdir)/lib/channel.c
+FUZZ_LIB_SRCS = $(FUZZ_STORE_LIB_SRCS) $(srcdir)/lib/wait.c
 
 fuzz:
 	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
@@ -262,6 +264,7 @@ CLEANFILES += tests/fuzz/fuzz-registry tests/fuzz/fuzz-xlcfg tests/fuzz/fuzz-vir
 check_PROGRAMS += tests/fuzz/fuzz-channel-replay
 tests_fuzz_fuzz_channel_replay_SOURCES = \
 	tests/fuzz/fuzz-channel.c \
+	tests/fuzz/fuzz.h \
 	tests/fuzz/xs-mem.c \
 	tests/fuzz/xs-mem.h \
 	tests/fuzz/replay.c \

@@ -53,18 +53,7 @@ tests/fuzz/fuzz-virtxml: tests/fuzz/fuzz-virtxml.c $(FUZZ_RUN_DEPS)
 		$(srcdir)/tests/fuzz/fuzz-virtxml.c $(FUZZ_LINT_LIB_SRCS) $(XML_LIBS)
 
 # No libxenstore: tests/fuzz/xs-mem.c answers its calls.
-FUZZ_CHANNEL_LIB_SRCS = \
-	$(srcdir)/lib/log.c \
-	$(srcdir)/lib/parse.c \
-	$(srcdir)/lib/clock.c \
-	$(srcdir)/lib/lifecycle.c \
-	$(srcdir)/lib/lock.c \
-	$(srcdir)/lib/store.c \
-	$(srcdir)/lib/strv.c \
-	$(srcdir)/lib/untrusted.c \
-	$(srcdir)/lib/domain.c \
-	$(srcdir)/lib/channel.c \
-	$(srcdir)/lib/choose.c
+FUZZ_CHANNEL_LIB_SRCS = $(FUZZ_STORE_LIB_SRCS) $(srcdir)/lib/choose.c
 
 tests/fuzz/fuzz-channel: tests/fuzz/fuzz-channel.c tests/fuzz/xs-mem.c tests/fuzz/xs-mem.h \
 		$(FUZZ_RUN_DEPS)
