@@ -39,6 +39,10 @@ run_tap() {
 	run_tap test-store
 }
 
+@test "test-session: lookup, wait, lock and session on the real xenstored" {
+	run_tap test-session
+}
+
 @test "test-channel: lib/channel.c on fake xenstore layouts" {
 	run_tap test-channel
 }

@@ -19,6 +19,12 @@ tests_unit_test_channel_SOURCES = tests/unit/test-channel.c tests/unit/tap.h
 tests_unit_test_channel_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
 tests_unit_test_channel_LDADD = $(XC_LIBS)
 
+# Run by tests/bats/unit-store.bats too.
+check_PROGRAMS += tests/unit/test-session
+tests_unit_test_session_SOURCES = tests/unit/test-session.c tests/unit/tap.h
+tests_unit_test_session_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_unit_test_session_LDADD = $(XC_LIBS)
+
 BATS_TESTS += tests/bats/unit-store.bats
 
 # Fuzz targets.  make check replays each corpus through its target, built with
