@@ -16,8 +16,6 @@
 #include "target.h"
 #include "untrusted.h"
 
-/* How much of a user-supplied string a message quotes. */
-#define ARG_QUOTE_MAX 256
 /* cmd_arg() strings alive at once (one message's worth). */
 #define ARG_SLOTS 8
 /* --wait's default, for cat and send. */
@@ -61,7 +59,7 @@ static void free_args(void)
 const char *cmd_arg(const char *s)
 {
 	static size_t next;
-	char *e = xc_escape(s, ARG_QUOTE_MAX);
+	char *e = xc_escape(s, XC_ARG_QUOTE_MAX);
 
 	if (!e)
 		return "?";
@@ -331,8 +329,8 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 	if (!s_edom)
 		atexit(free_names);
 	free_names();
-	s_edom = xc_escape(domain, ARG_QUOTE_MAX);
-	s_echan = xc_escape(channel, ARG_QUOTE_MAX);
+	s_edom = xc_escape(domain, XC_ARG_QUOTE_MAX);
+	s_echan = xc_escape(channel, XC_ARG_QUOTE_MAX);
 	if (!s_edom || !s_echan) {
 		cmd_err("out of memory");
 		return XC_EXIT_ERROR;

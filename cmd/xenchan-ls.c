@@ -273,7 +273,7 @@ static int add_rows(struct libscols_table *tb, struct xc_store *st, const struct
 			continue;
 		if (c->flags && verbose) {
 			_cleanup_free_ char *why = trust_text(c->flags);
-			_cleanup_free_ char *name = c->name ? xc_escape(c->name, 256) : NULL;
+			_cleanup_free_ char *name = c->name ? xc_escape(c->name, XC_ARG_QUOTE_MAX) : NULL;
 
 			cmd_verbose("%u/%s: not trusted: %s", d->domid, name ? name : "-",
 				    why ? why : "?");
@@ -344,7 +344,7 @@ int main(int argc, const char **argv)
 				ndoms++;
 				continue;
 			}
-			_cleanup_free_ char *esc = xc_escape(args[i], 256);
+			_cleanup_free_ char *esc = xc_escape(args[i], XC_ARG_QUOTE_MAX);
 
 			/* Every bad DOMAIN is reported; an error outranks "no such". */
 			if (r == -ENOENT) {

@@ -86,7 +86,7 @@ int main(int argc, const char **argv)
 	if (!args || !args[0])
 		cmd_usage_error("no DOMAIN given");
 	domain = args[0];
-	edom = xc_escape(domain, 256);
+	edom = xc_escape(domain, XC_ARG_QUOTE_MAX);
 	while (args[1 + nnames]) {
 		if (!*args[1 + nnames])
 			cmd_usage_error("empty CHANNEL name");

@@ -17,7 +17,6 @@
  * name; libxl never creates more than this many console devices per domain
  * anyway.  Anything beyond is not looked at. */
 #define MAX_DEVID 4095u
-#define NAME_MAX_LEN 255
 
 static const char *const transport_names[] = {
 	[XC_TRANSPORT_UNKNOWN] = "unknown", [XC_TRANSPORT_SOCKET] = "socket",
@@ -182,7 +181,7 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 	if (trusted) {
 		_cleanup_free_ char *tfe = rd(st, c, lx, "frontend", 128);
 
-		c->name = rd(st, c, lx, "name", NAME_MAX_LEN);
+		c->name = rd(st, c, lx, "name", XC_CHANNEL_NAME_MAX);
 		c->connection = rd(st, c, lx, "connection", 32);
 		c->backend = rd(st, c, lx, "backend", 128);
 		if (c->connection && streq(c->connection, "socket"))
@@ -192,7 +191,7 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 			c->flags |= XC_CHAN_BAD_VALUE;
 	} else {
 		c->flags |= XC_CHAN_NO_TRUSTED_COPY;
-		c->name = rd(st, c, fe, "name", NAME_MAX_LEN);
+		c->name = rd(st, c, fe, "name", XC_CHANNEL_NAME_MAX);
 		if (c->name && guest_writable(st, fe, "name", domid))
 			c->flags |= XC_CHAN_GUEST_WRITABLE;
 		/* The frontend's backend key is the guest's: only a path of the
@@ -212,7 +211,7 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 	c->be_state = rd_state(st, c, c->backend);
 
 	if (trusted && c->fe_state != XC_STATE_NONE) {
-		_cleanup_free_ char *fname = rd(st, c, fe, "name", NAME_MAX_LEN);
+		_cleanup_free_ char *fname = rd(st, c, fe, "name", XC_CHANNEL_NAME_MAX);
 
 		if (fname && (!c->name || !streq(fname, c->name))) {
 			/* Reported, never believed. */
@@ -318,7 +317,7 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 			_cleanup_free_ char *pdir = NULL, *rr = NULL, *ev = NULL;
 			bool named;
 
-			if (strlen(*p) > NAME_MAX_LEN)
+			if (strlen(*p) > XC_CHANNEL_NAME_MAX)
 				continue;
 			c = chanv_add(cv);
 			if (!c || asprintf(&pdir, "%s/%s", cdir, *p) < 0)
@@ -331,7 +330,7 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 			if (server != 0)
 				c->flags |= XC_CHAN_GUEST_PUBLISHED;
 			/* A long channel name is published beside its short port. */
-			c->name = rd(st, c, pdir, "name", NAME_MAX_LEN);
+			c->name = rd(st, c, pdir, "name", XC_CHANNEL_NAME_MAX);
 			named = c->name != NULL;
 			if (!named)
 				c->name = strdup(*p);

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "macro.h"
+#include "untrusted.h"
 
 enum xc_severity { XC_SEV_NOTE, XC_SEV_WARNING, XC_SEV_ERROR, XC_SEV_COUNT };
 
@@ -81,7 +82,7 @@ const char *xc_severity_name(enum xc_severity s);
  * hvc_xen can number is XC_DIRECT_MAX_DEVID (direct.h).  lint.c holds these
  * values to the headers that own the limits they come from.
  */
-#define XC_NAME_MAX 255
+#define XC_NAME_MAX XC_CHANNEL_NAME_MAX
 #define XC_VCHAN_PORT_MAX 12
 #define XC_SUN_PATH_MAX 108
 

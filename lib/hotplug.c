@@ -10,7 +10,6 @@
 #include "xenbus.h"
 
 /* How many more times a transaction that met a concurrent change runs. */
-#define TX_RETRIES 5
 
 static const enum xc_hotplug_dir all_dirs[] = {
 	XC_HOTPLUG_FRONTEND,
@@ -269,7 +268,7 @@ int xc_hotplug_add(struct xc_store *st, uint32_t domid, const char *name, uint32
 	snprintf(a.perms[GUEST_READS], sizeof(a.perms[0]), "n0 r%u", domid);
 	snprintf(a.perms[DOM0_ONLY], sizeof(a.perms[0]), "n0");
 	snprintf(a.domid_str, sizeof(a.domid_str), "%u", domid);
-	r = xc_store_transaction(st, add_tx, &a, TX_RETRIES);
+	r = xc_store_transaction(st, add_tx, &a, XC_STORE_TX_RETRIES);
 	if (r < 0)
 		return r;
 	*devid = a.devid;
@@ -305,5 +304,5 @@ int xc_hotplug_remove(struct xc_store *st, uint32_t domid, uint32_t devid)
 
 	if (domid == 0 || domid > XC_DOMID_MAX || devid == 0)
 		return -EINVAL;
-	return xc_store_transaction(st, remove_tx, &rm, TX_RETRIES);
+	return xc_store_transaction(st, remove_tx, &rm, XC_STORE_TX_RETRIES);
 }

@@ -118,6 +118,9 @@ int xc_store_writable_by(struct xc_store *st, xs_transaction_t t, const char *pa
  * several times (no side effects outside xenstore, or idempotent ones).
  * On commit returns fn's (non-negative) result.
  */
+/* What callers pass as max_retries: conflicts are rare and short-lived. */
+#define XC_STORE_TX_RETRIES 5
+
 int xc_store_transaction(struct xc_store *st,
 			 int (*fn)(struct xc_store *st, xs_transaction_t t, void *data),
 			 void *data, unsigned max_retries);

@@ -51,7 +51,7 @@ bool xc_channel_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 255 || s[0] == '.' || s[0] == '-')
+	if (n == 0 || n > XC_CHANNEL_NAME_MAX || s[0] == '.' || s[0] == '-')
 		return false;
 	for (; *s; s++) {
 		char c = *s;

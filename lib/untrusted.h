@@ -15,6 +15,12 @@
 /* Longest value xenchan reads from xenstore for any key it displays. */
 #define XC_VALUE_MAX 1024
 
+/* Longest channel name, in bytes. */
+#define XC_CHANNEL_NAME_MAX 255
+
+/* How much of a DOMAIN or other argument a message quotes. */
+#define XC_ARG_QUOTE_MAX 256
+
 /*
  * A printable copy of s (caller frees; NULL on allocation failure): bytes
  * outside printable ASCII, and the backslash, become \xHH, so the result
@@ -28,7 +34,7 @@ char *xc_escape(const char *s, size_t max);
 bool xc_is_printable(const char *s);
 
 /*
- * A channel name as xenchan accepts it: 1..255 bytes of [A-Za-z0-9._-],
+ * A channel name as xenchan accepts it: 1..XC_CHANNEL_NAME_MAX bytes of [A-Za-z0-9._-],
  * not starting with '.' or '-'.  (Stricter rules for registries live in the
  * registry checker; this is what is safe to use in paths and messages.)
  */

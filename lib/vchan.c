@@ -14,6 +14,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
+#include "parse.h"
 #include "peer.h"
 #include "stream-internal.h"
 #include "untrusted.h"
@@ -328,7 +329,7 @@ int xc_vchan_serve(struct xc_store *st, uint32_t client, const char *name,
 	int r;
 
 	/* Our own domid, from the relative key libxenvchan also reads. */
-	r = xc_store_read_uint(st, XBT_NULL, "domid", 0x7fef, &self);
+	r = xc_store_read_uint(st, XBT_NULL, "domid", XC_DOMID_MAX, &self);
 	if (r < 0)
 		return r;
 	xc_vchan_port(name, (uint32_t)self, client, port, sizeof(port));
