@@ -366,7 +366,8 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 		break;
 	case XC_STEP_LOOKUP:
 		if (r == -ENOTSUP)
-			cmd_err("%s/%s: %s (--strict)", edom, echan, t->choice.reason);
+			cmd_err("%s/%s: %s%s", edom, echan, t->choice.reason,
+				o->target.strict ? " (--strict)" : "");
 		else if (r == -ENOTUNIQ && t->n)
 			cmd_err("%s/%s: ambiguous: several channels of that name, none trusted",
 				edom, echan);

@@ -39,8 +39,8 @@ struct xc_choice {
  * The channel is found with xc_channel_find() (trusted first).
  * Returns 0, -ENOENT (no such channel, or none of the forced transport),
  * -ENOTUNIQ (several untrusted candidates), or
- * -ENOTSUP (strict, and vchan was needed but is not offered).  The reason is
- * filled in either way.
+ * -ENOTSUP (vchan was needed but is not offered, and strict, or there is no
+ * console channel to fall back to).  The reason is filled in either way.
  */
 int xc_choose(const struct xc_channel *v, size_t n, const char *name,
 	      enum xc_transport forced, uint64_t rate, uint64_t threshold, bool strict,
