@@ -134,11 +134,11 @@ int xc_lifecycle_init(unsigned flags)
 		return 0;
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
+	/* One handler at a time: none interrupts another. */
 	sa.sa_handler = on_signal;
-	for (size_t i = 0; i < ARRAY_SIZE(caught); i++) {
+	sigaddset(&sa.sa_mask, SIGALRM);
+	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
 		sigaddset(&sa.sa_mask, caught[i]);
-		sigaddset(&sa.sa_mask, SIGALRM);
-	}
 	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
 		if (sigaction(caught[i], &sa, NULL) < 0)
 			return -errno;
@@ -240,7 +240,7 @@ int xc_guard_begin(uint64_t deadline)
 		return 0; /* nested: the outer guard's timer stands */
 	atomic_store(&guard_cut, 0);
 	if (deadline != XC_NEVER)
-		arm_timer(deadline - now ? deadline - now : 1);
+		arm_timer(deadline - now); /* > 0: it has not passed */
 	/* A signal between the check above and the increment would have armed
 	 * no grace timer: look again. */
 	if (got_signal && !teardown_depth)
