@@ -1,4 +1,4 @@
-# Guest half of the closed-descriptor cases of scenarios/transfer.sh.
+# Guest half of the descriptor and signal cases of scenarios/transfer.sh.
 # - org.example.test.0 (socket): set raw and kept open. While dom0 has
 #   data/raw-send at 1, the agent writes every 0.3 s a raw xenstore request,
 #   XS_WRITE of /local/domain/0/pwned = yes: struct xsd_sockmsg { type 11,
@@ -11,6 +11,8 @@
 #   the guest wrote before a client connected, but sends it on only at the
 #   guest's next event on the ring, and a client with nothing to send gives
 #   the guest no reason for one.
+# - No driver binds a console device added from now on: a channel dom0
+#   hotplugs stays Initialising, its frontend never connected.
 if dev=$(hvc_of org.example.test.0); then
 	echo "guest: org.example.test.0 is $dev"
 	(
@@ -26,4 +28,8 @@ if dev=$(hvc_of org.example.test.0); then
 		done
 	) &
 fi
+# The channels xl created were probed at boot, before /init ran.
+echo 0 >/sys/bus/xen/drivers_autoprobe ||
+	echo "guest: cannot turn off /sys/bus/xen/drivers_autoprobe"
+echo "guest: drivers_autoprobe $(cat /sys/bus/xen/drivers_autoprobe)"
 ready

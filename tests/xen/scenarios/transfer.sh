@@ -5,7 +5,7 @@
 # upper-case what they read, so an echo by a tty that is not raw cannot pass
 # for an answer. Then, with a second guest: xenchan-cat and xenchan-send run
 # with a standard descriptor closed, against a guest that sends raw xenstore
-# requests.
+# requests, and signals that come before the copy loop.
 . /xenchan/lib.sh
 
 bin=/opt/xenchan/bin
@@ -167,10 +167,10 @@ check "... within 15 s of xl destroy" test $((t2 - t0)) -le 15
 # xenstored as dom0's request. The same for xenchan-send and stdin.
 t0=$(now)
 if ! guest_start life lifecycle; then
-	not_ok "second guest started: raw XS_WRITE agent on its socket channel"
+	not_ok "second guest started: raw XS_WRITE agent on its socket channel, no driver autoprobe"
 	exit 1
 fi
-ok "second guest started: raw XS_WRITE agent on its socket channel"
+ok "second guest started: raw XS_WRITE agent on its socket channel, no driver autoprobe"
 diag "guest life ready $(($(now) - t0)) s after xl create began"
 
 # reap PID SECONDS: wait up to SECONDS for background PID to end (SIGKILL
@@ -232,3 +232,64 @@ diag "$(cat /tmp/closed-send.out)"
 check "xenchan-send <&-: empty input, exit status 0 ($rc) within 10 s ($took s)" \
 	awk -v rc=$rc -v t="$took" 'BEGIN { exit !(rc == 0 && t <= 10) }'
 
+# 7. Signals before the copy loop: xenchan-cat undoes what it set up and
+# dies by the signal. The guest binds no driver to a new console device, so
+# a hotplugged channel's frontend stays Initialising and xenchan-cat --create
+# waits for it with its backend in InitWait.
+sig_waiting() {
+	kill -0 $cpid 2>/dev/null || return 0
+	sdevid=$(channel_devid "$domid" org.example.sig.0) &&
+		[ "$(xenstore-read "/local/domain/0/backend/console/$domid/$sdevid/state" 2>/dev/null)" = 2 ] &&
+		[ "$(xenstore-read "/local/domain/$domid/device/console/$sdevid/state" 2>/dev/null)" = 1 ]
+}
+sig_gone() {
+	[ -n "$sdevid" ] &&
+		! channel_devid "$domid" org.example.sig.0 >/dev/null &&
+		! xenstore-exists "/local/domain/$domid/device/console/$sdevid" &&
+		! xenstore-exists "/local/domain/0/backend/console/$domid/$sdevid" &&
+		! xenstore-exists "/libxl/$domid/device/console/$sdevid"
+}
+sdevid=
+$bin/xenchan-cat -v --create life org.example.sig.0 </dev/null >/tmp/sig.out 2>/tmp/sig.err &
+cpid=$!
+if wait_for 30 sig_waiting && kill -0 $cpid 2>/dev/null; then
+	diag "devid $sdevid: backend InitWait, frontend Initialising: SIGTERM"
+	kill -TERM $cpid
+else
+	diag "xenchan-cat --create did not come to wait for the frontend"
+fi
+reap $cpid 20
+rc=$?
+diag "$(cat /tmp/sig.err)"
+check "xenchan-cat --create waiting for the guest's frontend: SIGTERM, exit status 143 ($rc)" \
+	test $rc = 143
+if ! check "... the channel's frontend, backend and /libxl nodes are gone${sdevid:+ (devid $sdevid)}" \
+	sig_gone; then
+	for d in /local/domain/$domid/device/console /local/domain/0/backend/console/$domid \
+		/libxl/$domid/device/console; do
+		diag "$d: $(xenstore-list $d 2>&1 | tr '\n' ' ')"
+	done
+	guest_log life
+fi
+
+vpath=/local/domain/0/data/vchan/$domid/sigport
+vchan_waiting() {
+	kill -0 $vpid 2>/dev/null || return 0
+	xenstore-exists "$vpath/ring-ref"
+}
+$bin/xenchan-cat -v -l -T vchan "$domid" sigport </dev/null >/tmp/vsig.out 2>/tmp/vsig.err &
+vpid=$!
+if wait_for 30 vchan_waiting && kill -0 $vpid 2>/dev/null; then
+	diag "$vpath published: SIGINT"
+	kill -INT $vpid
+else
+	diag "xenchan-cat -l -T vchan did not come to wait for a client"
+fi
+reap $vpid 20
+rc=$?
+diag "$(cat /tmp/vsig.err)"
+check "xenchan-cat -l -T vchan waiting for a client: SIGINT, exit status 130 ($rc)" \
+	test $rc = 130
+if ! check "... $vpath is gone" sh -c "! xenstore-exists $vpath"; then
+	diag "$(xenstore-ls -f "$vpath" 2>&1)"
+fi
