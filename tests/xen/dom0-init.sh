@@ -2,12 +2,12 @@
 # dom0's /init: start the Xen toolstack, run the scenarios in /xenchan/run in
 # order, each under its own timeout, and power off. Results go to the console
 # as lines starting "XENCHAN-TAP: " (see scenarios/lib.sh); run.sh numbers them.
-# Kernel command line: xenchan_timeout=SECONDS per scenario (default 180).
+# Kernel command line: xenchan_timeout=SECONDS per scenario (default 300).
 export PATH=/opt/xenchan/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin
 export HOME=/root
 export XENCHAN_TAP_LOG=/run/xenchan-tap.log
 export LSAN_OPTIONS=suppressions=/xenchan/lsan.supp:print_suppressions=0
-timeout_s=${xenchan_timeout:-180}
+timeout_s=${xenchan_timeout:-300}
 
 . /xenchan/lib.sh
 

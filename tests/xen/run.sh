@@ -6,7 +6,7 @@
 #   -i IMGDIR   images from build-images.sh (default $XENCHAN_XEN_IMAGES or .)
 #   -o OUTDIR   where serial.log and exported files go (default IMGDIR)
 #   -t SECONDS  bound on the whole QEMU run (default 480)
-#   -s SECONDS  bound on each scenario inside dom0 (default 180)
+#   -s SECONDS  bound on each scenario inside dom0 (default 300)
 # SCENARIO is a dom0 script (tests/xen/scenarios/NAME.sh); they run in order.
 # Exit status 0 when every test passed.
 set -euo pipefail
@@ -18,7 +18,7 @@ usage() { echo "usage: $prog [-i IMGDIR] [-o OUTDIR] [-t SECONDS] [-s SECONDS] S
 imgdir=${XENCHAN_XEN_IMAGES:-.}
 outdir=
 total=480
-per=180
+per=300
 while getopts i:o:t:s:h opt; do
 	case $opt in
 	i) imgdir=$OPTARG ;;

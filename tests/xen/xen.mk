@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/xen/guest/channels.sh \
 	tests/xen/guest/idle.sh \
 	tests/xen/guest/lib.sh \
+	tests/xen/guest/lifecycle.sh \
 	tests/xen/guest/transfer.sh \
 	tests/xen/guest/vchan.sh \
 	tests/xen/scenarios/boot.sh \

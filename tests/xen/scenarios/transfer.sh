@@ -3,7 +3,9 @@
 # hotplugs and serves itself (direct), over vchan (asked for, and chosen by
 # bandwidth), and a send cut short by xl destroy. The guest's agents
 # upper-case what they read, so an echo by a tty that is not raw cannot pass
-# for an answer.
+# for an answer. Then, with a second guest: xenchan-cat and xenchan-send run
+# with a standard descriptor closed, against a guest that sends raw xenstore
+# requests, and signals that come before the copy loop.
 . /xenchan/lib.sh
 
 bin=/opt/xenchan/bin
@@ -157,3 +159,137 @@ diag "$(cat /tmp/kill.out /tmp/kill.err)"
 diag "xl destroy took $((t1 - t0)) s; xenchan-send ended $((t2 - t0)) s after it began"
 check "xenchan-send exits 4 when the guest is destroyed mid-send ($rc)" test $rc = 4
 check "... within 15 s of xl destroy" test $((t2 - t0)) -le 15
+
+# 6. Closed standard descriptors, against a guest of their own whose socket
+# agent sends a raw xenstore request, XS_WRITE of /local/domain/0/pwned
+# (guest/lifecycle.sh). Run with stdout closed, xenchan-cat must not open its
+# xenstore connection as descriptor 1: what the guest sends would reach
+# xenstored as dom0's request. The same for xenchan-send and stdin.
+t0=$(now)
+if ! guest_start life lifecycle; then
+	not_ok "second guest started: raw XS_WRITE agent on its socket channel, no driver autoprobe"
+	exit 1
+fi
+ok "second guest started: raw XS_WRITE agent on its socket channel, no driver autoprobe"
+diag "guest life ready $(($(now) - t0)) s after xl create began"
+
+# reap PID SECONDS: wait up to SECONDS for background PID to end (SIGKILL
+# it then) and return its exit status.
+reap() {
+	if ! wait_for "$2" sh -c "! kill -0 $1 2>/dev/null"; then
+		diag "pid $1 still running after $2 s: killed"
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1"
+}
+# secs_since T: seconds from /proc/uptime reading T to now, to 0.01 s.
+secs_since() {
+	awk -v t0="$1" '{ printf "%.2f", $1 - t0 }' /proc/uptime
+}
+
+# The guest writes its packet while data/raw-send is 1; qemu passes what it
+# kept on at the guest's next write after xenchan-cat connected. Two more
+# writes after that, the packets stop and xenchan-cat, its stdin at end,
+# quits after a second of silence.
+raw_sent() {
+	xenstore-read "/local/domain/$domid/data/raw-sent" 2>/dev/null || echo 0
+}
+raw_through() {
+	kill -0 $cpid 2>/dev/null || return 0
+	if [ -z "$sent0" ]; then
+		grep -q 'socket stream open' /tmp/closed-cat.err || return 1
+		sent0=$(raw_sent)
+	fi
+	[ "$(raw_sent)" -ge $((sent0 + 2)) ]
+}
+xenstore-rm /local/domain/0/pwned 2>/dev/null
+xenstore-write "/local/domain/$domid/data/raw-send" 1
+sent0=
+$bin/xenchan-cat -v -Q 1s life org.example.test.0 </dev/null >&- 2>/tmp/closed-cat.err &
+cpid=$!
+wait_for 30 raw_through || diag "the guest did not write twice while xenchan-cat was connected"
+xenstore-write "/local/domain/$domid/data/raw-send" 0
+reap $cpid 30
+rc=$?
+diag "$(cat /tmp/closed-cat.err)"
+diag "the guest wrote its 41-byte packet $(raw_sent) times, $sent0 before xenchan-cat connected"
+got=$(sed -n 's/^xenchan-cat: received \([0-9]*\) bytes$/\1/p' /tmp/closed-cat.err)
+if ! check "xenchan-cat >&-: exit status 0 ($rc), ${got:-no} bytes of XS_WRITE packets received" \
+	sh -c "[ $rc = 0 ] && [ ${got:-0} -gt 0 ] && [ $((${got:-0} % 41)) = 0 ]"; then
+	guest_log life
+fi
+if ! check "xenchan-cat >&-: the guest's XS_WRITE did not reach xenstored (no /local/domain/0/pwned)" \
+	sh -c '! xenstore-read /local/domain/0/pwned >/dev/null 2>&1'; then
+	diag "/local/domain/0/pwned = $(xenstore-read /local/domain/0/pwned 2>&1)"
+	xenstore-rm /local/domain/0/pwned 2>/dev/null
+fi
+
+t0=$(cut -d' ' -f1 /proc/uptime)
+timeout -s KILL 30 $bin/xenchan-send -v life org.example.test.0 <&- >/tmp/closed-send.out 2>&1
+rc=$?
+took=$(secs_since "$t0")
+diag "$(cat /tmp/closed-send.out)"
+check "xenchan-send <&-: empty input, exit status 0 ($rc) within 10 s ($took s)" \
+	awk -v rc=$rc -v t="$took" 'BEGIN { exit !(rc == 0 && t <= 10) }'
+
+# 7. Signals before the copy loop: xenchan-cat undoes what it set up and
+# dies by the signal. The guest binds no driver to a new console device, so
+# a hotplugged channel's frontend stays Initialising and xenchan-cat --create
+# waits for it with its backend in InitWait.
+sig_waiting() {
+	kill -0 $cpid 2>/dev/null || return 0
+	sdevid=$(channel_devid "$domid" org.example.sig.0) &&
+		[ "$(xenstore-read "/local/domain/0/backend/console/$domid/$sdevid/state" 2>/dev/null)" = 2 ] &&
+		[ "$(xenstore-read "/local/domain/$domid/device/console/$sdevid/state" 2>/dev/null)" = 1 ]
+}
+sig_gone() {
+	[ -n "$sdevid" ] &&
+		! channel_devid "$domid" org.example.sig.0 >/dev/null &&
+		! xenstore-exists "/local/domain/$domid/device/console/$sdevid" &&
+		! xenstore-exists "/local/domain/0/backend/console/$domid/$sdevid" &&
+		! xenstore-exists "/libxl/$domid/device/console/$sdevid"
+}
+sdevid=
+$bin/xenchan-cat -v --create life org.example.sig.0 </dev/null >/tmp/sig.out 2>/tmp/sig.err &
+cpid=$!
+if wait_for 30 sig_waiting && kill -0 $cpid 2>/dev/null; then
+	diag "devid $sdevid: backend InitWait, frontend Initialising: SIGTERM"
+	kill -TERM $cpid
+else
+	diag "xenchan-cat --create did not come to wait for the frontend"
+fi
+reap $cpid 20
+rc=$?
+diag "$(cat /tmp/sig.err)"
+check "xenchan-cat --create waiting for the guest's frontend: SIGTERM, exit status 143 ($rc)" \
+	test $rc = 143
+if ! check "... the channel's frontend, backend and /libxl nodes are gone${sdevid:+ (devid $sdevid)}" \
+	sig_gone; then
+	for d in /local/domain/$domid/device/console /local/domain/0/backend/console/$domid \
+		/libxl/$domid/device/console; do
+		diag "$d: $(xenstore-list $d 2>&1 | tr '\n' ' ')"
+	done
+	guest_log life
+fi
+
+vpath=/local/domain/0/data/vchan/$domid/sigport
+vchan_waiting() {
+	kill -0 $vpid 2>/dev/null || return 0
+	xenstore-exists "$vpath/ring-ref"
+}
+$bin/xenchan-cat -v -l -T vchan "$domid" sigport </dev/null >/tmp/vsig.out 2>/tmp/vsig.err &
+vpid=$!
+if wait_for 30 vchan_waiting && kill -0 $vpid 2>/dev/null; then
+	diag "$vpath published: SIGINT"
+	kill -INT $vpid
+else
+	diag "xenchan-cat -l -T vchan did not come to wait for a client"
+fi
+reap $vpid 20
+rc=$?
+diag "$(cat /tmp/vsig.err)"
+check "xenchan-cat -l -T vchan waiting for a client: SIGINT, exit status 130 ($rc)" \
+	test $rc = 130
+if ! check "... $vpath is gone" sh -c "! xenstore-exists $vpath"; then
+	diag "$(xenstore-ls -f "$vpath" 2>&1)"
+fi
