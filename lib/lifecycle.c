@@ -139,9 +139,16 @@ int xc_lifecycle_init(unsigned flags)
 	sigaddset(&sa.sa_mask, SIGALRM);
 	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
 		sigaddset(&sa.sa_mask, caught[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(caught); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(caught); i++) {
+		struct sigaction old;
+
+		/* Ignored when we started (nohup, a script's background job):
+		 * it stays ignored, as the caller asked. */
+		if (sigaction(caught[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
 		if (sigaction(caught[i], &sa, NULL) < 0)
 			return -errno;
+	}
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  * descriptor and never receives what was meant for stdout.
  *
  * Signals: with XC_LIFECYCLE_SIGNALS, SIGINT, SIGTERM, SIGHUP and SIGQUIT
- * are caught from then on.  The handler only records the first one and
+ * are caught from then on, except those ignored when the process started
+ * (nohup's SIGHUP, the SIGINT and SIGQUIT of a script's background job),
+ * which stay ignored.  The handler only records the first one and
  * makes xc_lifecycle_fd() readable; every wait in the library watches that
  * descriptor (xc_wait_fds()) and returns -EINTR, so the code unwinds through
  * its ordinary exit paths, which undo what was set up (hotplugged devices,
