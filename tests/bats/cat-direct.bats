@@ -46,7 +46,8 @@ teardown() {
 	run timeout "$T" xenchan-cat --create hot1 org.example.direct.1 </dev/null
 	assert_failure 2
 	assert_output --regexp 'busy: in use by pid [0-9]+'
-	pkill -TERM -f 'xenchan-cat -Q never --create hot1 org.example.direct.1'
+	# timeout(1) passes SIGTERM on to the xenchan-cat it runs.
+	kill -TERM "$pid"
 	wait "$pid" || true
 	retry_until sh -c "! xenchan-ls -rn -c org.example.direct.1 hot1 | grep -q ."
 }

@@ -77,7 +77,7 @@ serve() {
 	retry_until sh -c "xenchan-ls -rn -o STATE -t vchan vch1 | grep -qx in-use"
 	sleep 0.3
 	start=$(date +%s%N)
-	pkill -9 -f "test-vchan serve org.example.bulk.0"
+	kill -9 "$server"
 	wait "$cl" || rc=$?
 	[ "$rc" -eq 4 ]
 	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
@@ -141,15 +141,17 @@ serve() {
 }
 
 @test "the guest's vchan server killed mid-send: exit 4 within a second" {
-	local pid rc=0 start
+	local pid srv rc=0 start
+	# xenchan-sim exec runs the command in its own process: $! is the server.
 	bg "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.k.0
+	srv=$!
 	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 published'"
 	head -c 20000000000 /dev/zero | timeout "$T" xenchan-send -T vchan vch1 org.example.k.0 \
 		2>"$SIM_DIR/k.err" &
 	pid=$!
 	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 in-use'"
 	start=$(date +%s%N)
-	pkill -9 -f "xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.k.0"
+	kill -9 "$srv"
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 4 ]
 	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
