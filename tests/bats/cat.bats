@@ -4,10 +4,11 @@
 # end of input, backlog, exclusive use, a peer that goes away, usage errors.
 
 load helpers
+sim_host_per_file web01_setup
 
-setup_file() {
-	sim_start
-	export XENCHAN_RUNDIR=$SIM_DIR/run
+# web01: echo agents on a socket and a pty channel, and a guest that never
+# reads; inputs of the sizes the round trips use.
+web01_setup() {
 	sim_create --channel "name=org.example.echo.0,connection=socket,path=$SIM_DIR/echo.sock" \
 		--channel name=org.example.echop.0,connection=pty \
 		--channel "name=org.example.stall.0,connection=socket,path=$SIM_DIR/stall.sock" \
@@ -16,14 +17,6 @@ setup_file() {
 	for n in 0 1 4095 1048576; do
 		head -c "$n" /dev/urandom >"$SIM_DIR/in.$n"
 	done
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
 }
 
 # held LOCKFILE: the lock file names a live xenchan-cat.
@@ -86,7 +79,7 @@ roundtrip_cat() {
 	local pid lock
 	timeout "$T" xenchan-cat web01 org.example.echo.0 < <(sleep 5) >/dev/null &
 	lock=$XENCHAN_RUNDIR/locks/socket:${SIM_DIR//\//%2F}%2Fecho.sock
-	retry_until held "$lock"
+	wait_until "$T" held "$lock"
 	pid=$(cat "$lock")
 	run cat_ web01 org.example.echo.0 </dev/null
 	assert_failure 2

@@ -3,18 +3,7 @@
 # xenchan-ls on the emulated host: discovery, output formats, trust.
 
 load helpers
-
-setup_file() {
-	sim_start
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
+sim_host_per_file
 
 ls_() {
 	timeout "$T" xenchan-ls "$@"

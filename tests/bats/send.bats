@@ -4,10 +4,11 @@
 # checksums, proofs, a guest that does not read, a guest destroyed mid-way.
 
 load helpers
+sim_host_per_file web01_setup
 
-setup_file() {
-	sim_start
-	export XENCHAN_RUNDIR=$SIM_DIR/run
+# web01: sink agents on a socket and a pty channel, guests that never read on
+# two more, and the sink's checksum program.
+web01_setup() {
 	sim_create --channel "name=org.example.sink.0,connection=socket,path=$SIM_DIR/sink.sock" \
 		--channel name=org.example.sinkp.0,connection=pty \
 		--channel "name=org.example.stall.0,connection=socket,path=$SIM_DIR/stall.sock" \
@@ -34,14 +35,6 @@ setup_file() {
 	${CC:-cc} -O2 -o "$SIM_DIR/fnv" "$SIM_DIR/fnv.c"
 }
 
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
-
 # held LOCKFILE: the lock file names a live xenchan-send.
 held() {
 	local pid
@@ -58,7 +51,7 @@ holder() {
 		lock=$XENCHAN_RUNDIR/locks/socket:${SIM_DIR//\//%2F}%2F${1#org.example.}
 		lock=${lock%.0}.sock
 	fi
-	retry_until held "$lock" >&2
+	wait_until "$T" held "$lock" >&2
 	cat "$lock"
 }
 
@@ -80,7 +73,7 @@ deliver() {
 	# The emulated ring moves about 1-4 MB/s: allow 64 MiB its time.
 	timeout $((T + n / 200000)) xenchan-send web01 "$ch" "$SIM_DIR/part"
 	cat "$SIM_DIR/part" >>"$all"
-	retry_until test "$(sink_count "$sunk")" -eq $((before + n))
+	wait_until "$T" test "$(sink_count "$sunk")" -eq $((before + n))
 	[ "$(cat "$sunk")" = "$("$SIM_DIR/fnv" <"$all")" ]
 }
 
@@ -184,7 +177,7 @@ deliver() {
 	sim_create --channel "name=org.example.sink.0,connection=socket,path=$SIM_DIR/late.sock" \
 		--agent "org.example.sink.0=sink:$SIM_DIR/late.sunk" late1
 	wait "$pid"
-	retry_until test "$(sink_count "$SIM_DIR/late.sunk")" -eq 3
+	wait_until "$T" test "$(sink_count "$SIM_DIR/late.sunk")" -eq 3
 }
 
 @test "errors: a missing file, no such domain or channel, usage" {

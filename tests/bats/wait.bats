@@ -3,18 +3,7 @@
 # xenchan-wait on the emulated host: states, timeouts, domains that come and go.
 
 load helpers
-
-setup_file() {
-	sim_start
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
+sim_host_per_file
 
 wait_() {
 	timeout "$T" xenchan-wait "$@"
