@@ -119,7 +119,7 @@ direct() {
 	"$DRIVER" drain "$domid" org.example.victim.0 >"$SIM_DIR/drain.out" 2>&1 &
 	local pid=$!
 	wait_until "$T" has_lines "$SIM_DIR/drain.out" 1
-	sleep 0.2
+	wait_until "$T" sleeping "$pid"
 	sim destroy victim01
 	wait_exit "$pid" 1
 	run wait "$pid"

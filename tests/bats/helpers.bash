@@ -201,11 +201,23 @@ wait_until() {
 	done
 }
 
-# command_pid PID: the pid of the command that timeout(1), process PID, runs.
+# command_pid PID NAME: the pid of the command NAME that process PID runs:
+# timeout(1), or a subshell running it, started in the background.
 command_pid() {
+	wait_until "$T" descendant "$1" "$2" >/dev/null && descendant "$1" "$2"
+}
+
+# descendant PID NAME: print the pid of a process named NAME below PID.
+descendant() {
 	local c
-	wait_until "$T" pgrep -P "$1" >/dev/null || return 1
-	c=$(pgrep -P "$1") && echo "$c"
+	for c in $(pgrep -P "$1"); do
+		if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ]; then
+			echo "$c"
+			return 0
+		fi
+		descendant "$c" "$2" && return 0
+	done
+	return 1
 }
 
 # sleeping PID: the process's main thread is blocked in poll(2), select(2)
@@ -221,6 +233,33 @@ blocks_signal() {
 	local m
 	m=$(awk '$1 == "SigBlk:" { print $2 }' "/proc/$1/status" 2>/dev/null) &&
 		[ -n "$m" ] && (((16#$m >> ($2 - 1)) & 1))
+}
+
+# channel_open PID ENDPOINT: process PID has the channel open: the pty
+# ENDPOINT among its descriptors, or a connection that the server of socket
+# ENDPOINT (qemu) has accepted.
+channel_open() {
+	local fd
+	kill -0 "$1" 2>/dev/null || return 1
+	case $2 in
+	/dev/pts/*)
+		for fd in /proc/"$1"/fd/*; do
+			[ "$(readlink "$fd")" = "$2" ] && return 0
+		done
+		return 1
+		;;
+	*)
+		# Num RefCount Protocol Flags Type St(ate) Inode Path; 03 is connected.
+		awk -v p="$2" '$6 == "03" && $8 == p { n++ } END { exit !n }' /proc/net/unix
+		;;
+	esac
+}
+
+# copying PID ENDPOINT: xenchan-cat or xenchan-send, process PID, is in its
+# copy loop: the channel is open, SIGTERM is blocked (the loop takes it) and
+# it waits for the channel or its input.
+copying() {
+	channel_open "$1" "$2" && blocks_signal "$1" 15 && sleeping "$1"
 }
 
 # A file has at least N lines.

@@ -16,6 +16,16 @@ vch1_setup() {
 	export GUEST=$domid
 }
 
+# The hypervisor's count of event-channel notifications so far.
+notifies() {
+	sim stats | awk '$1 == "notifies" { print $2 }'
+}
+
+# notified N: more than N notifications so far.
+notified() {
+	[ "$(notifies)" -gt "$1" ]
+}
+
 # serve NAME: test-vchan serving NAME from the guest, published.
 serve() {
 	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- "$TV" serve "$1"
@@ -50,12 +60,14 @@ serve() {
 }
 
 @test "the server killed mid-transfer: the client stops within a second" {
-	local cl rc=0 start
+	local cl rc=0 start n
 	serve org.example.bulk.0
 	timeout "$T" "$TV" echo "$GUEST" org.example.bulk.0 10737418240 >"$SIM_DIR/kill.out" 2>&1 &
 	cl=$!
 	wait_until "$T" sh -c "xenchan-ls -rn -o STATE -t vchan vch1 | grep -qx in-use"
-	sleep 0.3
+	# Data moves: the two ends notify each other as the rings fill and drain.
+	n=$(notifies)
+	wait_until "$T" notified $((n + 100))
 	start=$(date +%s%N)
 	kill -9 "$server"
 	wait "$cl" || rc=$?
@@ -91,8 +103,12 @@ serve() {
 	head -c 1048576 /dev/urandom >"$SIM_DIR/in"
 	out=$SIM_DIR/out
 	# The proxy's stdio mode: our echo server sends everything back.
-	(cat "$SIM_DIR/in"; sleep 5) | timeout "$T" "$PROXY" -m client "$GUEST" "$path" - |
-		head -c 1048576 >"$out" || true
+	# The proxy ends both directions when its input ends: keep it open until
+	# everything came back.
+	{
+		cat "$SIM_DIR/in"
+		wait_until "$T" has_bytes "$out" 1048576
+	} | timeout "$T" "$PROXY" -m client "$GUEST" "$path" - | head -c 1048576 >"$out" || true
 	[ "$(sha "$SIM_DIR/in")" = "$(sha "$out")" ]
 }
 
