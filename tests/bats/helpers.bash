@@ -181,6 +181,16 @@ device_gone() {
 		! timeout "$T" xenstore-exists "$(lx_dir "$1" "$2")"
 }
 
+# sink_count FILE: the byte count a sink agent published in FILE.
+sink_count() {
+	cut -d' ' -f1 "$1" 2>/dev/null
+}
+
+# sunk FILE N: the sink agent publishing in FILE has counted N bytes.
+sunk() {
+	[ "$(sink_count "$1")" = "$2" ]
+}
+
 # wait_until SECONDS CMD...: run CMD every 50 ms until it succeeds; fail,
 # saying what was waited for, when SECONDS (fractions allowed) have passed.
 # For conditions with no event to wait on: a process started in the

@@ -94,3 +94,138 @@ direct() {
 		device_gone "$domid" 1
 	done
 }
+
+# ---- Closed standard descriptors ----
+#
+# A command started with descriptor 0, 1 or 2 closed must act as if it were
+# /dev/null: the first socket it opens would land there, and what it reads,
+# prints or reports would go to xenstored or come from it.
+
+# closed_like_null FD CMD...: CMD with descriptor FD closed exits as it does
+# with FD on /dev/null, within 5 s, and dom0's xenstore tree is unchanged.
+# The other standard descriptors are /dev/null.
+closed_like_null() {
+	local fd=$1 want=0 got=0 before after
+	shift
+	before=$(timeout "$T" xenstore-ls -f /local/domain/0) || return 1
+	timeout 5 "$@" </dev/null >/dev/null 2>&1 || want=$?
+	case $fd in
+	0) timeout 5 "$@" <&- >/dev/null 2>/dev/null || got=$? ;;
+	1) timeout 5 "$@" </dev/null >&- 2>/dev/null || got=$? ;;
+	2) timeout 5 "$@" </dev/null >/dev/null 2>&- || got=$? ;;
+	esac
+	after=$(timeout "$T" xenstore-ls -f /local/domain/0) || return 1
+	echo "$* with fd $fd closed: exit $got; on /dev/null: exit $want"
+	[ "$got" -eq "$want" ] || return 1
+	if [ "$before" != "$after" ]; then
+		echo "it changed /local/domain/0:"
+		diff <(echo "$before") <(echo "$after")
+		return 1
+	fi
+}
+
+# closed_each CMD...: closed_like_null for descriptors 0, 1 and 2; with 2
+# closed, CMD runs with -v so that it has something to say there.
+closed_each() {
+	local failed=0
+	closed_like_null 0 "$@" || failed=1
+	closed_like_null 1 "$@" || failed=1
+	closed_like_null 2 "$@" -v || failed=1
+	return $failed
+}
+
+# blocked_or_ended PID NAME: the command NAME that timeout(1), process PID,
+# runs sleeps in poll; or it has ended already.
+blocked_or_ended() {
+	local c
+	! kill -0 "$1" 2>/dev/null || { c=$(descendant "$1" "$2") && sleeping "$c"; }
+}
+
+# null_while_blocked FD NAME CMD...: CMD, whose program is NAME, started with
+# descriptor FD closed and the others on /dev/null, blocks; while it does,
+# its descriptor FD is /dev/null.
+null_while_blocked() {
+	local fd=$1 name=$2 pid cpid rc=0 link=
+	shift 2
+	case $fd in
+	0) timeout "$T" "$@" <&- >/dev/null 2>/dev/null 3>&- & ;;
+	1) timeout "$T" "$@" </dev/null >&- 2>/dev/null 3>&- & ;;
+	2) timeout "$T" "$@" </dev/null >/dev/null 2>&- 3>&- & ;;
+	esac
+	pid=$!
+	wait_until 10 blocked_or_ended "$pid" "$name" || true
+	if cpid=$(descendant "$pid" "$name") && sleeping "$cpid"; then
+		link=$(readlink "/proc/$cpid/fd/$fd") || link=closed
+		# timeout(1) passes SIGTERM on.
+		kill -TERM "$pid"
+	fi
+	wait "$pid" || rc=$?
+	echo "$* with fd $fd closed: fd $fd is ${link:-never seen: exit $rc without blocking}"
+	[ "$link" = /dev/null ]
+}
+
+@test "xenchan-cat >&-: a guest's bytes never reach xenstored through a closed stdout" {
+	local pkt rc=0 leaked=
+	# struct xsd_sockmsg { type 11 (XS_WRITE), req_id 1, tx_id 0, len 25 },
+	# little-endian, then the payload "/local/domain/0/pwned\0yes".
+	pkt='\013\000\000\000\001\000\000\000\000\000\000\000\031\000\000\000'
+	pkt+='/local/domain/0/pwned\000yes'
+	sim_create --channel "name=org.example.forge.0,connection=socket,path=$SIM_DIR/forge.sock" \
+		--agent "org.example.forge.0=cmd:printf '$pkt'" forge1
+	timeout "$T" xenchan-cat -Q 1s forge1 org.example.forge.0 </dev/null >&- \
+		2>"$SIM_DIR/forge.err" || rc=$?
+	if leaked=$(xs_read /local/domain/0/pwned 2>/dev/null); then
+		timeout "$T" xenstore-rm /local/domain/0/pwned
+	fi
+	sim destroy forge1
+	echo "exit $rc; /local/domain/0/pwned: ${leaked:-absent}"
+	cat "$SIM_DIR/forge.err"
+	[ -z "$leaked" ]
+	[ "$rc" -eq 0 ]
+}
+
+@test "fd 0, 1 or 2 closed: xenchan-ls behaves as with /dev/null" {
+	closed_each xenchan-ls
+}
+
+@test "fd 0, 1 or 2 closed: xenchan-wait behaves as with /dev/null" {
+	closed_each xenchan-wait -t 2s -p web01 org.example.agent.0
+}
+
+@test "fd 0, 1 or 2 closed: xenchan-cat behaves as with /dev/null" {
+	closed_each xenchan-cat -Q 300ms web01 org.example.agent.0
+}
+
+@test "fd 0, 1 or 2 closed: xenchan-send behaves as with /dev/null" {
+	closed_each xenchan-send web01 org.example.agent.0
+}
+
+@test "fd 0, 1 or 2 closed: xenchan-registry-check --live behaves as with /dev/null" {
+	closed_each xenchan-registry-check --no-default-registry --live -n org.example.agent.0
+}
+
+@test "a blocked xenchan-wait, xenchan-cat or send --wait holds /dev/null on a closed descriptor" {
+	local fd failed=0
+	for fd in 0 1 2; do
+		null_while_blocked "$fd" xenchan-wait xenchan-wait -v -t 20s nothere1 || failed=1
+		null_while_blocked "$fd" xenchan-cat xenchan-cat -v -Q never web01 org.example.stall.0 ||
+			failed=1
+		null_while_blocked "$fd" xenchan-send xenchan-send -v --wait=20s web01 \
+			org.example.absent.0 || failed=1
+	done
+	return $failed
+}
+
+@test "stdin closed: xenchan-cat and xenchan-send take it as empty and exit 0 at once" {
+	local c start ms rc
+	for c in "xenchan-cat -Q 1s" xenchan-send; do
+		start=${EPOCHREALTIME//[.,]/}
+		rc=0
+		timeout 10 $c web01 org.example.agent.0 <&- >/dev/null 2>"$SIM_DIR/in.err" || rc=$?
+		ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+		echo "$c <&-: exit $rc after $ms ms"
+		cat "$SIM_DIR/in.err"
+		[ "$rc" -eq 0 ]
+		[ "$ms" -lt 4000 ]
+	done
+}

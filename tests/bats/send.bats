@@ -59,16 +59,6 @@ send_() {
 	timeout "$T" xenchan-send "$@"
 }
 
-# sink_count FILE: the byte count the sink agent published.
-sink_count() {
-	cut -d' ' -f1 "$1" 2>/dev/null
-}
-
-# sunk FILE N: the sink agent has counted N bytes.
-sunk() {
-	[ "$(sink_count "$1")" = "$2" ]
-}
-
 # deliver CHANNEL SINKFILE SIZE: send SIZE random bytes; the sink's count grows
 # by SIZE and its checksum over everything sent so far matches ours.
 deliver() {
