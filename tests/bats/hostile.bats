@@ -298,3 +298,60 @@ untrusted_device() {
 	assert_output --partial ambiguous
 	sim destroy twin1
 }
+
+# ---- A xenstored that stops answering or dies ----
+#
+# Each on a host of its own: the file's host keeps its xenstored.
+
+# timed NAME CMD...: run CMD in the background with stdin on /dev/null,
+# bounded by 20 s; when it ends, $SIM_DIR/NAME.timed holds its exit status
+# and how long it ran, in ms, and $SIM_DIR/NAME.err what it said.
+timed() {
+	local name=$1
+	shift
+	{
+		local start=${EPOCHREALTIME//[.,]/} rc=0
+		timeout 20 "$@" </dev/null >/dev/null 2>"$SIM_DIR/$name.err" || rc=$?
+		echo "$rc $(((${EPOCHREALTIME//[.,]/} - start) / 1000))" >"$SIM_DIR/$name.timed"
+	} 3>&- &
+}
+
+@test "xenstored stopped: ls, wait, cat and send give up at their timeout, 124 within 6 s" {
+	local xsd name rc ms failed=0
+	sim_test_host
+	sim_create --channel "name=org.example.a.0,connection=socket,path=$SIM_DIR/a.sock" \
+		--channel "name=org.example.b.0,connection=socket,path=$SIM_DIR/b.sock" stuck1
+	xsd=$(xenstored_pid)
+	kill -STOP "$xsd"
+	# Side by side, so that the test takes 20 s at most when they hang.
+	timed ls xenchan-ls --timeout 2s
+	timed wait xenchan-wait -t 2s stuck1 org.example.a.0
+	timed cat xenchan-cat -t 2s stuck1 org.example.a.0
+	timed send xenchan-send -t 2s stuck1 org.example.b.0
+	wait
+	kill -CONT "$xsd"
+	for name in ls wait cat send; do
+		read -r rc ms <"$SIM_DIR/$name.timed"
+		echo "$name: exit $rc after $ms ms: $(head -n 1 "$SIM_DIR/$name.err")"
+		[ "$rc" -eq 124 ] && [ "$ms" -lt 6000 ] || failed=1
+	done
+	return $failed
+}
+
+@test "xenstored killed: a waiting xenchan-wait exits 2 within 5 s, xenstore connection lost" {
+	local pid start rc=0 ms
+	sim_test_host
+	sim_create --channel "name=org.example.a.0,connection=socket,path=$SIM_DIR/a.sock" lost1
+	timeout 20 xenchan-wait lost1 org.example.nosuch.0 2>"$SIM_DIR/lost.err" &
+	pid=$!
+	wait_until "$T" sleeping "$(command_pid "$pid" xenchan-wait)"
+	start=${EPOCHREALTIME//[.,]/}
+	kill -9 "$(xenstored_pid)"
+	wait "$pid" || rc=$?
+	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+	echo "exit $rc after $ms ms"
+	run cat "$SIM_DIR/lost.err"
+	assert_output --partial 'xenstore connection lost'
+	[ "$rc" -eq 2 ]
+	[ "$ms" -lt 5000 ]
+}
