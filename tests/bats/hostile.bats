@@ -355,3 +355,143 @@ timed() {
 	[ "$rc" -eq 2 ]
 	[ "$ms" -lt 5000 ]
 }
+
+# ---- Signals before the copy loop, and SIGKILL ----
+#
+# xenchan-cat --create writes a device into xenstore before the guest has
+# connected; -l -T vchan publishes an endpoint before a client came.  A signal
+# in between must still take them away, and what a SIGKILL leaves must be
+# neither reported ready nor in the next run's way.
+
+PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
+
+# guest_kernel DOMID: the pid of the domain's emulated hvc driver, which
+# connects its console frontends.
+guest_kernel() {
+	pgrep -P "$(cat "$SIM_DIR/dom$1/pgid")" -x xenchan-sim-hvc
+}
+
+# Every node of console device $2 of domain $1 is there.
+device_there() {
+	timeout "$T" xenstore-exists "$(fe_dir "$1" "$2")" &&
+		timeout "$T" xenstore-exists "$(be_dir "$1" "$2")" &&
+		timeout "$T" xenstore-exists "$(lx_dir "$1" "$2")"
+}
+
+# create_interrupted SIG: xenchan-cat --create into a guest whose frontend
+# never connects (its hvc driver is stopped) gets SIG once the device is in
+# xenstore: it dies of SIG, and the device is gone.
+create_interrupted() {
+	local sig=$1 d hvc pid rc=0
+	sim_create "sig${sig,,}1"
+	d=$domid
+	hvc=$(guest_kernel "$d")
+	kill -STOP "$hvc"
+	timeout "$T" xenchan-cat --create "$d" org.example.new </dev/null >/dev/null \
+		2>"$SIM_DIR/sig.err" &
+	pid=$!
+	wait_until "$T" device_there "$d" 1
+	kill -"$sig" "$(command_pid "$pid" xenchan-cat)"
+	wait "$pid" || rc=$?
+	kill -CONT "$hvc"
+	echo "SIG$sig: exit $rc"
+	cat "$SIM_DIR/sig.err"
+	[ "$rc" -eq $((128 + $(kill -l "$sig"))) ]
+	device_gone "$d" 1
+	sim destroy "$d"
+}
+
+@test "SIGTERM while --create waits for the guest: dies of it, the device is removed" {
+	create_interrupted TERM
+}
+
+@test "SIGINT while --create waits for the guest: dies of it, the device is removed" {
+	create_interrupted INT
+}
+
+@test "SIGHUP while --create waits for the guest: dies of it, the device is removed" {
+	create_interrupted HUP
+}
+
+@test "SIGQUIT while --create waits for the guest: dies of it, the device is removed" {
+	create_interrupted QUIT
+}
+
+@test "SIGINT while -l -T vchan waits for a client: the endpoint is removed, exit 130" {
+	local d path pid rc=0
+	sim_create listen1
+	d=$domid
+	path=/local/domain/0/data/vchan/$d/port1
+	timeout "$T" xenchan-cat -l -T vchan "$d" port1 </dev/null >/dev/null 2>"$SIM_DIR/int.err" &
+	pid=$!
+	wait_until "$T" timeout "$T" xenstore-exists "$path/event-channel"
+	kill -INT "$(command_pid "$pid" xenchan-cat)"
+	wait "$pid" || rc=$?
+	echo "exit $rc"
+	cat "$SIM_DIR/int.err"
+	run timeout "$T" xenstore-exists "$path"
+	assert_failure
+	[ "$rc" -eq 130 ]
+	sim destroy "$d"
+}
+
+# serving PID: xenchan-cat -l, process PID, waits for its client, or it has
+# ended (and its caller will say why).
+serving() {
+	! kill -0 "$1" 2>/dev/null || sleeping "$1"
+}
+
+@test "SIGKILL of a vchan server: its endpoint is not ready, and the next server takes the name" {
+	local d path pid srv
+	sim_create killed1
+	d=$domid
+	path=/local/domain/0/data/vchan/$d/port1
+	timeout "$T" xenchan-cat -l -T vchan "$d" port1 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	wait_until "$T" timeout "$T" xenstore-exists "$path/event-channel"
+	kill -9 "$(command_pid "$pid" xenchan-cat)"
+	wait "$pid" || true
+	# Left behind: the endpoint, with nobody serving it.
+	timeout "$T" xenstore-exists "$path/event-channel"
+	run timeout "$T" xenchan-wait -t 2s "$d" port1
+	assert_failure 124
+	# The next server takes the name; the guest connects and says hello.
+	timeout "$T" xenchan-cat -l -T vchan -Q never "$d" port1 </dev/null \
+		>"$SIM_DIR/port1.out" 2>"$SIM_DIR/port1.err" &
+	pid=$!
+	srv=$(command_pid "$pid" xenchan-cat)
+	wait_until "$T" serving "$srv"
+	kill -0 "$srv"
+	{
+		echo hello
+		wait_until "$T" grep -qx hello "$SIM_DIR/port1.out"
+	} | in_domain "$d" "$PROXY" -m client 0 "$path" - >/dev/null || true
+	run cat "$SIM_DIR/port1.out" "$SIM_DIR/port1.err"
+	assert_output hello
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	sim destroy "$d"
+}
+
+@test "SIGKILL of --create: the device is not ready, and the next --create takes it and works" {
+	local d hvc pid
+	sim_create killed2
+	d=$domid
+	hvc=$(guest_kernel "$d")
+	kill -STOP "$hvc"
+	timeout "$T" xenchan-cat --create "$d" org.example.new </dev/null >/dev/null 2>&1 &
+	pid=$!
+	wait_until "$T" device_there "$d" 1
+	kill -9 "$(command_pid "$pid" xenchan-cat)"
+	wait "$pid" || true
+	kill -CONT "$hvc"
+	# Left behind: the device, with nobody serving it.
+	device_there "$d" 1
+	run timeout "$T" xenchan-wait -t 2s "$d" org.example.new
+	assert_failure 124
+	# The guest's echo agent answers through the next run.
+	run bash -c "echo hello | timeout $T xenchan-cat -Q 500ms --create $d org.example.new"
+	assert_success
+	assert_output hello
+	sim destroy "$d"
+}
