@@ -495,3 +495,93 @@ serving() {
 	assert_output hello
 	sim destroy "$d"
 }
+
+# ---- Absurd values ----
+
+@test "a --timeout near 2^64 ms does not wrap around: xenchan-wait keeps waiting" {
+	run timeout -s KILL 3 xenchan-wait -t 18446744073709551615ms web01 org.example.nosuch.0
+	# Killed by timeout(1): it neither timed out at once (124) nor failed.
+	assert_failure 137
+}
+
+@test "a --timeout too long to represent is a usage error" {
+	run timeout "$T" xenchan-wait -t 99999999999999999999999s web01
+	assert_failure 2
+	assert_output --partial 'too long'
+}
+
+@test "-l -T vchan for a domain that does not exist: exit 3, no crash, nothing published" {
+	# A host with dom0 alone: there is no domain 5.
+	sim_test_host
+	run timeout "$T" xenchan-cat -l -T vchan -t 1s 5 x </dev/null
+	assert_failure 3
+	assert_output --partial 'no such domain'
+	refute_output --partial AddressSanitizer
+	refute_output --partial 'runtime error'
+	run timeout "$T" xenstore-exists /local/domain/0/data/vchan/5
+	assert_failure
+}
+
+@test "usage errors escape what they echo: no raw ESC or BEL reaches the terminal" {
+	local v=$'\e]0;x\a' c failed=0
+	for c in "xenchan-cat --backlog" "xenchan-send --timeout" "xenchan-wait --for" \
+		"xenchan-ls --transport"; do
+		run timeout "$T" $c "$v" web01 org.example.agent.0
+		echo "$c: exit $status: $(cat -v <<<"$output")"
+		[ "$status" -eq 2 ] && [[ $output == *'\x1b]0;x\x07'* ]] &&
+			[[ $output != *$'\e'* && $output != *$'\a'* ]] || failed=1
+	done
+	return $failed
+}
+
+@test "a 5000-byte option value does not cut the reason off the message" {
+	local v
+	v=$(printf 'a%.0s' {1..5000})
+	run timeout "$T" xenchan-cat --backlog "$v" web01 org.example.agent.0
+	assert_failure 2
+	echo "the message ends: ...${lines[0]: -40}"
+	[[ ${lines[0]} == *': not keep or discard' ]]
+	assert_line --index 1 "Try 'xenchan-cat --help' for more information."
+}
+
+@test "xenchan-wait rejects a channel name as xenchan-cat does" {
+	run timeout "$T" xenchan-cat web01 bad/name
+	assert_failure 2
+	assert_line --index 0 'xenchan-cat: bad/name: not a channel name'
+	# Not a name any channel can have: waiting for it would never end.
+	run timeout 5 xenchan-wait web01 bad/name
+	assert_failure 2
+	assert_line --index 0 'xenchan-wait: bad/name: not a channel name'
+	assert_line --index 1 "Try 'xenchan-wait --help' for more information."
+}
+
+@test "a lock directory that cannot be made is reported as a lock error" {
+	local c
+	: >"$SIM_DIR/file"
+	for c in xenchan-cat xenchan-send; do
+		run env XENCHAN_RUNDIR="$SIM_DIR/file/run" timeout "$T" $c web01 org.example.agent.0 \
+			</dev/null
+		assert_failure 2
+		assert_output --partial 'lock:'
+		refute_output --partial 'connect:'
+	done
+}
+
+@test "xenchan-ls on an 80-column terminal shows a 100-character socket path whole" {
+	local path
+	path=$SIM_DIR/$(printf 'p%.0s' {1..80}).sock
+	[ "${#path}" -ge 100 ]
+	sim_create --channel "name=org.example.long.0,connection=socket,path=$path" long1
+	# On a terminal (script(1)'s pty), xenchan-ls fits its table to the width.
+	run timeout "$T" script -qec "COLUMNS=80 xenchan-ls long1" /dev/null </dev/null
+	assert_success
+	assert_output --partial "$path"
+	sim destroy long1
+}
+
+@test "XENCHAN_RING_RATE that is not a rate is an error that names it" {
+	run env XENCHAN_RING_RATE=abc timeout "$T" xenchan-send -b 1M web01 org.example.agent.0 \
+		</dev/null
+	assert_failure 2
+	assert_output --partial XENCHAN_RING_RATE
+}
