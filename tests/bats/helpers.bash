@@ -174,6 +174,13 @@ fe_dir() { echo "/local/domain/$1/device/console/$2"; }
 be_dir() { echo "/local/domain/0/backend/console/$1/$2"; }
 lx_dir() { echo "/libxl/$1/device/console/$2"; }
 
+# Every node of console device $2 of domain $1 is there.
+device_there() {
+	timeout "$T" xenstore-exists "$(fe_dir "$1" "$2")" &&
+		timeout "$T" xenstore-exists "$(be_dir "$1" "$2")" &&
+		timeout "$T" xenstore-exists "$(lx_dir "$1" "$2")"
+}
+
 # No node of console device $2 of domain $1 is left.
 device_gone() {
 	! timeout "$T" xenstore-exists "$(fe_dir "$1" "$2")" &&

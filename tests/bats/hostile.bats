@@ -9,11 +9,16 @@ load helpers
 sim_host_per_file web01_setup
 
 DRIVER=$top_builddir/tests/unit/test-direct
+PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
 
 # web01: a sink agent on a socket channel, and a guest that never reads.
 web01_setup() {
 	if [ ! -x "$DRIVER" ]; then
 		echo "# $DRIVER is missing: run make check (it builds the driver)" >&3
+		return 1
+	fi
+	if [ ! -x "$PROXY" ]; then
+		echo "# $PROXY is missing (Debian package xen-utils-4.17)" >&3
 		return 1
 	fi
 	sim_create --channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/agent.sock" \
@@ -76,6 +81,73 @@ direct() {
 		refute_output --partial $'\a'
 	done
 	timeout "$T" xenstore-rm "$fe"
+}
+
+# A channel is found by name in libxl's trusted copy first; a name only the
+# guest vouches for never wins over it, and two such names are ambiguous.
+
+# untrusted_device DOMID DEVID NAME: a console device that another toolstack
+# made and left to the guest: no trusted copy under /libxl, a backend in dom0
+# that says it is connected, and a frontend the guest owns, in which the guest
+# wrote NAME and Connected.  It has no backend-id, so the emulated guest
+# kernel leaves it alone.
+untrusted_device() {
+	local d=$1 fe be
+	fe=$(fe_dir "$1" "$2")
+	be=$(be_dir "$1" "$2")
+	timeout "$T" xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
+		"$be/state" 4 "$be/connection" socket "$be/path" "$SIM_DIR/decoy.sock" &&
+		timeout "$T" xenstore-chmod -r "$be" n0 "r$d" &&
+		timeout "$T" xenstore-write "$fe" "" &&
+		timeout "$T" xenstore-chmod "$fe" "n$d" &&
+		in_domain "$d" xenstore-write "$fe/name" "$3" "$fe/backend" "$be" "$fe/state" 4
+}
+
+@test "a guest-named device below a trusted channel of that name never shadows it" {
+	local d q n=0
+	sim_create --channel name=org.example.pad.0,connection=pty \
+		--channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/shadow.sock" \
+		--agent "org.example.agent.0=sink:$SIM_DIR/shadow.sunk" shadow1
+	d=$domid
+	# Device 1 is unplugged; the guest names a device of its own there.
+	timeout "$T" xenstore-rm "$(fe_dir "$d" 1)"
+	timeout "$T" xenstore-rm "$(be_dir "$d" 1)"
+	timeout "$T" xenstore-rm "$(lx_dir "$d" 1)"
+	untrusted_device "$d" 1 org.example.agent.0
+	run timeout "$T" xenchan-ls -rn -o DEVID,CHANNEL,TRUST shadow1
+	assert_line --index 0 --regexp '^1 org\.example\.agent\.0 no-trusted-copy'
+	assert_line --index 1 '2 org.example.agent.0 trusted'
+	for q in "" -q; do
+		run timeout "$T" xenchan-wait $q -t 5s -p shadow1 org.example.agent.0
+		assert_success
+		assert_output "$d"$'\t'shadow1$'\t'org.example.agent.0$'\t'socket$'\t'"$SIM_DIR/shadow.sock"
+		run bash -c "printf abc | timeout $T xenchan-send $q shadow1 org.example.agent.0"
+		assert_success
+		refute_output --partial 'no trusted copy'
+		n=$((n + 3))
+		wait_until "$T" sunk "$SIM_DIR/shadow.sunk" "$n"
+		run bash -c "printf defg | timeout $T xenchan-cat $q -Q 300ms shadow1 org.example.agent.0"
+		assert_success
+		refute_output --partial 'no trusted copy'
+		n=$((n + 4))
+		wait_until "$T" sunk "$SIM_DIR/shadow.sunk" "$n"
+	done
+	sim destroy shadow1
+}
+
+@test "two guest-named devices of one name and no trusted one: cat and send refuse, ambiguous" {
+	local d
+	sim_create twin1
+	d=$domid
+	untrusted_device "$d" 1 org.example.twin.0
+	untrusted_device "$d" 2 org.example.twin.0
+	run timeout "$T" xenchan-cat -Q 300ms twin1 org.example.twin.0 </dev/null
+	assert_failure 2
+	assert_output --partial ambiguous
+	run timeout "$T" xenchan-send twin1 org.example.twin.0 </dev/null
+	assert_failure 2
+	assert_output --partial ambiguous
+	sim destroy twin1
 }
 
 @test "hostile guest: impossible out_prod, flapping out_prod, corrupt in_cons: -EPROTO" {
@@ -230,75 +302,6 @@ null_while_blocked() {
 	done
 }
 
-# ---- Untrusted names ----
-#
-# A channel is found by name in libxl's trusted copy first; a name only the
-# guest vouches for never wins over it, and two such names are ambiguous.
-
-# untrusted_device DOMID DEVID NAME: a console device that another toolstack
-# made and left to the guest: no trusted copy under /libxl, a backend in dom0
-# that says it is connected, and a frontend the guest owns, in which the guest
-# wrote NAME and Connected.  It has no backend-id, so the emulated guest
-# kernel leaves it alone.
-untrusted_device() {
-	local d=$1 fe be
-	fe=$(fe_dir "$1" "$2")
-	be=$(be_dir "$1" "$2")
-	timeout "$T" xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
-		"$be/state" 4 "$be/connection" socket "$be/path" "$SIM_DIR/decoy.sock" &&
-		timeout "$T" xenstore-chmod -r "$be" n0 "r$d" &&
-		timeout "$T" xenstore-write "$fe" "" &&
-		timeout "$T" xenstore-chmod "$fe" "n$d" &&
-		in_domain "$d" xenstore-write "$fe/name" "$3" "$fe/backend" "$be" "$fe/state" 4
-}
-
-@test "a guest-named device below a trusted channel of that name never shadows it" {
-	local d q n=0
-	sim_create --channel name=org.example.pad.0,connection=pty \
-		--channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/shadow.sock" \
-		--agent "org.example.agent.0=sink:$SIM_DIR/shadow.sunk" shadow1
-	d=$domid
-	# Device 1 is unplugged; the guest names a device of its own there.
-	timeout "$T" xenstore-rm "$(fe_dir "$d" 1)"
-	timeout "$T" xenstore-rm "$(be_dir "$d" 1)"
-	timeout "$T" xenstore-rm "$(lx_dir "$d" 1)"
-	untrusted_device "$d" 1 org.example.agent.0
-	run timeout "$T" xenchan-ls -rn -o DEVID,CHANNEL,TRUST shadow1
-	assert_line --index 0 --regexp '^1 org\.example\.agent\.0 no-trusted-copy'
-	assert_line --index 1 '2 org.example.agent.0 trusted'
-	for q in "" -q; do
-		run timeout "$T" xenchan-wait $q -t 5s -p shadow1 org.example.agent.0
-		assert_success
-		assert_output "$d"$'\t'shadow1$'\t'org.example.agent.0$'\t'socket$'\t'"$SIM_DIR/shadow.sock"
-		run bash -c "printf abc | timeout $T xenchan-send $q shadow1 org.example.agent.0"
-		assert_success
-		refute_output --partial 'no trusted copy'
-		n=$((n + 3))
-		wait_until "$T" sunk "$SIM_DIR/shadow.sunk" "$n"
-		run bash -c "printf defg | timeout $T xenchan-cat $q -Q 300ms shadow1 org.example.agent.0"
-		assert_success
-		refute_output --partial 'no trusted copy'
-		n=$((n + 4))
-		wait_until "$T" sunk "$SIM_DIR/shadow.sunk" "$n"
-	done
-	sim destroy shadow1
-}
-
-@test "two guest-named devices of one name and no trusted one: cat and send refuse, ambiguous" {
-	local d
-	sim_create twin1
-	d=$domid
-	untrusted_device "$d" 1 org.example.twin.0
-	untrusted_device "$d" 2 org.example.twin.0
-	run timeout "$T" xenchan-cat -Q 300ms twin1 org.example.twin.0 </dev/null
-	assert_failure 2
-	assert_output --partial ambiguous
-	run timeout "$T" xenchan-send twin1 org.example.twin.0 </dev/null
-	assert_failure 2
-	assert_output --partial ambiguous
-	sim destroy twin1
-}
-
 # ---- A xenstored that stops answering or dies ----
 #
 # Each on a host of its own: the file's host keeps its xenstored.
@@ -363,19 +366,10 @@ timed() {
 # in between must still take them away, and what a SIGKILL leaves must be
 # neither reported ready nor in the next run's way.
 
-PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
-
 # guest_kernel DOMID: the pid of the domain's emulated hvc driver, which
 # connects its console frontends.
 guest_kernel() {
 	pgrep -P "$(cat "$SIM_DIR/dom$1/pgid")" -x xenchan-sim-hvc
-}
-
-# Every node of console device $2 of domain $1 is there.
-device_there() {
-	timeout "$T" xenstore-exists "$(fe_dir "$1" "$2")" &&
-		timeout "$T" xenstore-exists "$(be_dir "$1" "$2")" &&
-		timeout "$T" xenstore-exists "$(lx_dir "$1" "$2")"
 }
 
 # create_interrupted SIG: xenchan-cat --create into a guest whose frontend
