@@ -13,4 +13,7 @@ BATS_TESTS += \
 	tests/bats/layout.bats \
 	tests/bats/channels.bats \
 	tests/bats/vchan.bats
+
+# Hostile guests, callers and hosts: every command, one file.
+BATS_TESTS += tests/bats/hostile.bats
 EXTRA_DIST += tests/bats/helpers.bash tests/sim/demo.sh

@@ -4,20 +4,12 @@
 # hotplugged with --create into a running guest, used, and removed.
 
 load helpers
+sim_host_per_file hot1_setup
 
-setup_file() {
-	sim_start
-	export XENCHAN_RUNDIR=$SIM_DIR/run
+# hot1: a guest with a sink agent for the channel send hotplugs.
+hot1_setup() {
 	sim_create --agent org.example.sink.9=sink:"$SIM_DIR/sunk" hot1
 	export GUEST=$domid
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
 }
 
 @test "--create: 0 B, 1 B, 4095 B and 1 MiB round-trip through the guest's echo agent" {
@@ -41,14 +33,15 @@ teardown() {
 	sleep 30 | timeout "$T" xenchan-cat -Q never --create hot1 org.example.direct.1 \
 		>/dev/null 2>&1 &
 	pid=$!
-	retry_until sh -c "xenchan-ls -rn -o CHANNEL,TRANSPORT,STATE hot1 |
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,TRANSPORT,STATE hot1 |
 		grep -qx 'org.example.direct.1 direct connected'"
 	run timeout "$T" xenchan-cat --create hot1 org.example.direct.1 </dev/null
 	assert_failure 2
 	assert_output --regexp 'busy: in use by pid [0-9]+'
-	pkill -TERM -f 'xenchan-cat -Q never --create hot1 org.example.direct.1'
+	# timeout(1) passes SIGTERM on to the xenchan-cat it runs.
+	kill -TERM "$pid"
 	wait "$pid" || true
-	retry_until sh -c "! xenchan-ls -rn -c org.example.direct.1 hot1 | grep -q ."
+	wait_until "$T" sh -c "! xenchan-ls -rn -c org.example.direct.1 hot1 | grep -q ."
 }
 
 @test "xenchan-send --create: delivery proven as consumed by the guest" {
@@ -56,5 +49,5 @@ teardown() {
 	run timeout "$T" xenchan-send -v --create hot1 org.example.sink.9 "$SIM_DIR/cfg"
 	assert_success
 	assert_line --partial 'delivered 100000 bytes: consumed by the guest'
-	retry_until sh -c "grep -q '^100000 ' '$SIM_DIR/sunk'"
+	wait_until "$T" sh -c "grep -q '^100000 ' '$SIM_DIR/sunk'"
 }

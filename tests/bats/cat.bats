@@ -4,10 +4,11 @@
 # end of input, backlog, exclusive use, a peer that goes away, usage errors.
 
 load helpers
+sim_host_per_file web01_setup
 
-setup_file() {
-	sim_start
-	export XENCHAN_RUNDIR=$SIM_DIR/run
+# web01: echo agents on a socket and a pty channel, and a guest that never
+# reads; inputs of the sizes the round trips use.
+web01_setup() {
 	sim_create --channel "name=org.example.echo.0,connection=socket,path=$SIM_DIR/echo.sock" \
 		--channel name=org.example.echop.0,connection=pty \
 		--channel "name=org.example.stall.0,connection=socket,path=$SIM_DIR/stall.sock" \
@@ -16,14 +17,6 @@ setup_file() {
 	for n in 0 1 4095 1048576; do
 		head -c "$n" /dev/urandom >"$SIM_DIR/in.$n"
 	done
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
 }
 
 # held LOCKFILE: the lock file names a live xenchan-cat.
@@ -86,7 +79,7 @@ roundtrip_cat() {
 	local pid lock
 	timeout "$T" xenchan-cat web01 org.example.echo.0 < <(sleep 5) >/dev/null &
 	lock=$XENCHAN_RUNDIR/locks/socket:${SIM_DIR//\//%2F}%2Fecho.sock
-	retry_until held "$lock"
+	wait_until "$T" held "$lock"
 	pid=$(cat "$lock")
 	run cat_ web01 org.example.echo.0 </dev/null
 	assert_failure 2
@@ -96,13 +89,14 @@ roundtrip_cat() {
 }
 
 @test "the domain destroyed mid-transfer: exit 4 within a second, with the count" {
-	local pid rc=0 start ch
+	local pid rc=0 start ch ep
 	for ch in org.example.d.0 org.example.dp.0; do
 		sim_create --channel "name=org.example.d.0,connection=socket,path=$SIM_DIR/d.sock" \
 			--channel name=org.example.dp.0,connection=pty doomed1
+		ep=$(timeout "$T" xenchan-ls -rn -o ENDPOINT -c "$ch" doomed1)
 		timeout "$T" xenchan-cat doomed1 "$ch" < <(sleep 30) >/dev/null 2>"$SIM_DIR/doomed.err" &
 		pid=$!
-		sleep 0.5
+		wait_until "$T" copying "$(command_pid "$pid" xenchan-cat)" "$ep"
 		start=$(date +%s%N)
 		sim destroy doomed1
 		rc=0
@@ -121,12 +115,14 @@ roundtrip_cat() {
 }
 
 @test "--backlog: keep hands over what the guest sent before, discard drops it" {
-	sim_create --channel "name=org.example.src.0,connection=socket,path=$SIM_DIR/src.sock" \
-		--agent org.example.src.0=source:3000 src1
-	sim_create --channel "name=org.example.src.0,connection=socket,path=$SIM_DIR/src2.sock" \
-		--agent org.example.src.0=source:3000 src2
-	# Give both guests time to write into qemu's buffer.
-	sleep 0.5
+	local g
+	# Each guest writes 3000 bytes, then leaves a mark: qemu buffers them
+	# until a client comes.
+	for g in src1 src2; do
+		sim_create --channel "name=org.example.src.0,connection=socket,path=$SIM_DIR/$g.sock" \
+			--agent "org.example.src.0=cmd:head -c 3000 /dev/zero; : >$SIM_DIR/$g.sent" "$g"
+	done
+	wait_until "$T" test -e "$SIM_DIR/src1.sent" -a -e "$SIM_DIR/src2.sent"
 	run bash -c "timeout $T xenchan-cat -Q 500ms src1 org.example.src.0 </dev/null | wc -c"
 	assert_output 3000
 	run bash -c "timeout $T xenchan-cat --backlog=discard -Q 500ms src2 org.example.src.0 </dev/null | wc -c"
@@ -150,7 +146,8 @@ roundtrip_cat() {
 @test "--wait: waits for a channel that appears later" {
 	timeout "$T" xenchan-cat --wait=10s late1 org.example.late.0 <<<late >"$SIM_DIR/late.out" &
 	local pid=$!
-	sleep 0.5
+	# Waiting for a domain that does not exist yet.
+	wait_until "$T" sleeping "$(command_pid "$pid" xenchan-cat)"
 	sim_create --channel "name=org.example.late.0,connection=socket,path=$SIM_DIR/late.sock" late1
 	wait "$pid"
 	run cat "$SIM_DIR/late.out"

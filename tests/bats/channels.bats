@@ -4,23 +4,16 @@
 # backend, and socat on the dom0 end (socket and pty).
 
 load helpers
+sim_host_per_file web01_setup
 
-setup_file() {
-	sim_start
+# web01: echo agents on a socket and a pty channel.
+web01_setup() {
 	export CHAN_SOCK=$SIM_DIR/web01.sock
 	sim_create \
 		--channel "name=org.example.agent.0,connection=socket,path=$CHAN_SOCK" \
 		--channel "name=org.example.pty.0,connection=pty" \
 		--agent org.example.agent.0=echo --agent org.example.pty.0=echo web01
 	export WEB01=$domid
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
 }
 
 @test "both ends of every channel are Connected" {

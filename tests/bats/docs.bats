@@ -8,6 +8,7 @@ bats_load_library bats-assert
 # top_srcdir and top_builddir (absolute) come from make check; helpers.bash
 # makes both the tree this file is in when they are not set.
 load helpers
+sim_host_per_test
 
 COMMANDS=(xenchan-ls xenchan-wait xenchan-registry-check xenchan-cat xenchan-send)
 # bash-completion's main script, which the bash completion is tested under.
@@ -27,12 +28,6 @@ setup() {
 	}
 }
 
-teardown() {
-	sim_teardown
-	if [ -n "${SIM_DIR:-}" ]; then
-		sim_stop
-	fi
-}
 
 # The long (--x) or short (-x) options among the words on stdin, one per
 # line, sorted and unique.
@@ -154,7 +149,7 @@ check_options() {
 	assert_output $'socket\npty\ndirect\nvchan'
 	run complete_bash xenchan-cat --quit-
 	assert_output --quit-after
-	sim_start
+	sim_test_host
 	sim_create --channel name=org.example.pty.0,connection=pty cat01
 	run complete_bash xenchan-cat -Q 1s ''
 	assert_output cat01
@@ -250,7 +245,7 @@ check_options() {
 }
 
 @test "bash: domains and channels are completed from xenchan-ls on the emulated host" {
-	sim_start
+	sim_test_host
 	sim_create --channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/a.sock" \
 		--channel name=org.example.pty.0,connection=pty web01
 	sim_create --channel name=org.example.pty.0,connection=pty db01

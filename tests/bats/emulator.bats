@@ -4,18 +4,7 @@
 # clients, permissions, watches, @releaseDomain and the preload's safety net.
 
 load helpers
-
-setup_file() {
-	sim_start
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
+sim_host_per_file
 
 @test "xenstore-write, -read, -ls, -chmod and -rm work against the real xenstored" {
 	run timeout "$T" xenstore-write /test/a hello /test/b world
@@ -52,7 +41,7 @@ teardown() {
 	local out=$SIM_DIR/watch.out pid
 	timeout "$T" xenstore-watch -n 2 /test/w >"$out" &
 	pid=$!
-	retry_until has_lines "$out" 1
+	wait_until "$T" has_lines "$out" 1
 	run timeout "$T" xenstore-write /test/w 1
 	assert_success
 	wait "$pid"
@@ -106,7 +95,7 @@ teardown() {
 	vm=$(xs_read "/local/domain/$d/vm")
 	timeout "$T" xenstore-watch -n 2 @releaseDomain >"$out" &
 	pid=$!
-	retry_until has_lines "$out" 1
+	wait_until "$T" has_lines "$out" 1
 	run sim destroy gone1
 	assert_success
 	wait "$pid"
@@ -126,7 +115,7 @@ teardown() {
 	local d=$domid pid
 	"$XENCHAN_SIM" exec -D "$d" -- sleep 100 3>&- &
 	pid=$!
-	retry_until grep -qx "$pid" "$SIM_DIR/dom$d/procs"
+	wait_until "$T" grep -qx "$pid" "$SIM_DIR/dom$d/procs"
 	run sim destroy doomed
 	assert_success
 	run wait_exit "$pid" 2

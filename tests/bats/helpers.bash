@@ -1,12 +1,17 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Shared by the bats tests: an emulated Xen host per test file.
+# Shared by the bats tests: emulated Xen hosts, and waiting for conditions.
 #
-#   setup_file()    { sim_start; }
-#   teardown_file() { sim_stop; }
+# A test file says which hosts it runs on, right after `load helpers`:
+#
+#   sim_host_per_file [SETUP]  one host for every test of the file; SETUP, a
+#                              function of the file, builds what its tests share
+#   sim_host_per_test          no host of its own: a test that needs one calls
+#                              sim_test_host
 #
 # make check exports top_builddir, top_srcdir (absolute) and XENSTORED.  Run by
 # hand, the tree the test file lives in is used as both.  Every call that could
 # block is bounded by `timeout $T`; a test that cannot run fails, it never skips.
+# A test waits for a condition (wait_until), never for a fixed time.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -26,7 +31,8 @@ if [ "${ENABLE_ASAN:-no}" = yes ]; then
 fi
 
 # Start a host in a short directory (unix socket paths must fit 108 bytes) and
-# enter it as dom0: XENCHAN_SIM_DIR, XENSTORED_PATH, LD_PRELOAD, PATH.
+# enter it as dom0: XENCHAN_SIM_DIR, XENSTORED_PATH, LD_PRELOAD, PATH, and
+# XENCHAN_RUNDIR inside the host, so that no lock is shared with another run.
 sim_start() {
 	local f
 	for f in xenchan-sim xenchan-sim-hv xenchan-sim-guest xenchan-sim-hvc \
@@ -43,11 +49,17 @@ sim_start() {
 		return 1
 	fi
 	eval "$(timeout "$T" "$XENCHAN_SIM" env "$SIM_DIR")" || return 1
+	export XENCHAN_RUNDIR=$SIM_DIR/run
 	[ "$XENCHAN_SIM_DIR" = "$SIM_DIR" ]
 }
 
 sim_stop() {
+	local pid
 	[ -n "${SIM_DIR:-}" ] || return 0
+	# A test may have stopped xenstored; the host cannot be taken down without it.
+	if pid=$(xenstored_pid); then
+		kill -CONT "$pid"
+	fi
 	timeout "$T" "$XENCHAN_SIM" stop "$SIM_DIR"
 	local rc=$?
 	if [ -n "${XENCHAN_TEST_KEEP:-}" ]; then
@@ -56,6 +68,14 @@ sim_stop() {
 		rm -rf "$SIM_DIR"
 	fi
 	return $rc
+}
+
+# The pid of the host's xenstored, while it lives.
+xenstored_pid() {
+	local pid
+	pid=$(cat "$SIM_DIR/xenstored.pid" 2>/dev/null) && [ -n "$pid" ] &&
+		{ tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null |
+		grep -qx "XENCHAN_SIM_DIR=$SIM_DIR" && echo "$pid"
 }
 
 # The host's logs, for a failing test.
@@ -68,11 +88,62 @@ sim_logs() {
 	done
 }
 
-# In a test file's teardown: show the logs when the test failed.
+# sim_host_per_file [SETUP]: the test file runs on one host, started before its
+# first test and stopped after its last.  SETUP, if given, runs once the host
+# is up; when it fails, no test runs.
+sim_host_per_file() {
+	SIM_FILE_SETUP=${1:-}
+	setup_file() {
+		sim_start || return 1
+		if [ -n "$SIM_FILE_SETUP" ] && ! "$SIM_FILE_SETUP"; then
+			sim_logs | sed 's/^/# /' >&3
+			sim_stop
+			return 1
+		fi
+	}
+	teardown_file() {
+		sim_stop
+	}
+	teardown() {
+		sim_teardown
+	}
+}
+
+# sim_host_per_test: the test file starts hosts only in the tests that need
+# one (sim_test_host).
+sim_host_per_test() {
+	teardown() {
+		sim_teardown
+	}
+}
+
+# sim_test_host: this test runs on a host of its own, stopped after it: for
+# tests that stop or kill the host's xenstored, or need a host with no domain.
+sim_test_host() {
+	sim_start || return 1
+	SIM_TEST_DIR=$SIM_DIR
+}
+
+# After every test: the logs of a failed test's host, then the processes
+# started with spawn are killed and the test's own host is stopped.
 sim_teardown() {
+	local p
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${SIM_DIR:-}" ]; then
 		sim_logs | sed 's/^/# /' >&3
 	fi
+	for p in "${SIM_SPAWNED[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	if [ -n "${SIM_TEST_DIR:-}" ]; then
+		SIM_DIR=$SIM_TEST_DIR sim_stop
+	fi
+}
+
+# spawn CMD...: run CMD in the background, without bats' descriptor 3 (bats
+# would wait for it), and kill it with SIGKILL after the test.  $! is its pid.
+spawn() {
+	"$@" 3>&- &
+	SIM_SPAWNED+=($!)
 }
 
 # xenchan-sim, bounded.
@@ -97,18 +168,115 @@ xs_read() {
 	timeout "$T" xenstore-read "$@"
 }
 
-# retry_until CMD...: run CMD until it succeeds, for at most $T seconds.  For
-# conditions with no event to wait on (a process started in the background has
-# reached a state).
-retry_until() {
-	local end=$((SECONDS + T))
+# The xenstore directories of console device $2 of domain $1: its frontend,
+# its backend in dom0, and libxl's trusted copy.
+fe_dir() { echo "/local/domain/$1/device/console/$2"; }
+be_dir() { echo "/local/domain/0/backend/console/$1/$2"; }
+lx_dir() { echo "/libxl/$1/device/console/$2"; }
+
+# Every node of console device $2 of domain $1 is there.
+device_there() {
+	timeout "$T" xenstore-exists "$(fe_dir "$1" "$2")" &&
+		timeout "$T" xenstore-exists "$(be_dir "$1" "$2")" &&
+		timeout "$T" xenstore-exists "$(lx_dir "$1" "$2")"
+}
+
+# No node of console device $2 of domain $1 is left.
+device_gone() {
+	! timeout "$T" xenstore-exists "$(fe_dir "$1" "$2")" &&
+		! timeout "$T" xenstore-exists "$(be_dir "$1" "$2")" &&
+		! timeout "$T" xenstore-exists "$(lx_dir "$1" "$2")"
+}
+
+# sink_count FILE: the byte count a sink agent published in FILE.
+sink_count() {
+	cut -d' ' -f1 "$1" 2>/dev/null
+}
+
+# sunk FILE N: the sink agent publishing in FILE has counted N bytes.
+sunk() {
+	[ "$(sink_count "$1")" = "$2" ]
+}
+
+# wait_until SECONDS CMD...: run CMD every 50 ms until it succeeds; fail,
+# saying what was waited for, when SECONDS (fractions allowed) have passed.
+# For conditions with no event to wait on: a process started in the
+# background has reached a state, a file has been written.
+wait_until() {
+	local limit=$1 s f end
+	shift
+	s=${limit%%.*}
+	f=000
+	[[ $limit == *.* ]] && f=${limit#*.}000
+	end=$((${EPOCHREALTIME//[.,]/} + (10#${s:-0} * 1000 + 10#${f:0:3}) * 1000))
 	until "$@"; do
-		if [ "$SECONDS" -ge "$end" ]; then
-			echo "timed out after $T s waiting for: $*" >&2
+		if [ "${EPOCHREALTIME//[.,]/}" -ge "$end" ]; then
+			echo "timed out after $limit s waiting for: $*" >&2
 			return 1
 		fi
 		sleep 0.05
 	done
+}
+
+# command_pid PID NAME: the pid of the command NAME that process PID runs:
+# timeout(1), or a subshell running it, started in the background.
+command_pid() {
+	wait_until "$T" descendant "$1" "$2" >/dev/null && descendant "$1" "$2"
+}
+
+# descendant PID NAME: print the pid of a process named NAME below PID.
+descendant() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ]; then
+			echo "$c"
+			return 0
+		fi
+		descendant "$c" "$2" && return 0
+	done
+	return 1
+}
+
+# sleeping PID: the process's main thread is blocked in poll(2), select(2)
+# or epoll_wait(2), that is, waiting for an event.
+sleeping() {
+	local w
+	w=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
+	[[ $w == *poll* || $w == *select* ]]
+}
+
+# blocks_signal PID SIGNUM: the process's main thread blocks that signal.
+blocks_signal() {
+	local m
+	m=$(awk '$1 == "SigBlk:" { print $2 }' "/proc/$1/status" 2>/dev/null) &&
+		[ -n "$m" ] && (((16#$m >> ($2 - 1)) & 1))
+}
+
+# channel_open PID ENDPOINT: process PID has the channel open: the pty
+# ENDPOINT among its descriptors, or a connection that the server of socket
+# ENDPOINT (qemu) has accepted.
+channel_open() {
+	local fd
+	kill -0 "$1" 2>/dev/null || return 1
+	case $2 in
+	/dev/pts/*)
+		for fd in /proc/"$1"/fd/*; do
+			[ "$(readlink "$fd")" = "$2" ] && return 0
+		done
+		return 1
+		;;
+	*)
+		# Num RefCount Protocol Flags Type St(ate) Inode Path; 03 is connected.
+		awk -v p="$2" '$6 == "03" && $8 == p { n++ } END { exit !n }' /proc/net/unix
+		;;
+	esac
+}
+
+# copying PID ENDPOINT: xenchan-cat or xenchan-send, process PID, is in its
+# copy loop: the channel is open, SIGTERM is blocked (the loop takes it) and
+# it waits for the channel or its input.
+copying() {
+	channel_open "$1" "$2" && blocks_signal "$1" 15 && sleeping "$1"
 }
 
 # A file has at least N lines.

@@ -7,23 +7,15 @@
 # tests (tests/unit/test-hotplug) against a guest that is not running.
 
 load helpers
+sim_host_per_file need_driver
 
-setup_file() {
-	sim_start
-	DRIVER=$top_builddir/tests/unit/test-direct
+DRIVER=$top_builddir/tests/unit/test-direct
+
+need_driver() {
 	if [ ! -x "$DRIVER" ]; then
 		echo "# $DRIVER is missing: run make check (it builds the driver)" >&3
 		return 1
 	fi
-	export DRIVER
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
 }
 
 normalize() {
@@ -36,7 +28,7 @@ normalize() {
 	[ "$domid" = 1 ]
 	"$DRIVER" serve 1 org.example.layout.0 >"$SIM_DIR/serve.out" 2>&1 &
 	local pid=$!
-	retry_until has_lines "$SIM_DIR/serve.out" 1
+	wait_until "$T" has_lines "$SIM_DIR/serve.out" 1
 	for p in /local/domain/1/device/console /local/domain/0/backend/console/1 \
 		/libxl/1/device/console; do
 		echo "==== xenstore-ls -fp $p ===="
@@ -103,7 +95,7 @@ WANT
 	[ "$domid" = 2 ]
 	"$DRIVER" serve 2 org.example.removal.0 >"$SIM_DIR/serve2.out" 2>&1 &
 	local pid=$!
-	retry_until has_lines "$SIM_DIR/serve2.out" 1
+	wait_until "$T" has_lines "$SIM_DIR/serve2.out" 1
 	# Killed, the server leaves its channel behind for removal.
 	kill "$pid"
 	wait "$pid" || true

@@ -7,18 +7,7 @@
 # from run to run (ring-ref, port, pty and socket paths) are normalized.
 
 load helpers
-
-setup_file() {
-	sim_start
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
+sim_host_per_file
 
 normalize() {
 	sed -E 's/" +\(/"   (/

@@ -3,20 +3,9 @@
 # xenchan-registry-check: registries, xl configs, libvirt XML and live domains.
 
 load helpers
+sim_host_per_file
 
 D=$top_srcdir/tests/data/registry
-
-setup_file() {
-	sim_start
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
 
 rc_() {
 	timeout "$T" xenchan-registry-check "$@"

@@ -4,10 +4,11 @@
 # checksums, proofs, a guest that does not read, a guest destroyed mid-way.
 
 load helpers
+sim_host_per_file web01_setup
 
-setup_file() {
-	sim_start
-	export XENCHAN_RUNDIR=$SIM_DIR/run
+# web01: sink agents on a socket and a pty channel, guests that never read on
+# two more, and the sink's checksum program.
+web01_setup() {
 	sim_create --channel "name=org.example.sink.0,connection=socket,path=$SIM_DIR/sink.sock" \
 		--channel name=org.example.sinkp.0,connection=pty \
 		--channel "name=org.example.stall.0,connection=socket,path=$SIM_DIR/stall.sock" \
@@ -34,14 +35,6 @@ setup_file() {
 	${CC:-cc} -O2 -o "$SIM_DIR/fnv" "$SIM_DIR/fnv.c"
 }
 
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
-
 # held LOCKFILE: the lock file names a live xenchan-send.
 held() {
 	local pid
@@ -58,17 +51,12 @@ holder() {
 		lock=$XENCHAN_RUNDIR/locks/socket:${SIM_DIR//\//%2F}%2F${1#org.example.}
 		lock=${lock%.0}.sock
 	fi
-	retry_until held "$lock" >&2
+	wait_until "$T" held "$lock" >&2
 	cat "$lock"
 }
 
 send_() {
 	timeout "$T" xenchan-send "$@"
-}
-
-# sink_total FILE: the byte count the sink agent published.
-sink_count() {
-	cut -d' ' -f1 "$1" 2>/dev/null
 }
 
 # deliver CHANNEL SINKFILE SIZE: send SIZE random bytes; the sink's count grows
@@ -80,7 +68,7 @@ deliver() {
 	# The emulated ring moves about 1-4 MB/s: allow 64 MiB its time.
 	timeout $((T + n / 200000)) xenchan-send web01 "$ch" "$SIM_DIR/part"
 	cat "$SIM_DIR/part" >>"$all"
-	retry_until test "$(sink_count "$sunk")" -eq $((before + n))
+	wait_until "$T" sunk "$sunk" $((before + n))
 	[ "$(cat "$sunk")" = "$("$SIM_DIR/fnv" <"$all")" ]
 }
 
@@ -134,7 +122,7 @@ deliver() {
 	local pid rc=0
 	timeout "$T" xenchan-send web01 org.example.stall.0 "$SIM_DIR/big" 2>"$SIM_DIR/term.err" &
 	pid=$(holder org.example.stall.0)
-	sleep 0.3
+	wait_until "$T" copying "$pid" "$SIM_DIR/stall.sock"
 	kill -TERM "$pid"
 	wait_exit "$pid" 2
 	run cat "$SIM_DIR/term.err"
@@ -144,15 +132,16 @@ deliver() {
 }
 
 @test "the domain destroyed mid-transfer: exit 4 within a second, with the count" {
-	local pid rc start ch
+	local pid rc start ch ep
 	head -c 4194304 /dev/urandom >"$SIM_DIR/big4"
 	for ch in org.example.d.0 org.example.dp.0; do
 		sim_create --channel "name=org.example.d.0,connection=socket,path=$SIM_DIR/d.sock" \
 			--channel name=org.example.dp.0,connection=pty \
 			--agent org.example.d.0=stall --agent org.example.dp.0=stall doomed1
+		ep=$(timeout "$T" xenchan-ls -rn -o ENDPOINT -c "$ch" doomed1)
 		timeout "$T" xenchan-send doomed1 "$ch" "$SIM_DIR/big4" 2>"$SIM_DIR/doomed.err" &
 		pid=$!
-		sleep 0.5
+		wait_until "$T" copying "$(command_pid "$pid" xenchan-send)" "$ep"
 		start=$(date +%s%N)
 		sim destroy doomed1
 		rc=0
@@ -180,11 +169,12 @@ deliver() {
 	local pid
 	timeout "$T" xenchan-send --wait=10s late1 org.example.sink.0 "$SIM_DIR/f1" &
 	pid=$!
-	sleep 0.5
+	# Waiting for a domain that does not exist yet.
+	wait_until "$T" sleeping "$(command_pid "$pid" xenchan-send)"
 	sim_create --channel "name=org.example.sink.0,connection=socket,path=$SIM_DIR/late.sock" \
 		--agent "org.example.sink.0=sink:$SIM_DIR/late.sunk" late1
 	wait "$pid"
-	retry_until test "$(sink_count "$SIM_DIR/late.sunk")" -eq 3
+	wait_until "$T" sunk "$SIM_DIR/late.sunk" 3
 }
 
 @test "errors: a missing file, no such domain or channel, usage" {

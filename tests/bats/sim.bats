@@ -3,18 +3,7 @@
 # xenchan-sim, the emulated host's toolstack: usage, lifecycle, exec.
 
 load helpers
-
-setup_file() {
-	sim_start
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
+sim_host_per_file
 
 # Processes whose environment names host directory $1.
 host_procs() {

@@ -4,18 +4,7 @@
 # run as dom0 on an emulated host.  Each program's TAP must pass as a whole.
 
 load helpers
-
-setup_file() {
-	sim_start
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
+sim_host_per_file
 
 # run_tap PROGRAM: run a TAP unit test, bounded; fail with its output unless
 # it exits 0, printed a plan, and has no failing or missing test.

@@ -5,42 +5,32 @@
 # Debian's unmodified vchan-socket-proxy on the other end.
 
 load helpers
+sim_host_per_file vch1_setup
 
 TV=$top_builddir/tests/unit/test-vchan
 PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
 
-setup_file() {
-	sim_start
+# vch1: a guest with no channel, to serve vchan endpoints from.
+vch1_setup() {
 	sim_create vch1
 	export GUEST=$domid
 }
 
-teardown_file() {
-	sim_stop
+# The hypervisor's count of event-channel notifications so far.
+notifies() {
+	sim stats | awk '$1 == "notifies" { print $2 }'
 }
 
-setup() {
-	pids=()
-}
-
-teardown() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -9 "$p" 2>/dev/null || true
-	done
-	sim_teardown
-}
-
-bg() {
-	"$@" 3>&- &
-	pids+=($!)
+# notified N: more than N notifications so far.
+notified() {
+	[ "$(notifies)" -gt "$1" ]
 }
 
 # serve NAME: test-vchan serving NAME from the guest, published.
 serve() {
-	bg "$XENCHAN_SIM" exec -D "$GUEST" -- "$TV" serve "$1"
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- "$TV" serve "$1"
 	server=$!
-	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx '$1 published'"
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx '$1 published'"
 }
 
 @test "a vchan endpoint is listed with its channel name and a port that fits" {
@@ -60,7 +50,7 @@ serve() {
 	serve org.example.bulk.0
 	timeout "$T" "$TV" echo "$GUEST" org.example.bulk.0 67108864 >"$SIM_DIR/echo.out" 2>&1 &
 	local cl=$!
-	retry_until sh -c "xenchan-ls -rn -o STATE -t vchan vch1 | grep -qx in-use"
+	wait_until "$T" sh -c "xenchan-ls -rn -o STATE -t vchan vch1 | grep -qx in-use"
 	run timeout "$T" "$TV" busy "$GUEST" org.example.bulk.0
 	assert_success
 	assert_output busy
@@ -70,14 +60,16 @@ serve() {
 }
 
 @test "the server killed mid-transfer: the client stops within a second" {
-	local cl rc=0 start
+	local cl rc=0 start n
 	serve org.example.bulk.0
 	timeout "$T" "$TV" echo "$GUEST" org.example.bulk.0 10737418240 >"$SIM_DIR/kill.out" 2>&1 &
 	cl=$!
-	retry_until sh -c "xenchan-ls -rn -o STATE -t vchan vch1 | grep -qx in-use"
-	sleep 0.3
+	wait_until "$T" sh -c "xenchan-ls -rn -o STATE -t vchan vch1 | grep -qx in-use"
+	# Data moves: the two ends notify each other as the rings fill and drain.
+	n=$(notifies)
+	wait_until "$T" notified $((n + 100))
 	start=$(date +%s%N)
-	pkill -9 -f "test-vchan serve org.example.bulk.0"
+	kill -9 "$server"
 	wait "$cl" || rc=$?
 	[ "$rc" -eq 4 ]
 	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
@@ -92,15 +84,15 @@ serve() {
 	port=bulkproxy
 	path=/local/domain/$GUEST/data/vchan/0/$port
 	rm -f "$SIM_DIR/echo.sock"
-	bg socat UNIX-LISTEN:"$SIM_DIR/echo.sock",fork EXEC:cat
-	retry_until test -S "$SIM_DIR/echo.sock"
-	bg "$XENCHAN_SIM" exec -D "$GUEST" -- "$PROXY" -m server 0 "$path" "$SIM_DIR/echo.sock"
-	retry_until timeout "$T" xenstore-exists "$path/event-channel"
+	spawn socat UNIX-LISTEN:"$SIM_DIR/echo.sock",fork EXEC:cat
+	wait_until "$T" test -S "$SIM_DIR/echo.sock"
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- "$PROXY" -m server 0 "$path" "$SIM_DIR/echo.sock"
+	wait_until "$T" timeout "$T" xenstore-exists "$path/event-channel"
 	# A port of xencat's alphabet is the channel name itself.
 	run timeout "$T" "$TV" echo "$GUEST" "$port" 4194304
 	assert_success
 	assert_output --regexp '^ok 4194304 '
-	kill -9 "${pids[@]}"
+	kill -9 "${SIM_SPAWNED[@]}"
 	timeout "$T" xenstore-rm "$path" || true
 }
 
@@ -111,8 +103,12 @@ serve() {
 	head -c 1048576 /dev/urandom >"$SIM_DIR/in"
 	out=$SIM_DIR/out
 	# The proxy's stdio mode: our echo server sends everything back.
-	(cat "$SIM_DIR/in"; sleep 5) | timeout "$T" "$PROXY" -m client "$GUEST" "$path" - |
-		head -c 1048576 >"$out" || true
+	# The proxy ends both directions when its input ends: keep it open until
+	# everything came back.
+	{
+		cat "$SIM_DIR/in"
+		wait_until "$T" has_bytes "$out" 1048576
+	} | timeout "$T" "$PROXY" -m client "$GUEST" "$path" - | head -c 1048576 >"$out" || true
 	[ "$(sha "$SIM_DIR/in")" = "$(sha "$out")" ]
 }
 
@@ -127,29 +123,31 @@ serve() {
 
 @test "xenchan-cat -l -T vchan in the guest, xenchan-send in dom0: a large file picks vchan" {
 	local name=org.example.a.rather.long.channel.name.for.a.port.0
-	bg "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 "$name" \
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 "$name" \
 		>"$SIM_DIR/srv.out"
-	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx '$name published'"
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx '$name published'"
 	# 50 MB over ten seconds is more than a console ring carries.
 	head -c 50000000 /dev/urandom >"$SIM_DIR/big"
 	run timeout "$T" xenchan-send -v vch1 "$name" "$SIM_DIR/big"
 	assert_success
 	assert_line --partial 'vchan: 4.8 MiB/s asked for, more than the 4 MiB/s a console ring carries'
 	assert_line --partial 'delivered 50000000 bytes: consumed by the guest'
-	retry_until has_bytes "$SIM_DIR/srv.out" 50000000
+	wait_until "$T" has_bytes "$SIM_DIR/srv.out" 50000000
 	[ "$(sha "$SIM_DIR/big")" = "$(sha "$SIM_DIR/srv.out")" ]
 }
 
 @test "the guest's vchan server killed mid-send: exit 4 within a second" {
-	local pid rc=0 start
-	bg "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.k.0
-	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 published'"
+	local pid srv rc=0 start
+	# xenchan-sim exec runs the command in its own process: $! is the server.
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.k.0
+	srv=$!
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 published'"
 	head -c 20000000000 /dev/zero | timeout "$T" xenchan-send -T vchan vch1 org.example.k.0 \
 		2>"$SIM_DIR/k.err" &
 	pid=$!
-	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 in-use'"
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.k.0 in-use'"
 	start=$(date +%s%N)
-	pkill -9 -f "xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.k.0"
+	kill -9 "$srv"
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 4 ]
 	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
@@ -158,9 +156,9 @@ serve() {
 }
 
 @test "--buffer-size sets the served rings; bad sizes are usage errors" {
-	bg "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan --buffer-size 64K -Q never \
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan --buffer-size 64K -Q never \
 		-t 20s 0 org.example.small.0 >"$SIM_DIR/small.out"
-	retry_until sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.small.0 published'"
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.small.0 published'"
 	local path
 	path=$(xenchan-ls -rn -o ENDPOINT -c org.example.small.0 vch1)
 	# libxenvchan publishes its ring orders in the shared page; the ring-ref is
@@ -168,7 +166,7 @@ serve() {
 	head -c 1048576 /dev/urandom >"$SIM_DIR/in"
 	run timeout "$T" xenchan-send -T vchan vch1 org.example.small.0 "$SIM_DIR/in"
 	assert_success
-	retry_until has_bytes "$SIM_DIR/small.out" 1048576
+	wait_until "$T" has_bytes "$SIM_DIR/small.out" 1048576
 	[ "$(sha "$SIM_DIR/in")" = "$(sha "$SIM_DIR/small.out")" ]
 	run xenchan-cat -l -T vchan --buffer-size 3K 0 org.example.x.0
 	assert_failure 2

@@ -4,40 +4,19 @@
 # evtchn, gntalloc and gntdev) between a guest and dom0.
 
 load helpers
+sim_host_per_file vchan1_setup
 
 PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
 
-setup_file() {
+# vchan1: a guest with no channel; the vchan path the proxies use.
+vchan1_setup() {
 	[ -x "$PROXY" ] || {
 		echo "# $PROXY missing (Debian package xen-utils-4.17)" >&3
 		return 1
 	}
-	sim_start
 	sim_create vchan1
 	export GUEST=$domid
 	export VPATH=/local/domain/$domid/data/vchan/0/test
-}
-
-teardown_file() {
-	sim_stop
-}
-
-setup() {
-	pids=()
-}
-
-teardown() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -9 "$p" 2>/dev/null || true
-	done
-	sim_teardown
-}
-
-# A background process, killed by teardown; it must not hold bats' fd 3.
-bg() {
-	"$@" 3>&- &
-	pids+=($!)
 }
 
 # The guest serves the vchan and forwards each connection to a unix socket
@@ -46,24 +25,24 @@ start_proxies() {
 	rm -f "$SIM_DIR/cli.sock"
 	# A server killed earlier left its nodes behind.
 	timeout "$T" xenstore-rm "$VPATH" 2>/dev/null || true
-	bg "$XENCHAN_SIM" exec -D "$GUEST" -- "$PROXY" -m server 0 "$VPATH" "$1"
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- "$PROXY" -m server 0 "$VPATH" "$1"
 	server=$!
-	retry_until timeout "$T" xenstore-exists "$VPATH/event-channel"
-	bg "$PROXY" -m client "$GUEST" "$VPATH" "$SIM_DIR/cli.sock"
+	wait_until "$T" timeout "$T" xenstore-exists "$VPATH/event-channel"
+	spawn "$PROXY" -m client "$GUEST" "$VPATH" "$SIM_DIR/cli.sock"
 	client=$!
-	retry_until test -S "$SIM_DIR/cli.sock"
+	wait_until "$T" test -S "$SIM_DIR/cli.sock"
 }
 
 @test "1 MiB round-trips byte for byte through vchan-socket-proxy, both directions" {
 	rm -f "$SIM_DIR/echo.sock" "$SIM_DIR/seen"
-	bg socat UNIX-LISTEN:"$SIM_DIR/echo.sock",fork EXEC:"tee $SIM_DIR/seen"
-	retry_until test -S "$SIM_DIR/echo.sock"
+	spawn socat UNIX-LISTEN:"$SIM_DIR/echo.sock",fork EXEC:"tee $SIM_DIR/seen"
+	wait_until "$T" test -S "$SIM_DIR/echo.sock"
 	start_proxies "$SIM_DIR/echo.sock"
 	head -c 1048576 /dev/urandom >"$SIM_DIR/in"
 	run roundtrip UNIX-CONNECT:"$SIM_DIR/cli.sock" "$SIM_DIR/in" "$SIM_DIR/out"
 	assert_success
 	# dom0 -> guest, as the guest's service received it
-	retry_until has_bytes "$SIM_DIR/seen" 1048576
+	wait_until "$T" has_bytes "$SIM_DIR/seen" 1048576
 	[ "$(sha "$SIM_DIR/seen")" = "$(sha "$SIM_DIR/in")" ]
 	# guest -> dom0
 	[ "$(stat -c %s "$SIM_DIR/out")" -eq 1048576 ]
@@ -72,8 +51,8 @@ start_proxies() {
 
 @test "three connections in a row through the same proxies" {
 	rm -f "$SIM_DIR/echo.sock"
-	bg socat UNIX-LISTEN:"$SIM_DIR/echo.sock",fork EXEC:cat
-	retry_until test -S "$SIM_DIR/echo.sock"
+	spawn socat UNIX-LISTEN:"$SIM_DIR/echo.sock",fork EXEC:cat
+	wait_until "$T" test -S "$SIM_DIR/echo.sock"
 	start_proxies "$SIM_DIR/echo.sock"
 	for i in 1 2 3; do
 		head -c 65536 /dev/urandom >"$SIM_DIR/in$i"
@@ -87,9 +66,9 @@ start_proxies() {
 # one connection; $kcli and $lsrv are the client and the guest-side listener.
 connect_pair() {
 	rm -f "$SIM_DIR/one.sock" "$SIM_DIR/k.out"
-	bg socat -t 0.01 UNIX-LISTEN:"$SIM_DIR/one.sock" EXEC:cat
+	spawn socat -t 0.01 UNIX-LISTEN:"$SIM_DIR/one.sock" EXEC:cat
 	lsrv=$!
-	retry_until test -S "$SIM_DIR/one.sock"
+	wait_until "$T" test -S "$SIM_DIR/one.sock"
 	start_proxies "$SIM_DIR/one.sock"
 	cat >"$SIM_DIR/k.sh" <<-EOF
 		#!/bin/sh
@@ -97,9 +76,9 @@ connect_pair() {
 		exec cat >'$SIM_DIR/k.out'
 	EOF
 	chmod +x "$SIM_DIR/k.sh"
-	bg socat -t 0.01 UNIX-CONNECT:"$SIM_DIR/cli.sock" EXEC:"$SIM_DIR/k.sh"
+	spawn socat -t 0.01 UNIX-CONNECT:"$SIM_DIR/cli.sock" EXEC:"$SIM_DIR/k.sh"
 	kcli=$!
-	retry_until grep -q hello "$SIM_DIR/k.out"
+	wait_until "$T" grep -q hello "$SIM_DIR/k.out"
 }
 
 @test "kill -9 of the guest's proxy is noticed by dom0's within 1 s" {

@@ -3,18 +3,7 @@
 # xenchan-wait on the emulated host: states, timeouts, domains that come and go.
 
 load helpers
-
-setup_file() {
-	sim_start
-}
-
-teardown_file() {
-	sim_stop
-}
-
-teardown() {
-	sim_teardown
-}
+sim_host_per_file
 
 wait_() {
 	timeout "$T" xenchan-wait "$@"
@@ -22,6 +11,12 @@ wait_() {
 
 sock_chan() {
 	echo "name=$1,connection=socket,path=$SIM_DIR/$1.sock"
+}
+
+# seen PID LOG PATH N: xenchan-wait -vv, process PID logging to LOG, has seen
+# PATH change N times and, having looked, waits again.
+seen() {
+	[ "$(grep -cxF "xenchan-wait: watch fired: $3" "$2")" -ge "$4" ] && sleeping "$1"
 }
 
 @test "already satisfied: exits 0 at once, --print names the endpoints" {
@@ -52,7 +47,7 @@ sock_chan() {
 	local pid
 	timeout "$T" xenchan-wait -t 15s -p late1 org.example.late.0 >"$SIM_DIR/late.out" 2>&1 &
 	pid=$!
-	sleep 0.5
+	wait_until "$T" sleeping "$(command_pid "$pid" xenchan-wait)"
 	kill -0 "$pid"
 	sim_create --channel "$(sock_chan org.example.late.0)" late1
 	wait "$pid"
@@ -61,11 +56,13 @@ sock_chan() {
 }
 
 @test "satisfied after a delay: a channel that connects later" {
-	local d pid fe be
+	local d pid wpid fe be log=$SIM_DIR/lazy.log
 	sim_create lazy1
 	d=$domid
-	timeout "$T" xenchan-wait -t 15s -f connected lazy1 org.example.hot.0 &
+	timeout "$T" xenchan-wait -vv -t 15s -f connected lazy1 org.example.hot.0 2>"$log" &
 	pid=$!
+	wpid=$(command_pid "$pid" xenchan-wait)
+	wait_until "$T" sleeping "$wpid"
 	# A toolstack adds a channel the way libxl would, in steps.
 	fe=/local/domain/$d/device/console/1
 	be=/local/domain/0/backend/console/$d/1
@@ -73,10 +70,10 @@ sock_chan() {
 		/libxl/$d/device/console/1/connection pty \
 		/libxl/$d/device/console/1/frontend "$fe" /libxl/$d/device/console/1/backend "$be"
 	timeout "$T" xenstore-write "$fe/state" 1 "$be/state" 1
-	sleep 0.3
+	wait_until "$T" seen "$wpid" "$log" "$fe/state" 1
 	kill -0 "$pid"
 	timeout "$T" xenstore-write "$fe/state" 4
-	sleep 0.3
+	wait_until "$T" seen "$wpid" "$log" "$fe/state" 2
 	kill -0 "$pid"
 	timeout "$T" xenstore-write "$be/state" 4
 	wait "$pid"
@@ -87,7 +84,7 @@ sock_chan() {
 	sim_create --channel "$(sock_chan org.example.doomed.0)" doomed1
 	timeout "$T" xenchan-wait -t 15s doomed1 org.example.missing.0 2>"$SIM_DIR/doomed.err" &
 	pid=$!
-	sleep 0.3
+	wait_until "$T" sleeping "$(command_pid "$pid" xenchan-wait)"
 	kill -0 "$pid"
 	start=$SECONDS
 	sim destroy doomed1
@@ -103,7 +100,7 @@ sock_chan() {
 	sim_create --channel "$(sock_chan org.example.g.0)" gone1
 	timeout "$T" xenchan-wait -t 15s -f gone gone1 &
 	pid=$!
-	sleep 0.3
+	wait_until "$T" sleeping "$(command_pid "$pid" xenchan-wait)"
 	kill -0 "$pid"
 	sim destroy gone1
 	wait "$pid"
