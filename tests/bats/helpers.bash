@@ -245,10 +245,10 @@ sleeping() {
 	[[ $w == *poll* || $w == *select* ]]
 }
 
-# blocks_signal PID SIGNUM: the process's main thread blocks that signal.
-blocks_signal() {
+# catches_signal PID SIGNUM: the process has a handler for that signal.
+catches_signal() {
 	local m
-	m=$(awk '$1 == "SigBlk:" { print $2 }' "/proc/$1/status" 2>/dev/null) &&
+	m=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$1/status" 2>/dev/null) &&
 		[ -n "$m" ] && (((16#$m >> ($2 - 1)) & 1))
 }
 
@@ -273,10 +273,10 @@ channel_open() {
 }
 
 # copying PID ENDPOINT: xenchan-cat or xenchan-send, process PID, is in its
-# copy loop: the channel is open, SIGTERM is blocked (the loop takes it) and
-# it waits for the channel or its input.
+# copy loop: the channel is open, SIGTERM is caught (the command undoes what
+# it set up before it dies of it) and it waits for the channel or its input.
 copying() {
-	channel_open "$1" "$2" && blocks_signal "$1" 15 && sleeping "$1"
+	channel_open "$1" "$2" && catches_signal "$1" 15 && sleeping "$1"
 }
 
 # A file has at least N lines.
