@@ -341,7 +341,14 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 	if (o->target.wait_ms)
 		cmd_verbose("%s/%s: waiting up to %" PRIu64 " ms for the channel to be ready",
 			    edom, echan, o->target.wait_ms);
+	/* While waiting for the channel, xenstore too is given no longer than
+	 * the wait (and -t for the open after it). */
+	if (o->target.wait_ms)
+		xc_store_set_deadline(xc_deadline_at(xc_deadline(o->target.wait_ms),
+						     o->stream.timeout_ms),
+				      o->stream.timeout_ms);
 	r = xc_session_open(ss, domain, channel, o);
+	xc_store_set_deadline(XC_NEVER, o->stream.timeout_ms);
 	if (r == -EINTR)
 		session_interrupted(ss);
 	if (r == 0) {
