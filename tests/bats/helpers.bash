@@ -289,6 +289,13 @@ has_bytes() {
 	[ -f "$1" ] && [ "$(stat -c %s "$1")" -ge "$2" ]
 }
 
+# open_input: for CMD < <(open_input), an input that stays open for $T
+# seconds, without keeping bats' descriptor 3 (bats would wait for it).
+open_input() {
+	exec 3>&-
+	exec sleep "$T"
+}
+
 # wait_exit PID SECONDS: the process exits within SECONDS (fractions allowed).
 wait_exit() {
 	timeout "$2" tail -s 0.02 --pid="$1" -f /dev/null
