@@ -67,6 +67,8 @@ sim_stop() {
 	else
 		rm -rf "$SIM_DIR"
 	fi
+	# Stopped once: a teardown after a failed setup has nothing left to do.
+	unset SIM_DIR
 	return $rc
 }
 
