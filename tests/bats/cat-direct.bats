@@ -30,7 +30,7 @@ hot1_setup() {
 
 @test "--create: listed as direct while it runs; a second user is told it is busy" {
 	local pid
-	sleep 30 | timeout "$T" xenchan-cat -Q never --create hot1 org.example.direct.1 \
+	timeout "$T" xenchan-cat -Q never --create hot1 org.example.direct.1 < <(open_input) \
 		>/dev/null 2>&1 &
 	pid=$!
 	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,TRANSPORT,STATE hot1 |
@@ -38,8 +38,7 @@ hot1_setup() {
 	run timeout "$T" xenchan-cat --create hot1 org.example.direct.1 </dev/null
 	assert_failure 2
 	assert_output --regexp 'busy: in use by pid [0-9]+'
-	# timeout(1) passes SIGTERM on to the xenchan-cat it runs.
-	kill -TERM "$pid"
+	kill -TERM "$(command_pid "$pid" xenchan-cat)"
 	wait "$pid" || true
 	wait_until "$T" sh -c "! xenchan-ls -rn -c org.example.direct.1 hot1 | grep -q ."
 }

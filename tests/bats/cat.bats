@@ -77,7 +77,7 @@ roundtrip_cat() {
 
 @test "a second user of the channel is told who holds it (exit 2)" {
 	local pid lock
-	timeout "$T" xenchan-cat web01 org.example.echo.0 < <(sleep 5) >/dev/null &
+	timeout "$T" xenchan-cat web01 org.example.echo.0 < <(open_input) >/dev/null &
 	lock=$XENCHAN_RUNDIR/locks/socket:${SIM_DIR//\//%2F}%2Fecho.sock
 	wait_until "$T" held "$lock"
 	pid=$(cat "$lock")
@@ -94,7 +94,7 @@ roundtrip_cat() {
 		sim_create --channel "name=org.example.d.0,connection=socket,path=$SIM_DIR/d.sock" \
 			--channel name=org.example.dp.0,connection=pty doomed1
 		ep=$(timeout "$T" xenchan-ls -rn -o ENDPOINT -c "$ch" doomed1)
-		timeout "$T" xenchan-cat doomed1 "$ch" < <(sleep 30) >/dev/null 2>"$SIM_DIR/doomed.err" &
+		timeout "$T" xenchan-cat doomed1 "$ch" < <(open_input) >/dev/null 2>"$SIM_DIR/doomed.err" &
 		pid=$!
 		wait_until "$T" copying "$(command_pid "$pid" xenchan-cat)" "$ep"
 		start=$(date +%s%N)

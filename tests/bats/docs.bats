@@ -11,8 +11,6 @@ load helpers
 sim_host_per_test
 
 COMMANDS=(xenchan-ls xenchan-wait xenchan-registry-check xenchan-cat xenchan-send)
-# bash-completion's main script, which the bash completion is tested under.
-BASH_COMPLETION_SCRIPT=${BASH_COMPLETION_SCRIPT:-/usr/share/bash-completion/bash_completion}
 
 setup() {
 	local c
@@ -51,29 +49,6 @@ man_options() {
 synopsis_options() {
 	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$top_srcdir/man/$1.1" |
 		sed 's/\\-/-/g' | grep -oE 'Fl [-[:alnum:]]+' | sed 's/^Fl /-/'
-}
-
-# complete_bash WORD...: what the bash completion offers for the command line
-# WORD... with the cursor at the end of the last word, one per line.  The
-# completion file is sourced under bash-completion; the function is the one
-# `complete -p` names for the command.
-complete_bash() {
-	bash --norc --noprofile -c '
-		. "$1" || exit 2
-		. "$2" || exit 2
-		shift 2
-		fn=$(complete -p "${1##*/}" 2>/dev/null | awk "{ for (i = 1; i < NF; i++) if (\$i == \"-F\") print \$(i + 1) }")
-		[ -n "$fn" ] || { echo "no completion for ${1##*/}" >&2; exit 3; }
-		COMP_WORDS=("$@")
-		COMP_CWORD=$(($# - 1))
-		COMP_LINE="$*"
-		COMP_POINT=${#COMP_LINE}
-		COMPREPLY=()
-		# compopt complains outside a real completion; nothing else may.
-		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" \
-			2> >(grep -v "compopt: not currently executing completion function" >&2)
-		printf "%s\n" "${COMPREPLY[@]}"
-	' complete_bash "$BASH_COMPLETION_SCRIPT" "$top_srcdir/completions/xenchan-ls" "$@"
 }
 
 # The options the bash completion offers after a lone '-'.
@@ -260,9 +235,4 @@ check_options() {
 	assert_output org.example.pty.0
 	run complete_bash xenchan-ls --channel ''
 	assert_output $'org.example.agent.0\norg.example.pty.0'
-	# A name the shell would not take literally is not offered.
-	local fe=/local/domain/$domid/device/console/7
-	timeout "$T" xenstore-write "$fe" "" "$fe/state" 1 "$fe/name" 'org.$(touch x)'
-	run complete_bash xenchan-wait db01 ''
-	assert_output org.example.pty.0
 }

@@ -67,6 +67,8 @@ sim_stop() {
 	else
 		rm -rf "$SIM_DIR"
 	fi
+	# Stopped once: a teardown after a failed setup has nothing left to do.
+	unset SIM_DIR
 	return $rc
 }
 
@@ -287,6 +289,39 @@ has_lines() {
 # A file has at least N bytes.
 has_bytes() {
 	[ -f "$1" ] && [ "$(stat -c %s "$1")" -ge "$2" ]
+}
+
+# bash-completion's main script, which the bash completion is tested under.
+BASH_COMPLETION_SCRIPT=${BASH_COMPLETION_SCRIPT:-/usr/share/bash-completion/bash_completion}
+
+# complete_bash WORD...: what the bash completion offers for the command line
+# WORD... with the cursor at the end of the last word, one per line.  The
+# completion file is sourced under bash-completion; the function is the one
+# `complete -p` names for the command.
+complete_bash() {
+	bash --norc --noprofile -c '
+		. "$1" || exit 2
+		. "$2" || exit 2
+		shift 2
+		fn=$(complete -p "${1##*/}" 2>/dev/null | awk "{ for (i = 1; i < NF; i++) if (\$i == \"-F\") print \$(i + 1) }")
+		[ -n "$fn" ] || { echo "no completion for ${1##*/}" >&2; exit 3; }
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"
+		COMP_POINT=${#COMP_LINE}
+		COMPREPLY=()
+		# compopt complains outside a real completion; nothing else may.
+		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" \
+			2> >(grep -v "compopt: not currently executing completion function" >&2)
+		printf "%s\n" "${COMPREPLY[@]}"
+	' complete_bash "$BASH_COMPLETION_SCRIPT" "$top_srcdir/completions/xenchan-ls" "$@"
+}
+
+# open_input: for CMD < <(open_input), an input that stays open for $T
+# seconds, without keeping bats' descriptor 3 (bats would wait for it).
+open_input() {
+	exec 3>&-
+	exec sleep "$T"
 }
 
 # wait_exit PID SECONDS: the process exits within SECONDS (fractions allowed).

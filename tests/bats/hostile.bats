@@ -83,6 +83,15 @@ direct() {
 	timeout "$T" xenstore-rm "$fe"
 }
 
+@test "bash completion never offers a guest-written name the shell would not take literally" {
+	local fe
+	fe=$(fe_dir "$WEB01" 7)
+	timeout "$T" xenstore-write "$fe" "" "$fe/state" 1 "$fe/name" 'org.$(touch x)'
+	run complete_bash xenchan-wait web01 ''
+	assert_output $'org.example.agent.0\norg.example.stall.0'
+	timeout "$T" xenstore-rm "$fe"
+}
+
 # A channel is found by name in libxl's trusted copy first; a name only the
 # guest vouches for never wins over it, and two such names are ambiguous.
 
