@@ -328,7 +328,7 @@ timed() {
 	} 3>&- &
 }
 
-@test "xenstored stopped: ls, wait, cat and send give up at their timeout, 124 within 6 s" {
+@test "xenstored stopped: ls, wait, cat and send give up at their timeout or --wait, 124 within 6 s" {
 	local xsd name rc ms failed=0
 	sim_test_host
 	sim_create --channel "name=org.example.a.0,connection=socket,path=$SIM_DIR/a.sock" \
@@ -340,9 +340,11 @@ timed() {
 	timed wait xenchan-wait -t 2s stuck1 org.example.a.0
 	timed cat xenchan-cat -t 2s stuck1 org.example.a.0
 	timed send xenchan-send -t 2s stuck1 org.example.b.0
+	# --wait alone bounds xenstore too while it waits.
+	timed catw xenchan-cat --wait=2s stuck1 org.example.a.0
 	wait
 	kill -CONT "$xsd"
-	for name in ls wait cat send; do
+	for name in ls wait cat send catw; do
 		read -r rc ms <"$SIM_DIR/$name.timed"
 		echo "$name: exit $rc after $ms ms: $(head -n 1 "$SIM_DIR/$name.err")"
 		[ "$rc" -eq 124 ] && [ "$ms" -lt 6000 ] || failed=1
