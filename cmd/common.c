@@ -406,7 +406,8 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 	return cmd_exit_status(r);
 }
 
-int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *what)
+int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *what,
+		    const uint64_t *received)
 {
 	const char *edom = s_edom ? s_edom : "?", *echan = s_echan ? s_echan : "?";
 	uint64_t delivered;
@@ -418,8 +419,13 @@ int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *wh
 	case 0:
 	case XC_COPY_ESCAPE:
 	case -ESHUTDOWN:
-		cmd_verbose("%s/%s: %s %" PRIu64 " bytes: %s", edom, echan, what,
-			    delivered, xc_proof_name(proof));
+		if (received)
+			cmd_verbose("%s/%s: %s %" PRIu64 " bytes: %s; received %" PRIu64
+				    " bytes",
+				    edom, echan, what, delivered, xc_proof_name(proof), *received);
+		else
+			cmd_verbose("%s/%s: %s %" PRIu64 " bytes: %s", edom, echan, what,
+				    delivered, xc_proof_name(proof));
 		return XC_EXIT_OK;
 	case -EPIPE:
 		cmd_err("%s/%s: peer went away: %" PRIu64 " of %" PRIu64 " bytes delivered",

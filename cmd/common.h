@@ -104,9 +104,10 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 /*
  * End the session whose copy returned r, with total the bytes it was to
  * deliver: tear down, report, and return the exit status (after a caught
- * signal: die by it).  verbose_fmt gets the proof's words and is printed
- * with -v on success.
+ * signal: die by it).  With -v, success is reported as "<what> N bytes:
+ * <proof>", and the bytes received when received is not NULL.
  */
-int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *what);
+int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *what,
+		    const uint64_t *received);
 
 #endif

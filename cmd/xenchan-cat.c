@@ -178,6 +178,5 @@ int main(int argc, const char **argv)
 	}
 	r = xc_session_copy(&ss, &copts, &stats);
 	xc_term_restore();
-	cmd_verbose("received %" PRIu64 " bytes", stats.received);
-	return cmd_session_end(&ss, r, stats.in, "sent");
+	return cmd_session_end(&ss, r, stats.in, "sent", &stats.received);
 }

@@ -219,5 +219,5 @@ int main(int argc, const char **argv)
 		return XC_EXIT_ERROR;
 	}
 	return cmd_session_end(&ss, r, prog.total > prog.base ? prog.total : prog.base,
-			       "delivered");
+			       "delivered", NULL);
 }

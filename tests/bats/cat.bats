@@ -60,7 +60,7 @@ roundtrip_cat() {
 	assert_success
 	assert_line hello
 	assert_line "xenchan-cat: web01/org.example.echo.0: socket: the channel's own transport (no bandwidth asked for)"
-	assert_line --partial 'sent 6 bytes: written to the transport'
+	assert_line --partial 'sent 6 bytes: written to the transport; received 6 bytes'
 }
 
 @test "--quit-after: 0 returns once the input is delivered, a duration waits for silence" {
