@@ -2,8 +2,6 @@
 /*
  * xenchan-cat: stdin to a channel, the channel to stdout.
  */
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
