@@ -6,16 +6,7 @@
 # hostile.bats.
 
 load helpers
-sim_host_per_file need_driver
-
-DRIVER=$top_builddir/tests/unit/test-direct
-
-need_driver() {
-	if [ ! -x "$DRIVER" ]; then
-		echo "# $DRIVER is missing: run make check (it builds the driver)" >&3
-		return 1
-	fi
-}
+sim_host_per_file need_direct_driver
 
 direct() {
 	timeout "$T" "$DRIVER" -t 20000 "$@"

@@ -111,6 +111,16 @@ sim_host_per_file() {
 	}
 }
 
+# The driver of lib/direct.c's tests (tests/unit/test-direct), for
+# sim_host_per_file: it must have been built.
+DRIVER=$top_builddir/tests/unit/test-direct
+need_direct_driver() {
+	if [ ! -x "$DRIVER" ]; then
+		echo "# $DRIVER is missing: run make check (it builds the driver)" >&3
+		return 1
+	fi
+}
+
 # sim_host_per_test: the test file starts hosts only in the tests that need
 # one (sim_test_host).
 sim_host_per_test() {

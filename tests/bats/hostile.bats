@@ -8,7 +8,6 @@
 load helpers
 sim_host_per_file web01_setup
 
-DRIVER=$top_builddir/tests/unit/test-direct
 PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
 
 # web01: a sink agent on a socket channel, and a guest that never reads.

@@ -7,16 +7,7 @@
 # tests (tests/unit/test-hotplug) against a guest that is not running.
 
 load helpers
-sim_host_per_file need_driver
-
-DRIVER=$top_builddir/tests/unit/test-direct
-
-need_driver() {
-	if [ ! -x "$DRIVER" ]; then
-		echo "# $DRIVER is missing: run make check (it builds the driver)" >&3
-		return 1
-	fi
-}
+sim_host_per_file need_direct_driver
 
 normalize() {
 	sed -E 's/" +\(/"   (/
