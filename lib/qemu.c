@@ -75,6 +75,24 @@ static void check_peer(struct qemu_stream *q)
 		mark_gone(q, why);
 }
 
+/* A failed read or write of the descriptor, as the stream reports it. */
+static ssize_t io_error(struct qemu_stream *q, int err)
+{
+	switch (err) {
+	case EAGAIN:
+	case EINTR:
+		return -EAGAIN;
+	case EIO: /* a pty whose master is closed */
+	case ECONNRESET:
+	case EPIPE:
+		q->hup = true;
+		mark_gone(q, strerror(err));
+		return -EPIPE;
+	default:
+		return -err;
+	}
+}
+
 static ssize_t q_read(struct xc_stream *s, void *buf, size_t len)
 {
 	struct qemu_stream *q = s->priv;
@@ -90,20 +108,9 @@ static ssize_t q_read(struct xc_stream *s, void *buf, size_t len)
 		mark_gone(q, "end of file");
 		return -EPIPE;
 	}
-	switch (errno) {
-	case EAGAIN:
-		return q->gone ? -EPIPE : -EAGAIN;
-	case EINTR:
-		return -EAGAIN;
-	case EIO: /* a pty whose master is closed */
-	case ECONNRESET:
-	case EPIPE:
-		q->hup = true;
-		mark_gone(q, strerror(errno));
+	if (errno == EAGAIN && q->gone)
 		return -EPIPE;
-	default:
-		return -errno;
-	}
+	return io_error(q, errno);
 }
 
 static ssize_t q_write(struct xc_stream *s, const void *buf, size_t len)
@@ -123,19 +130,7 @@ static ssize_t q_write(struct xc_stream *s, const void *buf, size_t len)
 		q->written += n;
 		return n;
 	}
-	switch (errno) {
-	case EAGAIN:
-	case EINTR:
-		return -EAGAIN;
-	case EIO:
-	case ECONNRESET:
-	case EPIPE:
-		q->hup = true;
-		mark_gone(q, strerror(errno));
-		return -EPIPE;
-	default:
-		return -errno;
-	}
+	return io_error(q, errno);
 }
 
 static int q_flush(struct xc_stream *s)
