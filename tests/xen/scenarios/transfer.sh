@@ -213,7 +213,7 @@ reap $cpid 30
 rc=$?
 diag "$(cat /tmp/closed-cat.err)"
 diag "the guest wrote its 41-byte packet $(raw_sent) times, $sent0 before xenchan-cat connected"
-got=$(sed -n 's/^xenchan-cat: received \([0-9]*\) bytes$/\1/p' /tmp/closed-cat.err)
+got=$(sed -n 's/^xenchan-cat: .*; received \([0-9]*\) bytes$/\1/p' /tmp/closed-cat.err)
 if ! check "xenchan-cat >&-: exit status 0 ($rc), ${got:-no} bytes of XS_WRITE packets received" \
 	sh -c "[ $rc = 0 ] && [ ${got:-0} -gt 0 ] && [ $((${got:-0} % 41)) = 0 ]"; then
 	guest_log life
