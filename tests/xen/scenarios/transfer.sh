@@ -235,12 +235,14 @@ check "xenchan-send <&-: empty input, exit status 0 ($rc) within 10 s ($took s)"
 # 7. Signals before the copy loop: xenchan-cat undoes what it set up and
 # dies by the signal. The guest binds no driver to a new console device, so
 # a hotplugged channel's frontend stays Initialising and xenchan-cat --create
-# waits for it with its backend in InitWait.
+# waits for it with its backend in InitWait.  Should the guest's kernel bind
+# one all the same (seen once under load), the signal finds xenchan-cat
+# connected instead: the checks below hold either way, and the diag says
+# which it was (-Q never: it does not end by itself then either).
 sig_waiting() {
 	kill -0 $cpid 2>/dev/null || return 0
 	sdevid=$(channel_devid "$domid" org.example.sig.0) &&
-		[ "$(xenstore-read "/local/domain/0/backend/console/$domid/$sdevid/state" 2>/dev/null)" = 2 ] &&
-		[ "$(xenstore-read "/local/domain/$domid/device/console/$sdevid/state" 2>/dev/null)" = 1 ]
+		[ "$(xenstore-read "/local/domain/0/backend/console/$domid/$sdevid/state" 2>/dev/null)" -ge 2 ] 2>/dev/null
 }
 sig_gone() {
 	[ -n "$sdevid" ] &&
@@ -250,10 +252,10 @@ sig_gone() {
 		! xenstore-exists "/libxl/$domid/device/console/$sdevid"
 }
 sdevid=
-$bin/xenchan-cat -v --create life org.example.sig.0 </dev/null >/tmp/sig.out 2>/tmp/sig.err &
+$bin/xenchan-cat -v -Q never --create life org.example.sig.0 </dev/null >/tmp/sig.out 2>/tmp/sig.err &
 cpid=$!
 if wait_for 30 sig_waiting && kill -0 $cpid 2>/dev/null; then
-	diag "devid $sdevid: backend InitWait, frontend Initialising: SIGTERM"
+	diag "devid $sdevid: backend $(xenstore-read "/local/domain/0/backend/console/$domid/$sdevid/state" 2>&1), frontend $(xenstore-read "/local/domain/$domid/device/console/$sdevid/state" 2>&1): SIGTERM"
 	kill -TERM $cpid
 else
 	diag "xenchan-cat --create did not come to wait for the frontend"
