@@ -275,10 +275,10 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
  */
 static bool served_by_dead_xenchan(struct xc_channel *c)
 {
-	char id[XC_LOCK_ID_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 
-	if ((size_t)snprintf(id, sizeof(id), "%u:%s", c->vchan_client, c->name) >= sizeof(id) ||
-	    xc_lock_path(NULL, XC_LOCK_VCHAN_SERVE, id, path, sizeof(path)) < 0)
+	if (xc_lock_path_named(NULL, XC_LOCK_VCHAN_SERVE, c->vchan_client, c->name, path,
+			       sizeof(path)) < 0)
 		return false;
 	if (xc_lock_holder(path) > 0)
 		return false;

@@ -314,12 +314,12 @@ static int copy_loop(struct loop *l)
 			i_sig = np;
 			p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		}
-		if (poll(p, np, xc_deadline_poll_ms(deadline, xc_now_ms())) < 0) {
+		if (poll(p, np, xc_deadline_poll_ms(deadline, now)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if ((i_sig >= 0 && p[i_sig].revents) || xc_lifecycle_interrupted()) {
+		if (i_sig >= 0 && p[i_sig].revents) {
 			st->signo = xc_lifecycle_signal();
 			return -EINTR;
 		}

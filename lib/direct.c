@@ -73,19 +73,6 @@ static int rd_uint(struct xc_store *st, const char *dir, const char *key, uint64
 	return xc_store_read_uint(st, XBT_NULL, path, max, out);
 }
 
-static int wr_key(struct xc_store *st, xs_transaction_t t, const char *dir,
-		  const char *key, const char *val, const char *perms)
-{
-	char path[PATH_LEN + 32];
-	int r;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	r = xc_store_write(st, t, path, val);
-	if (r == 0 && perms)
-		r = xc_store_set_perms(st, t, path, perms);
-	return r;
-}
-
 /* XenbusState of dir, XC_STATE_NONE when missing or malformed (the
  * frontend's state is the guest's to write: anything but 1..6 is none). */
 static int rd_state(struct xc_store *st, const char *dir, bool *missing)
@@ -100,10 +87,11 @@ static int rd_state(struct xc_store *st, const char *dir, bool *missing)
 
 static int set_be_state(struct direct *d, int state)
 {
-	char v[4];
+	char path[PATH_LEN + 8], v[4];
 
+	snprintf(path, sizeof(path), "%s/state", d->be);
 	snprintf(v, sizeof(v), "%d", state);
-	return wr_key(d->st, XBT_NULL, d->be, "state", v, NULL);
+	return xc_store_write(d->st, XBT_NULL, path, v);
 }
 
 /*

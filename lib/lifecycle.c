@@ -162,11 +162,6 @@ int xc_lifecycle_signal(void)
 	return got_signal;
 }
 
-bool xc_lifecycle_interrupted(void)
-{
-	return got_signal && !teardown_depth;
-}
-
 void xc_lifecycle_die(void)
 {
 	struct sigaction sa = { 0 };

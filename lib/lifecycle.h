@@ -58,9 +58,6 @@ int xc_lifecycle_fd(void);
 /* The first caught signal, or 0. */
 int xc_lifecycle_signal(void);
 
-/* A caught signal is pending and no teardown is running: stop what you do. */
-bool xc_lifecycle_interrupted(void);
-
 /* If a signal was caught: die by it (default action, unblocked, raised).
  * Returns only when none was. */
 void xc_lifecycle_die(void);

@@ -46,6 +46,16 @@ int xc_lock_path(const char *dir, const char *kind, const char *id, char *buf,
 	return 0;
 }
 
+int xc_lock_path_named(const char *dir, const char *kind, uint32_t domid,
+		       const char *name, char *buf, size_t len)
+{
+	char id[XC_LOCK_ID_MAX];
+
+	if ((size_t)snprintf(id, sizeof(id), "%u:%s", domid, name) >= sizeof(id))
+		return -ENAMETOOLONG;
+	return xc_lock_path(dir, kind, id, buf, len);
+}
+
 static int mkdir_p(char *path)
 {
 	for (char *p = path + 1; *p; p++) {

@@ -12,6 +12,7 @@
 #define XENCHAN_LOCK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* The lock kind of a served vchan endpoint; its id is "<client>:<name>". */
@@ -27,6 +28,13 @@
  */
 int xc_lock_path(const char *dir, const char *kind, const char *id, char *buf,
 		 size_t len);
+
+/*
+ * The same for an endpoint known by domain and channel name (a direct
+ * channel, a served vchan endpoint): id "<domid>:<name>".
+ */
+int xc_lock_path_named(const char *dir, const char *kind, uint32_t domid,
+		       const char *name, char *buf, size_t len);
 
 /* Take the lock at path (its directory is made): the descriptor that holds
  * it (close-on-exec), -EBUSY when another process holds it, or -errno. */

@@ -40,14 +40,14 @@ static int lock_errno;
 
 /*
  * The lock file of a channel: named for what identifies the endpoint, so that
- * two names for one endpoint share a lock.
+ * two names for one endpoint share a lock.  A vchan endpoint we are to serve
+ * (no endpoint yet) is known, as a direct channel, by domain and name.
  */
 static int lock_path(const struct xc_channel *c, const struct xc_stream_opts *opts,
 		     char *buf, size_t len)
 {
 	enum xc_transport t = opts && opts->transport ? opts->transport : c->transport;
-	const char *id, *kind;
-	char direct_id[XC_LOCK_ID_MAX];
+	const char *dir = opts ? opts->lock_dir : NULL, *id, *kind;
 
 	switch (t) {
 	case XC_TRANSPORT_SOCKET:
@@ -58,19 +58,21 @@ static int lock_path(const struct xc_channel *c, const struct xc_stream_opts *op
 	case XC_TRANSPORT_DIRECT:
 		/* By domain and name: the channel may not exist yet (--create),
 		 * and whoever re-attaches to it later must meet the same lock. */
-		kind = "direct";
-		if (!c->name || (size_t)snprintf(direct_id, sizeof(direct_id), "%u:%s",
-						 c->domid, c->name) >= sizeof(direct_id))
+		if (!c->name)
 			return -ENOENT;
-		id = direct_id;
-		break;
+		return xc_lock_path_named(dir, "direct", c->domid, c->name, buf, len);
+	case XC_TRANSPORT_VCHAN:
+		if (!c->endpoint && c->name)
+			return xc_lock_path_named(dir, XC_LOCK_VCHAN_SERVE, c->domid, c->name,
+						  buf, len);
+		/* fall through */
 	default:
 		kind = xc_transport_name(t);
 		id = c->frontend ? c->frontend : c->endpoint;
 	}
 	if (!id)
 		return -ENOENT;
-	return xc_lock_path(opts ? opts->lock_dir : NULL, kind, id, buf, len);
+	return xc_lock_path(dir, kind, id, buf, len);
 }
 
 /* Take c's lock into s->lock_fd: 0, -EBUSY, or -ENOLCK (see lock_errno). */
@@ -123,7 +125,6 @@ int xc_stream_listen(struct xc_store *st, uint32_t domid, const char *name,
 	struct xc_channel c = { .domid = domid, .name = (char *)name,
 				.transport = XC_TRANSPORT_DIRECT };
 	struct xc_stream_opts o = *opts;
-	char path[PATH_MAX], id[XC_LOCK_ID_MAX];
 	struct xc_stream *s;
 	int r;
 
@@ -139,18 +140,9 @@ int xc_stream_listen(struct xc_store *st, uint32_t domid, const char *name,
 	if (!s)
 		return -ENOMEM;
 	/* One server per client and name; what a dead one left is stale. */
-	if ((size_t)snprintf(id, sizeof(id), "%u:%s", domid, name) >= sizeof(id))
-		r = -ENAMETOOLONG;
-	else
-		r = xc_lock_path(o.lock_dir, XC_LOCK_VCHAN_SERVE, id, path, sizeof(path));
-	if (r == 0) {
-		r = xc_lock_take(path);
-		if (r >= 0)
-			s->lock_fd = r;
-		else if (r != -EBUSY)
-			lock_errno = -r, r = -ENOLCK;
-	}
-	if (r >= 0)
+	c.transport = XC_TRANSPORT_VCHAN;
+	r = stream_lock(s, &c, &o);
+	if (r == 0)
 		r = xc_vchan_serve(st, domid, name, ring_size, o.timeout_ms, s);
 	if (r < 0) {
 		xc_stream_close(s);
