@@ -83,7 +83,10 @@ static int call_end(struct xc_store *st, int r)
 		st->dead = true;
 		return g;
 	}
-	if (r < 0 && (hung_up(st) || (st->sock < 0 && r == -EBADF))) {
+	/* xenstored's own answers (no such node, denied) need no look at the
+	 * socket: they are most failures, and the connection is fine. */
+	if (r < 0 && r != -ENOENT && r != -EACCES &&
+	    (hung_up(st) || (st->sock < 0 && r == -EBADF))) {
 		st->dead = true;
 		return -ECONNRESET;
 	}
