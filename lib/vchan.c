@@ -217,16 +217,9 @@ static void vch_close(struct xc_stream *s)
 	xc_teardown_begin(TEARDOWN_MS);
 	if (v->ctrl)
 		libxenvchan_close(v->ctrl); /* the server's keys go with it */
-	if (v->server && v->path && v->st) {
-		char p[XC_VCHAN_PATH_BUF * 2];
-
-		/* Our own keys beside libxenvchan's. */
-		snprintf(p, sizeof(p), "%s/name", v->path);
-		xc_store_rm(v->st, XBT_NULL, p);
-		snprintf(p, sizeof(p), "%s/busy", v->path);
-		xc_store_rm(v->st, XBT_NULL, p);
+	/* Our own keys (name, busy) beside libxenvchan's, and the directory. */
+	if (v->server && v->path && v->st)
 		xc_store_rm(v->st, XBT_NULL, v->path);
-	}
 	xc_teardown_end();
 	if (v->epfd >= 0)
 		close(v->epfd);
