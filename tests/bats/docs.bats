@@ -236,3 +236,205 @@ check_options() {
 	run complete_bash xenchan-ls --channel ''
 	assert_output $'org.example.agent.0\norg.example.pty.0'
 }
+
+# ---- the pages name only what exists, and miss nothing that does ----
+
+PAGES=(xenchan-ls.1 xenchan-wait.1 xenchan-registry-check.1 xenchan-cat.1 xenchan-send.1
+	xenchan.7)
+
+# Every xenchan-* word of the pages and of each --help.
+named_commands() {
+	local p cmd
+	for p in "${PAGES[@]}"; do
+		grep -oE 'xenchan-[a-z]+(-[a-z]+)*' "$top_srcdir/man/$p"
+	done
+	for cmd in "${COMMANDS[@]}"; do
+		"$top_builddir/cmd/$cmd" --help | grep -oE 'xenchan-[a-z]+(-[a-z]+)*'
+	done
+}
+
+# A page's paragraphs (split at .Sh .Ss .Pp .It .Bl .El), one line each:
+# "cmd cmd ... | -opt -opt ...": the commands it names with Xr or Nm and the
+# options it names with Fl.
+page_paragraphs() {
+	sed 's/\\-/-/g' "$1" | awk '
+		function flush() {
+			if (opts != "")
+				print cmds " |" opts
+			cmds = ""; opts = ""
+		}
+		/^\.(Sh|Ss|Pp|It|Bl|El)( |$)/ { flush() }
+		{
+			line = $0
+			while (match(line, /(Xr|Nm) xenchan-[a-z-]+/)) {
+				cmds = cmds " " substr(line, RSTART + 3, RLENGTH - 3)
+				line = substr(line, RSTART + RLENGTH)
+			}
+			line = $0
+			while (match(line, /Fl [-[:alnum:]]+/)) {
+				opts = opts " -" substr(line, RSTART + 3, RLENGTH - 3)
+				line = substr(line, RSTART + RLENGTH)
+			}
+		}
+		END { flush() }'
+}
+
+check_commands_exist() {
+	local c bad=
+	for c in $(named_commands | LC_ALL=C sort -u); do
+		case " ${COMMANDS[*]} xenchan-sim " in
+		*" $c "*) ;;
+		*) bad+=" $c" ;;
+		esac
+	done
+	[ -z "$bad" ] || {
+		echo "no such command:$bad"
+		return 1
+	}
+}
+
+@test "the pages and --help name no command that does not exist" {
+	check_commands_exist
+}
+
+@test "each page names only options that the command it speaks of has" {
+	check_page_options
+}
+
+@test "the pages name only variables that are read, and xenchan(7) lists every one" {
+	check_variables
+}
+
+@test "xenchan(7) names every command, and every page refers back to it" {
+	local cmd see
+	see=$(sed -n '/^\.Sh SEE ALSO/,$p' "$top_srcdir/man/xenchan.7")
+	for cmd in "${COMMANDS[@]}"; do
+		grep -qx "\.It Xr $cmd 1" "$top_srcdir/man/xenchan.7" || {
+			echo "xenchan.7: $cmd missing from the list of commands"
+			return 1
+		}
+		grep -q "^\.Xr $cmd 1" <<<"$see" || {
+			echo "xenchan.7: $cmd missing from SEE ALSO"
+			return 1
+		}
+		sed -n '/^\.Sh SEE ALSO/,$p' "$top_srcdir/man/$cmd.1" | grep -q '^\.Xr xenchan 7' || {
+			echo "$cmd.1: SEE ALSO lacks xenchan(7)"
+			return 1
+		}
+	done
+}
+
+check_page_options() {
+	local p own line cmds o c known
+	declare -A opts
+	for c in "${COMMANDS[@]}"; do
+		opts[$c]=" $(help_options "$c" | LC_ALL=C sort -u | tr '\n' ' ')"
+		[[ ${opts[$c]} == *" --help "* ]] || {
+			echo "cannot read the options of $c --help"
+			return 1
+		}
+	done
+	for p in "${PAGES[@]}"; do
+		own=${p%.1}
+		[ "$own" = "$p" ] && own=
+		while IFS= read -r line; do
+			cmds="$own ${line%%|*}"
+			for o in ${line#*|}; do
+				known=
+				for c in $cmds; do
+					[[ ${opts[$c]-} == *" $o "* ]] && known=1
+				done
+				[ -n "$known" ] || {
+					echo "$p: $o is not an option of${cmds:- any command named there}"
+					echo "in: $line"
+					return 1
+				}
+			done
+		done < <(page_paragraphs "$top_srcdir/man/$p")
+	done
+}
+
+# The environment variables a program of the tree reads.
+# (A name in quotes counts: the emulator names its variables in macros.)
+read_variables() {
+	{
+		grep -rhoE 'getenv\("[A-Z_]+"\)' "$top_srcdir/lib" "$top_srcdir/cmd" \
+			"$top_srcdir/tests/sim"
+		grep -rhoE '"XENCHAN_SIM_[A-Z_]+"' "$top_srcdir/tests/sim"
+	} | grep -oE '[A-Z][A-Z_]+' | grep -v '^getenv$' | LC_ALL=C sort -u
+}
+
+check_variables() {
+	local read env v p
+	read=$(read_variables)
+	# Read by libxenstore (XENSTORED_RUNDIR) or set for the emulator.
+	read+=$'\nXENSTORED_RUNDIR\nLD_PRELOAD\nPATH'
+	for p in "${PAGES[@]}"; do
+		for v in $(grep -oE '^\.It Ev [A-Z_]+|Ev [A-Z_]+' "$top_srcdir/man/$p" |
+			awk '{print $NF}' | LC_ALL=C sort -u); do
+			grep -qx "$v" <<<"$read" || {
+				echo "$p: $v is read by nothing"
+				return 1
+			}
+		done
+	done
+	env=$(sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /p' "$top_srcdir/man/xenchan.7" |
+		grep -oE '^\.It Ev [A-Z_]+' | awk '{print $3}')
+	for v in $(grep -rhoE 'getenv\("(XENCHAN|XENSTORED)_[A-Z_]+"\)' \
+		"$top_srcdir/lib" "$top_srcdir/cmd" |
+		sed -E 's/getenv\("([A-Z_]+)"\)/\1/' | LC_ALL=C sort -u); do
+		grep -qx "$v" <<<"$env" || {
+			echo "xenchan.7: ENVIRONMENT lacks $v"
+			return 1
+		}
+	done
+}
+
+@test "each command's --help and page give the same exit statuses, all in xenchan(7)" {
+	local cmd help man all
+	all=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$top_srcdir/man/xenchan.7" |
+		grep -oE '^\.It [0-9]+' | awk '{print $2}')
+	for cmd in "${COMMANDS[@]}"; do
+		help=$("$top_builddir/cmd/$cmd" --help | sed -n '/^Exit status:/,$p' | tr '\n' ' ' |
+			sed 's/^Exit status://' | grep -oE '(^|, ) *[0-9]+ ' | grep -oE '[0-9]+' |
+			LC_ALL=C sort -n)
+		man=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$top_srcdir/man/$cmd.1" |
+			grep -oE '^\.It [0-9]+' | awk '{print $2}' | LC_ALL=C sort -n)
+		[ -n "$help" ] || {
+			echo "$cmd --help: no Exit status line"
+			return 1
+		}
+		same_set "$cmd: exit statuses in the page" "$help" "$man"
+		for s in $help; do
+			grep -qx "$s" <<<"$all" || {
+				echo "xenchan.7: EXIT STATUS lacks $s ($cmd uses it)"
+				return 1
+			}
+		done
+	done
+}
+
+@test "the docs checks fail on a page that names what does not exist" {
+	# The checks above, run on planted mistakes, must fail.
+	local t=$BATS_TEST_TMPDIR/src
+	mkdir -p "$t"
+	cp -r "$top_srcdir/man" "$top_srcdir/lib" "$top_srcdir/cmd" "$t/"
+	mkdir -p "$t/tests" && cp -r "$top_srcdir/tests/sim" "$t/tests/"
+	printf '.Pp\nSee\n.Xr xenchan-frob 1 .\n' >>"$t/man/xenchan-ls.1"
+	top_srcdir=$t run check_commands_exist
+	assert_failure
+	cp "$top_srcdir/man/xenchan-ls.1" "$t/man/"
+	printf '.Pp\nUse\n.Fl \\-frobnicate .\n' >>"$t/man/xenchan-ls.1"
+	top_srcdir=$t run check_page_options
+	assert_failure
+	assert_output --partial "xenchan-ls.1: --frobnicate"
+	cp "$top_srcdir/man/xenchan-ls.1" "$t/man/"
+	printf '.Sh ENVIRONMENT\n.It Ev XENCHAN_FROB\n' >>"$t/man/xenchan-ls.1"
+	top_srcdir=$t run check_variables
+	assert_failure
+	cp "$top_srcdir/man/xenchan-ls.1" "$t/man/"
+	sed -i '/^\.It Ev XENCHAN_RING_RATE/d' "$t/man/xenchan.7"
+	top_srcdir=$t run check_variables
+	assert_failure
+	assert_output --partial "lacks XENCHAN_RING_RATE"
+}
