@@ -94,6 +94,14 @@ chk_out() {
 	assert_line --partial "broken.cfg:3:13: error: string not terminated [config-syntax]"
 }
 
+@test "a quote left open is reported on its line, not where the next quote is" {
+	printf '%s\n' 'name = "web01' 'memory = 512' \
+		'channel = [ "connection=pty, name=org.example.dummy" ]' >"$BATS_TEST_TMPDIR/q.cfg"
+	run chk "$BATS_TEST_TMPDIR/q.cfg"
+	assert_failure 1
+	assert_line "$BATS_TEST_TMPDIR/q.cfg:1:8: error: string not terminated (the quote on line 3 does not end it) [config-syntax]"
+}
+
 @test "--json is valid JSON with the documented fields" {
 	run chk_out -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cfg" "$D/web01.xml"
 	assert_failure 1
