@@ -39,15 +39,24 @@ help_options() {
 		grep -oE -- '--?[[:alnum:]][[:alnum:]-]*'
 }
 
+# A command's man page: built from man/CMD.1.in when there is one.
+man_page() {
+	if [ -f "$top_srcdir/man/$1.1.in" ]; then
+		echo "$top_builddir/man/$1.1"
+	else
+		echo "$top_srcdir/man/$1.1"
+	fi
+}
+
 # The options named by `Fl` in the .It lines of a man page's OPTIONS section.
 man_options() {
-	sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$top_srcdir/man/$1.1" | grep '^\.It Fl' |
+	sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$(man_page "$1")" | grep '^\.It Fl' |
 		sed 's/\\-/-/g' | grep -oE 'Fl [-[:alnum:]]+' | sed 's/^Fl /-/'
 }
 
 # Every option named by `Fl` in a man page's SYNOPSIS.
 synopsis_options() {
-	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$top_srcdir/man/$1.1" |
+	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$(man_page "$1")" |
 		sed 's/\\-/-/g' | grep -oE 'Fl [-[:alnum:]]+' | sed 's/^Fl /-/'
 }
 
@@ -130,6 +139,17 @@ check_options() {
 	assert_output cat01
 	run complete_bash xenchan-send cat01 ''
 	assert_output org.example.pty.0
+}
+
+@test "xenchan-registry-check: the man page names the paths --help names" {
+	local man path
+	man=$(man_page xenchan-registry-check)
+	path=$("$top_builddir/cmd/xenchan-registry-check" --help | grep -oE '/[^ ]*/registry\.d')
+	[ -n "$path" ]
+	grep -qF ".Pa $path/*.registry" "$man" || {
+		echo "$man does not name $path, the directory --help names"
+		return 1
+	}
 }
 
 @test "each man page's SYNOPSIS has every short option and every option of --usage" {
