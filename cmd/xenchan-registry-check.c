@@ -152,15 +152,27 @@ static void oom(void)
 	exit(XC_EXIT_ERROR);
 }
 
+/*
+ * Read the registry at path into reg.  A missing default registry (an
+ * uninstalled build, a XENCHAN_REGISTRY not there) is no finding and must
+ * not hide the findings by failing the check: it is a note on standard
+ * error.  Any other registry that cannot be read makes the exit status 2.
+ */
 static void load_registry(struct xc_registry *reg, struct xc_diags *d, const char *path,
-			  const char *what)
+			  bool is_default)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	int r = read_all(path, &buf, &len);
 
+	if (r == -ENOENT && is_default) {
+		if (!quiet)
+			cmd_err("note: default registry %s: %s; checking without it",
+				cmd_arg(path), strerror(-r));
+		return;
+	}
 	if (r < 0) {
-		cant_read(what, path, r);
+		cant_read(is_default ? "default registry " : "", path, r);
 		return;
 	}
 	cmd_verbose("registry %s", xc_diags_file_name(d, xc_diags_file(d, path)));
@@ -204,7 +216,7 @@ static void load_registry_dir(struct xc_registry *reg, struct xc_diags *d, const
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		load_registry(reg, d, v[i], "");
+		load_registry(reg, d, v[i], false);
 		free(v[i]);
 	}
 	free(v);
@@ -417,12 +429,12 @@ int main(int argc, const char **argv)
 				oom();
 			def = path;
 		}
-		load_registry(reg, &d, def, "default registry ");
+		load_registry(reg, &d, def, true);
 		load_registry_dir(reg, &d, XC_SYSCONF_REGISTRY_DIR);
 	}
 	reg_from = xc_registry_count(reg);
 	for (size_t i = 0; opt_registries && opt_registries[i]; i++)
-		load_registry(reg, &d, opt_registries[i], "");
+		load_registry(reg, &d, opt_registries[i], false);
 	if (xc_lint_new(reg, &d, &l) < 0)
 		oom();
 	xc_lint_registry(l, reg_from);

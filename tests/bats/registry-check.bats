@@ -137,7 +137,28 @@ print(len(d))' < <(chk -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cf
 	assert_output --partial 'nothing to check'
 	run rc_ --bogus
 	assert_failure 2
-	run env XENCHAN_REGISTRY="$D/no-such.registry" xenchan-registry-check "$D/good.cfg"
+	# A default registry that is there but cannot be read.
+	run env XENCHAN_REGISTRY="$BATS_TEST_TMPDIR" xenchan-registry-check "$D/good.cfg"
+	assert_failure 2
+	assert_output --partial "default registry $BATS_TEST_TMPDIR: Is a directory"
+}
+
+@test "a missing default registry is a note: the findings decide the exit status" {
+	export XENCHAN_REGISTRY=$D/no-such.registry
+	run --separate-stderr rc_ "$D/good.cfg"
+	assert_success
+	refute_output --partial 'default registry'
+	[[ $stderr == *"xenchan-registry-check: note: default registry $D/no-such.registry: No such file or directory; checking without it"* ]]
+	run --separate-stderr rc_ "$D/broken.cfg"
+	assert_failure 1
+	assert_output --partial '[config-syntax]'
+	[[ $stderr == *"note: default registry"* ]]
+	# -q: only what fails the check.
+	run --separate-stderr rc_ -q "$D/good.cfg"
+	assert_success
+	[ -z "$stderr" ]
+	# A registry named with -r must be there.
+	run rc_ -r "$D/no-such.registry" "$D/good.cfg"
 	assert_failure 2
 }
 
