@@ -41,7 +41,7 @@
 /* A UTF-8 byte order mark. */
 #define UTF8_BOM "\xef\xbb\xbf"
 
-static const char **opt_registries, **opt_names;
+static const char **opt_registries, **opt_names, **opt_disable;
 static int opt_no_default, opt_live, opt_json, opt_strict, opt_list_rules;
 
 static struct poptOption options[] = {
@@ -51,6 +51,7 @@ static struct poptOption options[] = {
 	{ "live", 'l', POPT_ARG_NONE, &opt_live, 0, NULL, NULL },
 	{ "json", 'J', POPT_ARG_NONE, &opt_json, 0, NULL, NULL },
 	{ "strict", 'W', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
+	{ "disable", '\0', POPT_ARG_ARGV, &opt_disable, 0, NULL, NULL },
 	{ "list-rules", '\0', POPT_ARG_NONE, &opt_list_rules, 0, NULL, NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
 	POPT_TABLEEND
@@ -58,7 +59,7 @@ static struct poptOption options[] = {
 
 static const char usage_text[] =
 	"Usage: xenchan-registry-check [-r FILE]... [--no-default-registry] [-n NAME]... [-l]\n"
-	"                              [-J] [-W] [-v] [-q] [FILE...]\n"
+	"                              [-J] [-W] [--disable RULE]... [-v] [-q] [FILE...]\n"
 	"       xenchan-registry-check --list-rules\n";
 
 static void help(void)
@@ -77,8 +78,11 @@ static void help(void)
 	       "  -l, --live               check the channels of the running domains\n"
 	       "  -J, --json               a JSON array of diagnostics\n"
 	       "  -W, --strict             warnings make the exit status 1 too\n"
+	       "      --disable RULE       do not report RULE (repeatable; --list-rules\n"
+	       "                           lists the rules)\n"
 	       "      --list-rules         print every rule: id, severity, description\n"
-	       "  -v, --verbose            say which inputs are read\n"
+	       "  -v, --verbose            say which inputs are read; note every name too\n"
+	       "                           long for a vchan port, not only vchan ones\n"
 	       "  -q, --quiet              print only what fails the check; no summary\n"
 	       "  -h, --help               show this help\n"
 	       "      --usage              show a short usage line\n"
@@ -299,8 +303,24 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 			_cleanup_free_ char *where = NULL;
 			unsigned file;
 
-			if (c->transport == XC_TRANSPORT_VCHAN)
+			/* A vchan endpoint is no console channel: only the note
+			 * about its name being too long to be its port. */
+			if (c->transport == XC_TRANSPORT_VCHAN) {
+				const char *port = c->endpoint ? strrchr(c->endpoint, '/') : NULL;
+
+				if (!c->name)
+					continue;
+				port = port ? port + 1 : "?";
+				if (doms[i].name)
+					r = asprintf(&where, "domain %s/vchan %s", doms[i].name, port);
+				else
+					r = asprintf(&where, "domain %u/vchan %s", doms[i].domid, port);
+				if (r < 0)
+					oom();
+				xc_lint_vchan(l, c->name,
+					      (struct xc_loc){ xc_diags_file(d, where), 0, 0 });
 				continue;
+			}
 			if (doms[i].name)
 				r = asprintf(&where, "domain %s/devid %u", doms[i].name, c->devid);
 			else
@@ -409,7 +429,7 @@ int main(int argc, const char **argv)
 	while (args && args[nargs])
 		nargs++;
 	if (opt_list_rules) {
-		if (nargs || opt_live || opt_names || opt_registries || opt_json)
+		if (nargs || opt_live || opt_names || opt_registries || opt_json || opt_disable)
 			cmd_usage_error("--list-rules takes no other option or argument");
 		list_rules();
 		return XC_EXIT_OK;
@@ -418,6 +438,15 @@ int main(int argc, const char **argv)
 		cmd_usage_error("nothing to check: give FILEs, --name, --registry or --live");
 
 	xc_diags_init(&d);
+	for (size_t i = 0; opt_disable && opt_disable[i]; i++) {
+		int r = xc_rule_find(opt_disable[i]);
+
+		if (r < 0)
+			cmd_usage_error("--disable %s: no such rule (xenchan-registry-check "
+					"--list-rules lists them)",
+					cmd_arg(opt_disable[i]));
+		xc_diags_disable(&d, (enum xc_rule_id)r);
+	}
 	if (xc_registry_new(&reg) < 0)
 		oom();
 	if (!opt_no_default) {
@@ -437,6 +466,7 @@ int main(int argc, const char **argv)
 		load_registry(reg, &d, opt_registries[i], false);
 	if (xc_lint_new(reg, &d, &l) < 0)
 		oom();
+	xc_lint_vchan_notes(l, verbose > 0);
 	xc_lint_registry(l, reg_from);
 	for (size_t i = 0; opt_names && opt_names[i]; i++) {
 		_cleanup_free_ char *where = NULL;

@@ -141,15 +141,27 @@ check_options() {
 	assert_output org.example.pty.0
 }
 
-@test "xenchan-registry-check: the man page names the paths --help names" {
-	local man path
+@test "xenchan-registry-check: the man page describes every rule and names the paths --help names" {
+	local man ids id path
 	man=$(man_page xenchan-registry-check)
+	ids=$("$top_builddir/cmd/xenchan-registry-check" --list-rules | awk '{print $1}')
+	[ -n "$ids" ]
+	for id in $ids; do
+		grep -qxE "\.It Cm $id No \((error|warning|note)\)" "$man" || {
+			echo "$man: RULES lacks $id"
+			return 1
+		}
+	done
 	path=$("$top_builddir/cmd/xenchan-registry-check" --help | grep -oE '/[^ ]*/registry\.d')
 	[ -n "$path" ]
 	grep -qF ".Pa $path/*.registry" "$man" || {
 		echo "$man does not name $path, the directory --help names"
 		return 1
 	}
+	run complete_bash "$top_builddir/cmd/xenchan-registry-check" --disable ''
+	assert_output "$ids"
+	run complete_bash "$top_builddir/cmd/xenchan-registry-check" --disable near
+	assert_output near-miss
 }
 
 @test "each man page's SYNOPSIS has every short option and every option of --usage" {
