@@ -306,19 +306,22 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 			/* A vchan endpoint is no console channel: only the note
 			 * about its name being too long to be its port. */
 			if (c->transport == XC_TRANSPORT_VCHAN) {
-				const char *port = c->endpoint ? strrchr(c->endpoint, '/') : NULL;
+				const char *port =
+					c->endpoint ? strrchr(c->endpoint, '/') : NULL;
 
 				if (!c->name)
 					continue;
 				port = port ? port + 1 : "?";
 				if (doms[i].name)
-					r = asprintf(&where, "domain %s/vchan %s", doms[i].name, port);
+					r = asprintf(&where, "domain %s/vchan %s",
+						     doms[i].name, port);
 				else
-					r = asprintf(&where, "domain %u/vchan %s", doms[i].domid, port);
+					r = asprintf(&where, "domain %u/vchan %s",
+						     doms[i].domid, port);
 				if (r < 0)
 					oom();
-				xc_lint_vchan(l, c->name,
-					      (struct xc_loc){ xc_diags_file(d, where), 0, 0 });
+				file = xc_diags_file(d, where);
+				xc_lint_vchan(l, c->name, (struct xc_loc){ file, 0, 0 });
 				continue;
 			}
 			if (doms[i].name)
@@ -429,7 +432,8 @@ int main(int argc, const char **argv)
 	while (args && args[nargs])
 		nargs++;
 	if (opt_list_rules) {
-		if (nargs || opt_live || opt_names || opt_registries || opt_json || opt_disable)
+		if (nargs || opt_live || opt_names || opt_registries || opt_json ||
+		    opt_disable)
 			cmd_usage_error("--list-rules takes no other option or argument");
 		list_rules();
 		return XC_EXIT_OK;

@@ -381,7 +381,7 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 			} else if (xc_strmap_add(l->paths, ch->path, u, &old) == 1) {
 				const struct use *at = old, *other = u;
 
-				/* Against the file being checked, not the running domain. */
+				/* At the file being checked, not the running domain. */
 				if (reported_at_first(at, u)) {
 					at = u;
 					other = old;
