@@ -41,7 +41,7 @@
 /* A UTF-8 byte order mark. */
 #define UTF8_BOM "\xef\xbb\xbf"
 
-static const char **opt_registries, **opt_names;
+static const char **opt_registries, **opt_names, **opt_disable;
 static int opt_no_default, opt_live, opt_json, opt_strict, opt_list_rules;
 
 static struct poptOption options[] = {
@@ -51,6 +51,7 @@ static struct poptOption options[] = {
 	{ "live", 'l', POPT_ARG_NONE, &opt_live, 0, NULL, NULL },
 	{ "json", 'J', POPT_ARG_NONE, &opt_json, 0, NULL, NULL },
 	{ "strict", 'W', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
+	{ "disable", '\0', POPT_ARG_ARGV, &opt_disable, 0, NULL, NULL },
 	{ "list-rules", '\0', POPT_ARG_NONE, &opt_list_rules, 0, NULL, NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
 	POPT_TABLEEND
@@ -58,7 +59,7 @@ static struct poptOption options[] = {
 
 static const char usage_text[] =
 	"Usage: xenchan-registry-check [-r FILE]... [--no-default-registry] [-n NAME]... [-l]\n"
-	"                              [-J] [-W] [-v] [-q] [FILE...]\n"
+	"                              [-J] [-W] [--disable RULE]... [-v] [-q] [FILE...]\n"
 	"       xenchan-registry-check --list-rules\n";
 
 static void help(void)
@@ -77,8 +78,11 @@ static void help(void)
 	       "  -l, --live               check the channels of the running domains\n"
 	       "  -J, --json               a JSON array of diagnostics\n"
 	       "  -W, --strict             warnings make the exit status 1 too\n"
+	       "      --disable RULE       do not report RULE (repeatable; --list-rules\n"
+	       "                           lists the rules)\n"
 	       "      --list-rules         print every rule: id, severity, description\n"
-	       "  -v, --verbose            say which inputs are read\n"
+	       "  -v, --verbose            say which inputs are read; note every name too\n"
+	       "                           long for a vchan port, not only vchan ones\n"
 	       "  -q, --quiet              print only what fails the check; no summary\n"
 	       "  -h, --help               show this help\n"
 	       "      --usage              show a short usage line\n"
@@ -152,15 +156,27 @@ static void oom(void)
 	exit(XC_EXIT_ERROR);
 }
 
+/*
+ * Read the registry at path into reg.  A missing default registry (an
+ * uninstalled build, a XENCHAN_REGISTRY not there) is no finding and must
+ * not hide the findings by failing the check: it is a note on standard
+ * error.  Any other registry that cannot be read makes the exit status 2.
+ */
 static void load_registry(struct xc_registry *reg, struct xc_diags *d, const char *path,
-			  const char *what)
+			  bool is_default)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	int r = read_all(path, &buf, &len);
 
+	if (r == -ENOENT && is_default) {
+		if (!quiet)
+			cmd_err("note: default registry %s: %s; checking without it",
+				cmd_arg(path), strerror(-r));
+		return;
+	}
 	if (r < 0) {
-		cant_read(what, path, r);
+		cant_read(is_default ? "default registry " : "", path, r);
 		return;
 	}
 	cmd_verbose("registry %s", xc_diags_file_name(d, xc_diags_file(d, path)));
@@ -204,7 +220,7 @@ static void load_registry_dir(struct xc_registry *reg, struct xc_diags *d, const
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		load_registry(reg, d, v[i], "");
+		load_registry(reg, d, v[i], false);
 		free(v[i]);
 	}
 	free(v);
@@ -287,8 +303,27 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 			_cleanup_free_ char *where = NULL;
 			unsigned file;
 
-			if (c->transport == XC_TRANSPORT_VCHAN)
+			/* A vchan endpoint is no console channel: only the note
+			 * about its name being too long to be its port. */
+			if (c->transport == XC_TRANSPORT_VCHAN) {
+				const char *port =
+					c->endpoint ? strrchr(c->endpoint, '/') : NULL;
+
+				if (!c->name)
+					continue;
+				port = port ? port + 1 : "?";
+				if (doms[i].name)
+					r = asprintf(&where, "domain %s/vchan %s",
+						     doms[i].name, port);
+				else
+					r = asprintf(&where, "domain %u/vchan %s",
+						     doms[i].domid, port);
+				if (r < 0)
+					oom();
+				file = xc_diags_file(d, where);
+				xc_lint_vchan(l, c->name, (struct xc_loc){ file, 0, 0 });
 				continue;
+			}
 			if (doms[i].name)
 				r = asprintf(&where, "domain %s/devid %u", doms[i].name, c->devid);
 			else
@@ -397,7 +432,8 @@ int main(int argc, const char **argv)
 	while (args && args[nargs])
 		nargs++;
 	if (opt_list_rules) {
-		if (nargs || opt_live || opt_names || opt_registries || opt_json)
+		if (nargs || opt_live || opt_names || opt_registries || opt_json ||
+		    opt_disable)
 			cmd_usage_error("--list-rules takes no other option or argument");
 		list_rules();
 		return XC_EXIT_OK;
@@ -406,6 +442,15 @@ int main(int argc, const char **argv)
 		cmd_usage_error("nothing to check: give FILEs, --name, --registry or --live");
 
 	xc_diags_init(&d);
+	for (size_t i = 0; opt_disable && opt_disable[i]; i++) {
+		int r = xc_rule_find(opt_disable[i]);
+
+		if (r < 0)
+			cmd_usage_error("--disable %s: no such rule (xenchan-registry-check "
+					"--list-rules lists them)",
+					cmd_arg(opt_disable[i]));
+		xc_diags_disable(&d, (enum xc_rule_id)r);
+	}
 	if (xc_registry_new(&reg) < 0)
 		oom();
 	if (!opt_no_default) {
@@ -417,14 +462,15 @@ int main(int argc, const char **argv)
 				oom();
 			def = path;
 		}
-		load_registry(reg, &d, def, "default registry ");
+		load_registry(reg, &d, def, true);
 		load_registry_dir(reg, &d, XC_SYSCONF_REGISTRY_DIR);
 	}
 	reg_from = xc_registry_count(reg);
 	for (size_t i = 0; opt_registries && opt_registries[i]; i++)
-		load_registry(reg, &d, opt_registries[i], "");
+		load_registry(reg, &d, opt_registries[i], false);
 	if (xc_lint_new(reg, &d, &l) < 0)
 		oom();
+	xc_lint_vchan_notes(l, verbose > 0);
 	xc_lint_registry(l, reg_from);
 	for (size_t i = 0; opt_names && opt_names[i]; i++) {
 		_cleanup_free_ char *where = NULL;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ const struct xc_rule xc_rules[XC_R_COUNT] = {
 				"a channel name's last label is not a version (digits, vN or "
 				"versionN)" },
 	[XC_R_NAME_VCHAN_PORT] = { "name-vchan-port", XC_SEV_NOTE,
-				   "a channel name is longer than the "
+				   "a channel name used with vchan is longer than the "
 				   STR(XC_VCHAN_PORT_MAX) " bytes a vchan port holds with "
 				   "5-digit domids: vchan endpoints use a derived short "
 				   "port" },
@@ -94,6 +95,19 @@ const char *xc_severity_name(enum xc_severity s)
 	default:
 		return "note";
 	}
+}
+
+int xc_rule_find(const char *id)
+{
+	for (size_t r = 0; r < XC_R_COUNT; r++)
+		if (streq(xc_rules[r].id, id))
+			return (int)r;
+	return -ENOENT;
+}
+
+void xc_diags_disable(struct xc_diags *d, enum xc_rule_id rule)
+{
+	d->off[rule] = true;
 }
 
 void xc_diags_init(struct xc_diags *d)
@@ -208,6 +222,8 @@ void xc_diag(struct xc_diags *d, enum xc_rule_id rule, struct xc_loc loc, const 
 	char *msg;
 	int r;
 
+	if (d->off[rule])
+		return;
 	if (!reserve((void **)&d->v, &d->cap, d->n, sizeof(*d->v))) {
 		d->oom = true;
 		return;

@@ -71,6 +71,9 @@ extern const struct xc_rule xc_rules[XC_R_COUNT];
 /* "error", "warning", "note". */
 const char *xc_severity_name(enum xc_severity s);
 
+/* The rule whose id is id ("name-shape"), or -ENOENT. */
+int xc_rule_find(const char *id);
+
 /*
  * The limits the name and path rules check, as the rule descriptions state
  * them.  A vchan port is the last component of
@@ -117,6 +120,7 @@ struct xc_diags {
 	char **strs; /* xc_diags_esc() results, freed with the diags */
 	size_t nstrs, strs_cap;
 	bool oom; /* an allocation failed: some diagnostics are missing */
+	bool off[XC_R_COUNT]; /* rules turned off: xc_diag() drops them */
 };
 
 void xc_diags_init(struct xc_diags *d);
@@ -135,7 +139,14 @@ const char *xc_diags_file_name(const struct xc_diags *d, unsigned file);
  */
 const char *xc_diags_esc(struct xc_diags *d, const char *s, size_t max);
 
-/* Add a diagnostic of rule at loc; the severity is the rule's. */
+/*
+ * Turn rule off in d: its diagnostics are dropped (not stored, not
+ * counted).  The checks still run: a syntax error still ends a file.
+ */
+void xc_diags_disable(struct xc_diags *d, enum xc_rule_id rule);
+
+/* Add a diagnostic of rule at loc; the severity is the rule's.  Nothing
+ * when the rule is turned off. */
 void xc_diag(struct xc_diags *d, enum xc_rule_id rule, struct xc_loc loc, const char *fmt,
 	     ...) _printf_(4, 5);
 

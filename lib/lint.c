@@ -32,6 +32,12 @@ struct use {
 	struct use *next; /* every use of the session, to free them */
 };
 
+/* A name xc_lint_vchan() copied. */
+struct kept {
+	struct kept *next;
+	char name[];
+};
+
 struct xc_lint {
 	struct xc_registry *reg;
 	struct xc_diags *d;
@@ -39,6 +45,8 @@ struct xc_lint {
 	struct xc_strmap *names; /* name -> struct use (its first use) */
 	struct xc_strmap *noted; /* names given the name-vchan-port note */
 	struct use *uses; /* owned */
+	struct kept *kept; /* owned */
+	bool vchan_all; /* name-vchan-port on every name, not only vchan uses */
 };
 
 int xc_lint_new(struct xc_registry *reg, struct xc_diags *d, struct xc_lint **out)
@@ -73,6 +81,12 @@ void xc_lint_free(struct xc_lint *l)
 		l->uses = u->next;
 		free(u);
 	}
+	while (l->kept) {
+		struct kept *k = l->kept;
+
+		l->kept = k->next;
+		free(k);
+	}
 	free(l);
 }
 
@@ -83,6 +97,40 @@ static bool syntax_breaker(unsigned char c)
 {
 	return c == ',' || c == '=' || c == '"' || c == '\'' || c == ' ' || c == '\t' ||
 	       c == '\n' || c == '\r' || c == '\v' || c == '\f' || c < 0x20 || c == 0x7f;
+}
+
+void xc_lint_vchan_notes(struct xc_lint *l, bool all)
+{
+	l->vchan_all = all;
+}
+
+/* The name-vchan-port note: once per name, not per use. */
+static void vchan_port_note(struct xc_lint *l, const char *name, struct xc_loc loc)
+{
+	size_t n = strlen(name);
+
+	if (n > XC_VCHAN_PORT_MAX && xc_strmap_add(l->noted, name, NULL, NULL) == 0)
+		xc_diag(l->d, XC_R_NAME_VCHAN_PORT, loc,
+			"channel name '%s' is %zu bytes: a vchan port holds %d with 5-digit "
+			"domids, so a vchan endpoint for it uses a derived short port",
+			ESC(name), n, XC_VCHAN_PORT_MAX);
+}
+
+void xc_lint_vchan(struct xc_lint *l, const char *name, struct xc_loc loc)
+{
+	struct kept *k;
+
+	if (strlen(name) <= XC_VCHAN_PORT_MAX || xc_strmap_get(l->noted, name))
+		return;
+	k = malloc(sizeof(*k) + strlen(name) + 1);
+	if (!k) {
+		l->d->oom = true;
+		return;
+	}
+	strcpy(k->name, name);
+	k->next = l->kept;
+	l->kept = k;
+	vchan_port_note(l, k->name, loc);
 }
 
 void xc_lint_name(struct xc_lint *l, const char *name, struct xc_loc loc)
@@ -152,12 +200,9 @@ void xc_lint_name(struct xc_lint *l, const char *name, struct xc_loc loc)
 			"channel name '%s' has no version label: end it in a number, vN or "
 			"versionN (%s.0)",
 			ESC(name), ESC(name));
-	/* A note about the name itself: once per name, not per use. */
-	if (n > XC_VCHAN_PORT_MAX && xc_strmap_add(l->noted, name, NULL, NULL) == 0)
-		xc_diag(l->d, XC_R_NAME_VCHAN_PORT, loc,
-			"channel name '%s' is %zu bytes: a vchan port holds %d with 5-digit "
-			"domids, so a vchan endpoint for it uses a derived short port",
-			ESC(name), n, XC_VCHAN_PORT_MAX);
+	/* Most names are longer than a port: a note only where it matters. */
+	if (l->vchan_all)
+		vchan_port_note(l, name, loc);
 }
 
 /* An email-looking token (x@y.z) or a URL (scheme://...) in s. */
@@ -262,6 +307,16 @@ static const char *dom_label(struct xc_lint *l, const struct xc_domcfg *cfg)
 	return xc_diags_file_name(l->d, cfg->file);
 }
 
+/*
+ * Which of two uses that clash a diagnostic goes to: the later one, except
+ * that a clash between a file and a running domain is always the file's (it
+ * is what is being checked; the running domain is the fact it meets).
+ */
+static bool reported_at_first(const struct use *first, const struct use *later)
+{
+	return first->cfg->kind != XC_CFG_LIVE && later->cfg->kind == XC_CFG_LIVE;
+}
+
 void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 {
 	_cleanup_(xc_strmap_freep) struct xc_strmap *seen = xc_strmap_new();
@@ -324,12 +379,18 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 			if (!u) {
 				l->d->oom = true;
 			} else if (xc_strmap_add(l->paths, ch->path, u, &old) == 1) {
-				const struct use *o = old;
+				const struct use *at = old, *other = u;
 
-				xc_diag(l->d, XC_R_CFG_PATH_CLASH, ch->path_loc,
-					"socket path '%s' is also used by domain %s (%s)",
-					ESC_PATH(ch->path), dom_label(l, o->cfg),
-					xc_diags_where(l->d, o->ch->path_loc));
+				/* At the file being checked, not the running domain. */
+				if (reported_at_first(at, u)) {
+					at = u;
+					other = old;
+				}
+				xc_diag(l->d, XC_R_CFG_PATH_CLASH, other->ch->path_loc,
+					"socket path '%s' is also used by %sdomain %s (%s)",
+					ESC_PATH(ch->path),
+					at->cfg->kind == XC_CFG_LIVE ? "running " : "",
+					dom_label(l, at->cfg), xc_diags_where(l->d, at->ch->path_loc));
 			}
 		}
 		if (ch->devid > XC_DIRECT_MAX_DEVID)
@@ -342,16 +403,22 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 			if (!u) {
 				l->d->oom = true;
 			} else if (xc_strmap_add(l->names, ch->name, u, &old) == 1) {
-				const struct use *o = old;
+				const struct use *at = old, *other = u;
 
-				if (o->cfg != cfg && !streq(kind_of(o->ch), kind))
-					xc_diag(l->d, XC_R_NAME_MEANING, ch->name_loc,
+				if (reported_at_first(at, u)) {
+					at = u;
+					other = old;
+				}
+				if (at->cfg != other->cfg &&
+				    !streq(kind_of(at->ch), kind_of(other->ch)))
+					xc_diag(l->d, XC_R_NAME_MEANING, other->ch->name_loc,
 						"channel name '%s' is a %s channel here but a %s "
-						"channel in domain %s (%s): one name should mean one "
-						"protocol with one kind of dom0 peer",
-						ESC(ch->name), kind, kind_of(o->ch),
-						dom_label(l, o->cfg),
-						xc_diags_where(l->d, o->ch->name_loc));
+						"channel in %sdomain %s (%s): one name should mean "
+						"one protocol with one kind of dom0 peer",
+						ESC(ch->name), kind_of(other->ch), kind_of(at->ch),
+						at->cfg->kind == XC_CFG_LIVE ? "running " : "",
+						dom_label(l, at->cfg),
+						xc_diags_where(l->d, at->ch->name_loc));
 			}
 		}
 	}

@@ -11,6 +11,7 @@
 #ifndef XENCHAN_LINT_H
 #define XENCHAN_LINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -26,9 +27,26 @@ struct xc_lint;
 int xc_lint_new(struct xc_registry *reg, struct xc_diags *d, struct xc_lint **out);
 void xc_lint_free(struct xc_lint *l);
 
-/* The name rules, for a name found at loc; name must stay alive until
- * xc_lint_free() (a note is given once per name). */
+/*
+ * The name rules, for a name found at loc; name must stay alive until
+ * xc_lint_free().  The name-vchan-port note is given here only after
+ * xc_lint_vchan_notes(l, true); else only at vchan uses (xc_lint_vchan()).
+ */
 void xc_lint_name(struct xc_lint *l, const char *name, struct xc_loc loc);
+
+/*
+ * With all, the name-vchan-port note is given for every name checked (the
+ * command's -v), not only for names used with vchan.  Off by default.
+ */
+void xc_lint_vchan_notes(struct xc_lint *l, bool all);
+
+/*
+ * A use of name with vchan, at loc: a vchan endpoint of a running domain
+ * that carries the name.  Gives the name-vchan-port note when the name is
+ * too long to be its own port (once per name, as xc_lint_name()).  name is
+ * copied.
+ */
+void xc_lint_vchan(struct xc_lint *l, const char *name, struct xc_loc loc);
 
 /*
  * The registry rules over the session registry's entries from index from on

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,19 @@ static bool word_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * What follows a value can follow the string that ends at p->pos: blanks,
+ * then the end of the line or of the file, a comment, ',', ']' or ';'.
+ */
+static bool ends_value(const struct parser *p)
+{
+	size_t i = p->pos;
+
+	while (i < p->len && (p->buf[i] == ' ' || p->buf[i] == '\t' || p->buf[i] == '\r'))
+		i++;
+	return i >= p->len || strchr("\n#,];", p->buf[i]);
 }
 
 /* Read the next token into p->tok; a lexical error is reported and gives T_EOF. */
@@ -136,6 +150,19 @@ static void next(struct parser *p)
 		}
 		advance(p);
 		t->t = T_STR;
+		if (p->line != t->loc.line && !ends_value(p)) {
+			char what[96];
+
+			/* A string may span lines, so a quote left open pairs with
+			 * the next one, lines later; text right after that quote
+			 * gives it away.  Report the quote that was left open. */
+			snprintf(what, sizeof(what),
+				 "string not terminated (the quote on line %u does not end it)",
+				 p->line);
+			syntax(p, t->loc, what);
+			t->t = T_EOF;
+			return;
+		}
 		break;
 	default:
 		if (word_char(c)) {

@@ -2,7 +2,14 @@
 # commands (included from Makefile.am, after tests/bats/bats.mk).
 
 dist_man_MANS = man/xenchan.7 man/xenchan-ls.1 man/xenchan-wait.1
-dist_man_MANS += man/xenchan-registry-check.1
+# xenchan-registry-check(1) names the registry paths of this build.
+nodist_man_MANS = man/xenchan-registry-check.1
+EXTRA_DIST += man/xenchan-registry-check.1.in
+CLEANFILES += man/xenchan-registry-check.1
+man/xenchan-registry-check.1: man/xenchan-registry-check.1.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) man && \
+	sed -e 's|@pkgdatadir[@]|$(pkgdatadir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+		$(srcdir)/man/xenchan-registry-check.1.in >$@.tmp && mv $@.tmp $@
 dist_man_MANS += man/xenchan-cat.1 man/xenchan-send.1
 
 # bash-completion loads completions/<command> by the command's name.

@@ -39,15 +39,24 @@ help_options() {
 		grep -oE -- '--?[[:alnum:]][[:alnum:]-]*'
 }
 
+# A command's man page: built from man/CMD.1.in when there is one.
+man_page() {
+	if [ -f "$top_srcdir/man/$1.1.in" ]; then
+		echo "$top_builddir/man/$1.1"
+	else
+		echo "$top_srcdir/man/$1.1"
+	fi
+}
+
 # The options named by `Fl` in the .It lines of a man page's OPTIONS section.
 man_options() {
-	sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$top_srcdir/man/$1.1" | grep '^\.It Fl' |
+	sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$(man_page "$1")" | grep '^\.It Fl' |
 		sed 's/\\-/-/g' | grep -oE 'Fl [-[:alnum:]]+' | sed 's/^Fl /-/'
 }
 
 # Every option named by `Fl` in a man page's SYNOPSIS.
 synopsis_options() {
-	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$top_srcdir/man/$1.1" |
+	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$(man_page "$1")" |
 		sed 's/\\-/-/g' | grep -oE 'Fl [-[:alnum:]]+' | sed 's/^Fl /-/'
 }
 
@@ -130,6 +139,29 @@ check_options() {
 	assert_output cat01
 	run complete_bash xenchan-send cat01 ''
 	assert_output org.example.pty.0
+}
+
+@test "xenchan-registry-check: the man page describes every rule and names the paths --help names" {
+	local man ids id path
+	man=$(man_page xenchan-registry-check)
+	ids=$("$top_builddir/cmd/xenchan-registry-check" --list-rules | awk '{print $1}')
+	[ -n "$ids" ]
+	for id in $ids; do
+		grep -qxE "\.It Cm $id No \((error|warning|note)\)" "$man" || {
+			echo "$man: RULES lacks $id"
+			return 1
+		}
+	done
+	path=$("$top_builddir/cmd/xenchan-registry-check" --help | grep -oE '/[^ ]*/registry\.d')
+	[ -n "$path" ]
+	grep -qF ".Pa $path/*.registry" "$man" || {
+		echo "$man does not name $path, the directory --help names"
+		return 1
+	}
+	run complete_bash "$top_builddir/cmd/xenchan-registry-check" --disable ''
+	assert_output "$ids"
+	run complete_bash "$top_builddir/cmd/xenchan-registry-check" --disable near
+	assert_output near-miss
 }
 
 @test "each man page's SYNOPSIS has every short option and every option of --usage" {

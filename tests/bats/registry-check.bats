@@ -27,7 +27,8 @@ chk_out() {
 	assert_output ''
 	run chk -r "$D/good.registry" "$D/good.cfg"
 	assert_success
-	assert_output --partial '0 errors, 0 warnings'
+	assert_output --partial '0 errors, 0 warnings, 0 notes'
+	refute_output --partial 'name-vchan-port'
 }
 
 @test "a typo is a near miss, with file:line:col and the suggestion" {
@@ -94,6 +95,14 @@ chk_out() {
 	assert_line --partial "broken.cfg:3:13: error: string not terminated [config-syntax]"
 }
 
+@test "a quote left open is reported on its line, not where the next quote is" {
+	printf '%s\n' 'name = "web01' 'memory = 512' \
+		'channel = [ "connection=pty, name=org.example.dummy" ]' >"$BATS_TEST_TMPDIR/q.cfg"
+	run chk "$BATS_TEST_TMPDIR/q.cfg"
+	assert_failure 1
+	assert_line "$BATS_TEST_TMPDIR/q.cfg:1:8: error: string not terminated (the quote on line 3 does not end it) [config-syntax]"
+}
+
 @test "--json is valid JSON with the documented fields" {
 	run chk_out -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cfg" "$D/web01.xml"
 	assert_failure 1
@@ -129,7 +138,28 @@ print(len(d))' < <(chk -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cf
 	assert_output --partial 'nothing to check'
 	run rc_ --bogus
 	assert_failure 2
-	run env XENCHAN_REGISTRY="$D/no-such.registry" xenchan-registry-check "$D/good.cfg"
+	# A default registry that is there but cannot be read.
+	run env XENCHAN_REGISTRY="$BATS_TEST_TMPDIR" xenchan-registry-check "$D/good.cfg"
+	assert_failure 2
+	assert_output --partial "default registry $BATS_TEST_TMPDIR: Is a directory"
+}
+
+@test "a missing default registry is a note: the findings decide the exit status" {
+	export XENCHAN_REGISTRY=$D/no-such.registry
+	run --separate-stderr rc_ "$D/good.cfg"
+	assert_success
+	refute_output --partial 'default registry'
+	[[ $stderr == *"xenchan-registry-check: note: default registry $D/no-such.registry: No such file or directory; checking without it"* ]]
+	run --separate-stderr rc_ "$D/broken.cfg"
+	assert_failure 1
+	assert_output --partial '[config-syntax]'
+	[[ $stderr == *"note: default registry"* ]]
+	# -q: only what fails the check.
+	run --separate-stderr rc_ -q "$D/good.cfg"
+	assert_success
+	[ -z "$stderr" ]
+	# A registry named with -r must be there.
+	run rc_ -r "$D/no-such.registry" "$D/good.cfg"
 	assert_failure 2
 }
 
@@ -175,5 +205,56 @@ print(len(d))' < <(chk -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cf
 		"$SIM_DIR" >"$BATS_TEST_TMPDIR/l.cfg"
 	run chk -l -r "$D/good.registry" "$BATS_TEST_TMPDIR/l.cfg"
 	assert_failure 1
-	assert_output --partial "domain live01/devid 1: error: socket path '$SIM_DIR/l1.sock' is also used by domain cfg01"
+	# Against the file being checked, naming the running domain.
+	assert_line --regexp "^$BATS_TEST_TMPDIR/l.cfg:2:[0-9]+: error: socket path '$SIM_DIR/l1.sock' is also used by running domain live01 \\(domain live01/devid 1\\) \\[config-path-clash\\]\$"
+	refute_output --partial "domain live01/devid 1: error"
+}
+
+@test "name-vchan-port: only at a vchan endpoint of a running domain, or with -v" {
+	local vd
+	run chk -n org.example.long.agent.0
+	assert_success
+	refute_output --partial '[name-vchan-port]'
+	run chk -v -n org.example.long.agent.0
+	assert_success
+	assert_line "--name org.example.long.agent.0: note: channel name 'org.example.long.agent.0' is 24 bytes: a vchan port holds 12 with 5-digit domids, so a vchan endpoint for it uses a derived short port [name-vchan-port]"
+	sim_create vchan01
+	vd=/local/domain/$domid/data/vchan/0
+	timeout "$T" xenstore-write "$vd/xc0123456789/name" org.example.long.agent.0 \
+		"$vd/xc0123456789/ring-ref" 8 "$vd/xc0123456789/event-channel" 9 \
+		"$vd/short/ring-ref" 8 "$vd/short/event-channel" 9
+	run chk -l -n org.example.long.agent.0
+	assert_success
+	assert_line "domain vchan01/vchan xc0123456789: note: channel name 'org.example.long.agent.0' is 24 bytes: a vchan port holds 12 with 5-digit domids, so a vchan endpoint for it uses a derived short port [name-vchan-port]"
+	refute_output --partial '--name org.example.long.agent.0: note'
+	refute_output --partial 'vchan short'
+	timeout "$T" xenstore-rm "$vd"
+}
+
+@test "--disable RULE: the rule is not reported and does not fail the check" {
+	run chk -r "$D/good.registry" "$D/good.cfg" "$D/typo.cfg"
+	assert_failure 1
+	assert_output --partial '[config-path-clash]'
+	run chk --disable config-path-clash --disable near-miss -r "$D/good.registry" \
+		"$D/good.cfg" "$D/typo.cfg"
+	assert_success
+	refute_output --partial '[config-path-clash]'
+	refute_output --partial '[near-miss]'
+	assert_output --partial '[unregistered]'
+	run chk -W -r "$D/good.registry" "$D/nodummy.cfg"
+	assert_failure 1
+	run chk -W --disable config-xl-first-dropped -r "$D/good.registry" "$D/nodummy.cfg"
+	assert_success
+	assert_output --partial '0 errors, 0 warnings, 0 notes'
+}
+
+@test "--disable: an unknown rule is a usage error that says where the rules are" {
+	run chk --disable no-such-rule -n org.example.agent.0
+	assert_failure 2
+	assert_line "xenchan-registry-check: --disable no-such-rule: no such rule (xenchan-registry-check --list-rules lists them)"
+	assert_line "Try 'xenchan-registry-check --help' for more information."
+	run chk --disable -n org.example.agent.0
+	assert_failure 2
+	run rc_ --list-rules --disable near-miss
+	assert_failure 2
 }

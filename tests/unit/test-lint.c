@@ -29,7 +29,8 @@ static const char registry_text[] = "N: org.example.agent.0\n"
 				    "C: https://example.org/config\n"
 				    "D: configuration\n";
 
-enum input { NAME, REGISTRY, XL, XML };
+/* VCHAN: a name a vchan endpoint carries (xc_lint_vchan()). */
+enum input { NAME, VCHAN, REGISTRY, XL, XML };
 
 struct rule_case {
 	enum xc_rule_id rule;
@@ -57,7 +58,11 @@ static const struct rule_case cases[] = {
 	  "aaaaaaaaaaaaaaaaaaaaaaaaa.0" },
 	{ XC_R_NAME_VERSION, NAME, "org.example.agent.version1", "org.example.agent" },
 	{ XC_R_NAME_VERSION, NAME, "org.example.agent.v2", "org.example.agent.vx" },
-	{ XC_R_NAME_VCHAN_PORT, NAME, "org.ex.a.0", "org.example.a.0" },
+	/* Only where the name is used with vchan: not for a name alone. */
+	{ XC_R_NAME_VCHAN_PORT, NAME, "org.example.a.0", NULL },
+	{ XC_R_NAME_VCHAN_PORT, XL, "channel = [ " DUMMY "\"connection=pty, name=org.example.a.0\" ]\n",
+	  NULL },
+	{ XC_R_NAME_VCHAN_PORT, VCHAN, "org.ex.a.0", "org.example.a.0" },
 	{ XC_R_REG_MALFORMED, REGISTRY, "N: org.example.a.0\nC: a@b.org\nD: x\n",
 	  "C: a@b.org\nD: no name\n" },
 	{ XC_R_REG_MALFORMED, REGISTRY, "N: org.example.a.0\nC: a@b.org\nD: x\n",
@@ -169,6 +174,8 @@ static unsigned count_rule(enum xc_rule_id rule, enum input kind, const char *te
 		xc_lint_registry(l, from);
 	if (kind == NAME)
 		xc_lint_name(l, text, (struct xc_loc){ xc_diags_file(d, "name"), 0, 0 });
+	if (kind == VCHAN)
+		xc_lint_vchan(l, text, (struct xc_loc){ xc_diags_file(d, "vchan"), 0, 0 });
 	for (int i = 0; i < 2 && (kind == XL || kind == XML); i++) {
 		const char *t = i == 0 ? text : other;
 		unsigned f;
@@ -199,6 +206,82 @@ static void show(const struct xc_diags *d)
 			 xc_rules[d->v[i].rule].id);
 }
 
+/* How many messages hold text. */
+static unsigned count_in(const struct xc_diags *d, const char *text)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += strstr(d->v[i].message, text) != NULL;
+	return n;
+}
+
+/*
+ * A config, then a running domain with the same socket path and the same
+ * name on another connection, as the command checks them: both clashes are
+ * reported at the config, the file being checked (2 tests).
+ */
+static void live_clash(struct xc_diags *d)
+{
+	static const char text[] = "name = \"new01\"\nchannel = [ " DUMMY
+				   SOCK("org.example.agent.0", "/run/a.sock") ",\n"
+				   "  \"connection=pty, name=org.example.pty.0\" ]\n";
+	struct xc_domcfg cfg = { 0 }, live = { 0 };
+	struct xc_lint *l = NULL;
+	struct xc_chan *ch;
+	unsigned f, lf, at_cfg = 0, at_live = 0;
+
+	xc_diags_init(d);
+	f = xc_diags_file(d, "new01.cfg");
+	lf = xc_diags_file(d, "domain run01/devid 1");
+	if (xc_lint_new(NULL, d, &l) < 0 || xc_xlcfg_parse(d, f, text, strlen(text), &cfg) < 0)
+		tap_bail("out of memory");
+	live.kind = XC_CFG_LIVE;
+	live.domname = strdup("run01");
+	ch = xc_domcfg_add(&live);
+	if (!live.domname || !ch)
+		tap_bail("out of memory");
+	ch->name = strdup("org.example.pty.0");
+	ch->connection = strdup("socket");
+	ch->path = strdup("/run/a.sock");
+	if (!ch->name || !ch->connection || !ch->path)
+		tap_bail("out of memory");
+	ch->loc = ch->name_loc = ch->conn_loc = ch->path_loc = (struct xc_loc){ lf, 0, 0 };
+	xc_lint_domain(l, &cfg);
+	xc_lint_domain(l, &live);
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->v[i].rule != XC_R_CFG_PATH_CLASH && d->v[i].rule != XC_R_NAME_MEANING)
+			continue;
+		at_cfg += d->v[i].loc.file == f;
+		at_live += d->v[i].loc.file == lf;
+	}
+	if (!tap_ok(at_cfg == 2 && at_live == 0,
+		    "a clash with a running domain is reported at the config"))
+		show(d);
+	tap_ok(count_in(d, "running domain run01") == 2, "and names the running domain");
+	xc_lint_free(l);
+	xc_domcfg_clear(&cfg);
+	xc_domcfg_clear(&live);
+	xc_diags_clear(d);
+}
+
+/* With name-version off: an unversioned name raises nothing, a bad one
+ * still raises name-shape (2 tests). */
+static void n_disabled_check(struct xc_diags *d)
+{
+	struct xc_lint *l = NULL;
+	unsigned f = xc_diags_file(d, "name");
+
+	if (xc_lint_new(NULL, d, &l) < 0)
+		tap_bail("out of memory");
+	xc_lint_name(l, "org.example.agent", (struct xc_loc){ f, 0, 0 });
+	tap_ok(d->n == 0 && d->count[XC_SEV_WARNING] == 0,
+	       "a rule turned off is not reported nor counted");
+	xc_lint_name(l, "Agent", (struct xc_loc){ f, 0, 0 });
+	tap_ok(d->n == 1 && d->v[0].rule == XC_R_NAME_SHAPE, "the other rules still run");
+	xc_lint_free(l);
+}
+
 /* The rule table is complete: every rule has an id and a description, and
  * no two rules share an id. */
 static bool table_complete(void)
@@ -223,7 +306,7 @@ static bool table_complete(void)
 int main(void)
 {
 	bool has_pass[XC_R_COUNT] = { false }, has_fail[XC_R_COUNT] = { false };
-	unsigned planned = XC_R_COUNT + 2;
+	unsigned planned = XC_R_COUNT + 2 + 5 + 2;
 	struct xc_diags d;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -267,6 +350,39 @@ int main(void)
 				if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 					ok = false;
 		tap_ok(ok && d.n > 0, "guest or file text in messages is escaped");
+		xc_diags_clear(&d);
+	}
+	{
+		/* -v: the name-vchan-port note on every name, once per name. */
+		struct xc_lint *l = NULL;
+		struct xc_loc loc = { 0, 0, 0 };
+
+		xc_diags_init(&d);
+		loc.file = xc_diags_file(&d, "name");
+		if (xc_lint_new(NULL, &d, &l) < 0)
+			tap_bail("out of memory");
+		xc_lint_vchan_notes(l, true);
+		xc_lint_name(l, "org.example.a.0", loc);
+		xc_lint_name(l, "org.example.a.0", loc);
+		xc_lint_vchan(l, "org.example.a.0", loc);
+		xc_lint_name(l, "org.ex.a.0", loc);
+		tap_ok(d.n == 1 && d.v[0].rule == XC_R_NAME_VCHAN_PORT,
+		       "with every vchan note on, a long name is noted once");
+		xc_lint_free(l);
+		xc_diags_clear(&d);
+	}
+	live_clash(&d);
+	{
+		/* A rule turned off is neither stored nor counted. */
+		int r = xc_rule_find("name-version");
+
+		tap_ok(r == XC_R_NAME_VERSION, "xc_rule_find finds a rule by its id");
+		tap_ok(xc_rule_find("no-such-rule") == -ENOENT &&
+			       xc_rule_find("") == -ENOENT && xc_rule_find("NAME-VERSION") == -ENOENT,
+		       "xc_rule_find: an unknown id is -ENOENT");
+		xc_diags_init(&d);
+		xc_diags_disable(&d, XC_R_NAME_VERSION);
+		n_disabled_check(&d);
 		xc_diags_clear(&d);
 	}
 	return tap_done();

@@ -69,6 +69,10 @@ static const struct syntax_case bad[] = {
 	{ "a = \"\\q\"\n", 1, 6 },
 	{ "a = @\n", 1, 5 },
 	{ "a = + 1\n", 1, 5 },
+	/* A quote left open pairs with one lines later: the open one is reported. */
+	{ "name = \"web01\nmemory = 512\nchannel = [ \"connection=pty, name=a.b.0\" ]\n", 1, 8 },
+	{ "name = 'web01\nx = ''\n", 1, 8 },
+	{ "vif = [ 'a,\n 'b' ]\n", 1, 9 },
 };
 
 int main(void)
