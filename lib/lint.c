@@ -317,6 +317,17 @@ static bool reported_at_first(const struct use *first, const struct use *later)
 	return first->cfg->kind != XC_CFG_LIVE && later->cfg->kind == XC_CFG_LIVE;
 }
 
+/*
+ * A config and the running domain of the same name are one domain, checked
+ * twice (--live with the config of a running guest): its paths and names
+ * meet themselves, which is no clash.
+ */
+static bool same_domain(const struct use *a, const struct use *b)
+{
+	return (a->cfg->kind == XC_CFG_LIVE) != (b->cfg->kind == XC_CFG_LIVE) &&
+	       a->cfg->domname && b->cfg->domname && streq(a->cfg->domname, b->cfg->domname);
+}
+
 void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 {
 	_cleanup_(xc_strmap_freep) struct xc_strmap *seen = xc_strmap_new();
@@ -378,7 +389,8 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 			u = new_use(l, cfg, ch);
 			if (!u) {
 				l->d->oom = true;
-			} else if (xc_strmap_add(l->paths, ch->path, u, &old) == 1) {
+			} else if (xc_strmap_add(l->paths, ch->path, u, &old) == 1 &&
+				   !same_domain(old, u)) {
 				const struct use *at = old, *other = u;
 
 				/* At the file being checked, not the running domain. */
@@ -409,7 +421,7 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 					at = u;
 					other = old;
 				}
-				if (at->cfg != other->cfg &&
+				if (at->cfg != other->cfg && !same_domain(at, other) &&
 				    !streq(kind_of(at->ch), kind_of(other->ch)))
 					xc_diag(l->d, XC_R_NAME_MEANING, other->ch->name_loc,
 						"channel name '%s' is a %s channel here but a %s "

@@ -274,11 +274,19 @@ check_options() {
 PAGES=(xenchan-ls.1 xenchan-wait.1 xenchan-registry-check.1 xenchan-cat.1 xenchan-send.1
 	xenchan.7)
 
+# A page of PAGES, as a file: a command's through man_page.
+page_file() {
+	case $1 in
+	*.1) man_page "${1%.1}" ;;
+	*) echo "$top_srcdir/man/$1" ;;
+	esac
+}
+
 # Every xenchan-* word of the pages and of each --help.
 named_commands() {
 	local p cmd
 	for p in "${PAGES[@]}"; do
-		grep -oE 'xenchan-[a-z]+(-[a-z]+)*' "$top_srcdir/man/$p"
+		grep -oE 'xenchan-[a-z]+(-[a-z]+)*' "$(page_file "$p")"
 	done
 	for cmd in "${COMMANDS[@]}"; do
 		"$top_builddir/cmd/$cmd" --help | grep -oE 'xenchan-[a-z]+(-[a-z]+)*'
@@ -349,7 +357,7 @@ check_commands_exist() {
 			echo "xenchan.7: $cmd missing from SEE ALSO"
 			return 1
 		}
-		sed -n '/^\.Sh SEE ALSO/,$p' "$top_srcdir/man/$cmd.1" | grep -q '^\.Xr xenchan 7' || {
+		sed -n '/^\.Sh SEE ALSO/,$p' "$(man_page "$cmd")" | grep -q '^\.Xr xenchan 7' || {
 			echo "$cmd.1: SEE ALSO lacks xenchan(7)"
 			return 1
 		}
@@ -382,7 +390,7 @@ check_page_options() {
 					return 1
 				}
 			done
-		done < <(page_paragraphs "$top_srcdir/man/$p")
+		done < <(page_paragraphs "$(page_file "$p")")
 	done
 }
 
@@ -402,7 +410,7 @@ check_variables() {
 	# Read by libxenstore (XENSTORED_RUNDIR) or set for the emulator.
 	read+=$'\nXENSTORED_RUNDIR\nLD_PRELOAD\nPATH'
 	for p in "${PAGES[@]}"; do
-		for v in $(grep -oE '^\.It Ev [A-Z_]+|Ev [A-Z_]+' "$top_srcdir/man/$p" |
+		for v in $(grep -oE '^\.It Ev [A-Z_]+|Ev [A-Z_]+' "$(page_file "$p")" |
 			awk '{print $NF}' | LC_ALL=C sort -u); do
 			grep -qx "$v" <<<"$read" || {
 				echo "$p: $v is read by nothing"
@@ -430,7 +438,7 @@ check_variables() {
 		help=$("$top_builddir/cmd/$cmd" --help | sed -n '/^Exit status:/,$p' | tr '\n' ' ' |
 			sed 's/^Exit status://' | grep -oE '(^|, ) *[0-9]+ ' | grep -oE '[0-9]+' |
 			LC_ALL=C sort -n)
-		man=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$top_srcdir/man/$cmd.1" |
+		man=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$(man_page "$cmd")" |
 			grep -oE '^\.It [0-9]+' | awk '{print $2}' | LC_ALL=C sort -n)
 		[ -n "$help" ] || {
 			echo "$cmd --help: no Exit status line"

@@ -210,6 +210,19 @@ print(len(d))' < <(chk -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cf
 	refute_output --partial "domain live01/devid 1: error"
 }
 
+@test "--live with the config of that running domain: its own path and names are no clash" {
+	printf 'name = "live01"\nchannel = [ "connection=pty, name=org.example.dummy", "connection=socket, name=org.example.agent.0, path=%s/l1.sock" ]\n' \
+		"$SIM_DIR" >"$BATS_TEST_TMPDIR/live01.cfg"
+	run chk -l -r "$D/good.registry" "$BATS_TEST_TMPDIR/live01.cfg"
+	refute_output --partial '[config-path-clash]'
+	refute_output --partial '[name-meaning]'
+	# Another config with that path still clashes with the running domain.
+	sed 's/"live01"/"live09"/' "$BATS_TEST_TMPDIR/live01.cfg" >"$BATS_TEST_TMPDIR/live09.cfg"
+	run chk -l -r "$D/good.registry" "$BATS_TEST_TMPDIR/live09.cfg"
+	assert_failure 1
+	assert_output --partial "is also used by running domain live01"
+}
+
 @test "name-vchan-port: only at a vchan endpoint of a running domain, or with -v" {
 	local vd
 	run chk -n org.example.long.agent.0
