@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "macro.h"
 #include "ttyfilter.h"
@@ -21,14 +22,14 @@
 
 enum state {
 	GROUND,
-	UTF8,        /* inside a multibyte character */
-	ESCAPE,      /* after ESC (passed) */
-	CHARSET,     /* after ESC ( (passed) */
-	ESC_IGNORE,  /* an ESC sequence cancelled: drop up to its final byte */
-	CSI,         /* after ESC [ (passed) */
-	CSI_IGNORE,  /* a CSI cancelled: drop up to its final byte */
-	STRING,      /* OSC, DCS, SOS, PM or APC (cancelled): drop to its end */
-	STRING_ESC,  /* ... after an ESC in it (not passed) */
+	UTF8,       /* inside a multibyte character */
+	ESCAPE,     /* after ESC (passed) */
+	CHARSET,    /* after ESC ( (passed) */
+	ESC_IGNORE, /* an ESC sequence cancelled: drop up to its final byte */
+	CSI,        /* after ESC [ (passed) */
+	CSI_IGNORE, /* a CSI cancelled: drop up to its final byte */
+	STRING,     /* OSC, DCS, SOS, PM or APC (cancelled): drop to its end */
+	STRING_ESC, /* ... after an ESC in it (not passed) */
 };
 
 struct xc_ttyfilter {
@@ -119,8 +120,10 @@ static int c0(struct xc_ttyfilter *f, unsigned char c)
  * output.  Not: 132 columns (resizes the window), ... */
 static bool dec_mode_ok(unsigned m)
 {
-	static const unsigned ok[] = { 1,    6,    7,    12,   25,   47,   1000, 1002, 1003,
-				       1004, 1005, 1006, 1015, 1047, 1048, 1049, 2004, 2026 };
+	static const unsigned ok[] = {
+		1, 6, 7, 12, 25, 47, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1047, 1048, 1049,
+		2004, 2026,
+	};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(ok); i++)
@@ -179,14 +182,10 @@ static bool csi_ok(const struct xc_ttyfilter *f, unsigned char final)
 	case 'T':
 		/* CSI T with five parameters starts xterm's highlight tracking. */
 		return f->nparam <= 1;
-	case '@': case 'A': case 'B': case 'C': case 'D': case 'E': case 'F':
-	case 'G': case 'H': case 'I': case 'K': case 'L': case 'M': case 'P':
-	case 'X': case 'Z': case '`': case 'a': case 'b': case 'd': case 'e':
-	case 'f': case 'g': case 'r': case 's':
-		return true;
 	default:
-		/* c, n, t, x, i, ...: replies, window operations, printing. */
-		return false;
+		/* Cursor movement, insertion, erasure, tabs, margins; not c, n,
+		 * t, x, i, ...: replies, window operations, printing. */
+		return strchr("@ABCDEFGHIKLMPXZ`abdefgrs", final) != NULL;
 	}
 }
 

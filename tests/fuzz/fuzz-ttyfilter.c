@@ -90,8 +90,9 @@ static void check_safe(const unsigned char *p, size_t n)
 			if (p[i + 1] == '[') {
 				/* Parameters, intermediates, and the C0 controls
 				 * a terminal executes inside a CSI, to its end. */
-				for (k = i + 2; k < n && ((p[k] >= 0x20 && p[k] <= 0x3f) ||
-							  passed_c0(p[k]));
+				for (k = i + 2;
+				     k < n &&
+				     ((p[k] >= 0x20 && p[k] <= 0x3f) || passed_c0(p[k]));
 				     k++)
 					;
 				if (k < n)
