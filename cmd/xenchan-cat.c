@@ -126,7 +126,7 @@ int main(int argc, const char **argv)
 	struct xc_session_opts so = { 0 };
 	struct xc_copy_opts copts = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO };
 	struct xc_copy_stats stats;
-	struct xc_ttyfilter *filter = NULL;
+	_cleanup_(xc_ttyfilter_freep) struct xc_ttyfilter *filter = NULL;
 	struct xc_session ss;
 	const char **args;
 	int64_t quit_ms = DEFAULT_QUIT_AFTER_MS;
@@ -184,10 +184,8 @@ int main(int argc, const char **argv)
 	}
 
 	rc = cmd_session_open(&ss, args[0], args[1], &so);
-	if (rc != XC_EXIT_OK) {
-		xc_ttyfilter_free(filter);
+	if (rc != XC_EXIT_OK)
 		return rc;
-	}
 
 	interactive = isatty(STDIN_FILENO);
 	copts.escape = interactive ? escape : -1;
@@ -199,7 +197,6 @@ int main(int argc, const char **argv)
 		if (r < 0) {
 			cmd_err("terminal: %s", strerror(-r));
 			xc_session_close(&ss);
-			xc_ttyfilter_free(filter);
 			return XC_EXIT_ERROR;
 		}
 		if (!quiet && escape >= 0)
@@ -213,6 +210,5 @@ int main(int argc, const char **argv)
 	if (filter)
 		cmd_verbose("filtered %" PRIu64 " terminal control sequences",
 			    xc_ttyfilter_dropped(filter));
-	xc_ttyfilter_free(filter);
 	return rc;
 }

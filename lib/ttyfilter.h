@@ -75,6 +75,12 @@ int xc_ttyfilter_new(struct xc_ttyfilter **out);
 /* Frees f; NULL is fine. */
 void xc_ttyfilter_free(struct xc_ttyfilter *f);
 
+/* For _cleanup_(xc_ttyfilter_freep). */
+static inline void xc_ttyfilter_freep(struct xc_ttyfilter **f)
+{
+	xc_ttyfilter_free(*f);
+}
+
 /*
  * Filter the len bytes at buf in place, carrying the state over from the
  * previous call.  Returns the bytes kept at the start of buf (<= len).
