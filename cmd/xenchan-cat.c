@@ -2,6 +2,7 @@
 /*
  * xenchan-cat: stdin to a channel, the channel to stdout.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "lifecycle.h"
 #include "parse.h"
 #include "term.h"
+#include "ttyfilter.h"
 #include "vchan.h"
 
 #define DEFAULT_WAIT "30s"
@@ -18,13 +20,14 @@
 /* Ctrl-]: telnet's, and virsh console's, escape. */
 #define DEFAULT_ESCAPE 0x1d
 
-static const char *opt_quit, *opt_escape, *opt_backlog, *opt_buffer_size;
+static const char *opt_quit, *opt_escape, *opt_backlog, *opt_buffer_size, *opt_controls;
 static int opt_listen;
 
 static struct poptOption options[] = {
 	{ "quit-after", 'Q', POPT_ARG_STRING, &opt_quit, 0, NULL, NULL },
 	{ "escape", 'e', POPT_ARG_STRING, &opt_escape, 0, NULL, NULL },
 	{ "backlog", '\0', POPT_ARG_STRING, &opt_backlog, 0, NULL, NULL },
+	{ "controls", '\0', POPT_ARG_STRING, &opt_controls, 0, NULL, NULL },
 	{ "buffer-size", '\0', POPT_ARG_STRING, &opt_buffer_size, 0, NULL, NULL },
 	{ "listen", 'l', POPT_ARG_NONE, &opt_listen, 0, NULL, NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, session_options, 0, NULL, NULL },
@@ -34,15 +37,17 @@ static struct poptOption options[] = {
 
 static const char usage_text[] =
 	"Usage: xenchan-cat [-t DURATION] [-w | --wait=DURATION] [-Q DURATION] [-e CHAR]\n"
-	"                   [--backlog=keep|discard] [-T TRANSPORT] [-b RATE [--strict]]\n"
-	"                   [--create] [-l [--buffer-size SIZE]] [-v] [-q] DOMAIN CHANNEL\n";
+	"                   [--backlog=keep|discard] [--controls=auto|filter|pass]\n"
+	"                   [-T TRANSPORT] [-b RATE [--strict]] [--create]\n"
+	"                   [-l [--buffer-size SIZE]] [-v] [-q] DOMAIN CHANNEL\n";
 
 static void help(void)
 {
 	printf("%s\n"
 	       "Copy stdin to CHANNEL of DOMAIN and what the guest sends to stdout.  When\n"
 	       "stdin ends, deliver it, then print replies until the guest is quiet for the\n"
-	       "--quit-after time.  On a terminal: raw mode, Ctrl-] (see -e) to leave.\n\n"
+	       "--quit-after time.  On a terminal: raw mode, Ctrl-] (see -e) to leave.  To a\n"
+	       "terminal, the guest's controls that act on it are filtered (--controls).\n\n"
 	       "Options:\n"
 	       "  -t, --timeout DURATION   give up (exit 124) when connecting, delivering a\n"
 	       "                           byte, or a xenstore request takes longer; 0, the\n"
@@ -56,6 +61,10 @@ static void help(void)
 	       "                           default; ^X, a character, or none)\n"
 	       "      --backlog MODE       keep (the default) or discard what the guest sent\n"
 	       "                           before xenchan-cat connected\n"
+	       "      --controls MODE      the guest's terminal controls: filter those that\n"
+	       "                           act on the terminal (title, clipboard, replies),\n"
+	       "                           pass all, or auto (the default): filter when\n"
+	       "                           stdout is a terminal; see SECURITY in the manual\n"
 	       "  -T, --transport TRANSPORT  socket, pty, direct or vchan (default: the\n"
 	       "                           channel's, or as --bandwidth chooses)\n"
 	       "  -b, --bandwidth RATE     the rate needed (40M): above what a console ring\n"
@@ -117,10 +126,11 @@ int main(int argc, const char **argv)
 	struct xc_session_opts so = { 0 };
 	struct xc_copy_opts copts = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO };
 	struct xc_copy_stats stats;
+	_cleanup_(xc_ttyfilter_freep) struct xc_ttyfilter *filter = NULL;
 	struct xc_session ss;
 	const char **args;
 	int64_t quit_ms = DEFAULT_QUIT_AFTER_MS;
-	bool interactive;
+	bool interactive, filtering;
 	poptContext ctx;
 	int r, rc, escape = DEFAULT_ESCAPE;
 
@@ -143,6 +153,16 @@ int main(int argc, const char **argv)
 		else if (!streq(opt_backlog, "keep"))
 			cmd_usage_error("--backlog: %s: not keep or discard", cmd_arg(opt_backlog));
 	}
+	filtering = isatty(STDOUT_FILENO);
+	if (opt_controls) {
+		if (streq(opt_controls, "filter"))
+			filtering = true;
+		else if (streq(opt_controls, "pass"))
+			filtering = false;
+		else if (!streq(opt_controls, "auto"))
+			cmd_usage_error("--controls: %s: not auto, filter or pass",
+					cmd_arg(opt_controls));
+	}
 	listen_opts(&so);
 	args = poptGetArgs(ctx);
 	if (!args || !args[0])
@@ -152,6 +172,16 @@ int main(int argc, const char **argv)
 	if (args[2])
 		cmd_usage_error("%s: unexpected argument", cmd_arg(args[2]));
 	cmd_check_channel(args[1]);
+
+	if (filtering) {
+		r = xc_ttyfilter_new(&filter);
+		if (r < 0) {
+			cmd_err("%s", strerror(-r));
+			return XC_EXIT_ERROR;
+		}
+		copts.filter = xc_ttyfilter_cb;
+		copts.filter_data = filter;
+	}
 
 	rc = cmd_session_open(&ss, args[0], args[1], &so);
 	if (rc != XC_EXIT_OK)
@@ -176,5 +206,9 @@ int main(int argc, const char **argv)
 	}
 	r = xc_session_copy(&ss, &copts, &stats);
 	xc_term_restore();
-	return cmd_session_end(&ss, r, stats.in, "sent", &stats.received);
+	rc = cmd_session_end(&ss, r, stats.in, "sent", &stats.received);
+	if (filter)
+		cmd_verbose("filtered %" PRIu64 " terminal control sequences",
+			    xc_ttyfilter_dropped(filter));
+	return rc;
 }

@@ -175,6 +175,11 @@ static ssize_t do_stream_read(struct loop *l)
 		l->b->end += n;
 		l->st->received += n;
 		total += n;
+		/* The output gets what the filter keeps of these n bytes. */
+		if (l->o->filter)
+			l->b->end -= (size_t)n - l->o->filter(l->o->filter_data,
+							      l->b->data + l->b->end - n,
+							      (size_t)n);
 	}
 	return total;
 }

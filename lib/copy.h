@@ -56,6 +56,13 @@ struct xc_copy_opts {
 	void (*progress)(void *data, const struct xc_copy_stats *st);
 	void *progress_data;
 	uint64_t progress_ms;
+	/*
+	 * Applied to the guest's bytes as they are read, before they are
+	 * queued for the output: filters the len bytes at buf in place and
+	 * returns how many to keep (<= len).  NULL: none.
+	 */
+	size_t (*filter)(void *data, char *buf, size_t len);
+	void *filter_data;
 };
 
 #define XC_COPY_ESCAPE 1

@@ -296,5 +296,27 @@ FUZZ_CHANNEL_CORPUS = \
 	tests/fuzz/corpus/channel/vchan
 EXTRA_DIST += $(FUZZ_CHANNEL_CORPUS)
 
+# The terminal filter of xenchan-cat (lib/ttyfilter.c): a guest's output.
+check_PROGRAMS += tests/fuzz/fuzz-ttyfilter-replay
+tests_fuzz_fuzz_ttyfilter_replay_SOURCES = \
+	tests/fuzz/fuzz-ttyfilter.c \
+	tests/fuzz/fuzz.h \
+	tests/fuzz/replay.c \
+	tests/unit/tap.h
+tests_fuzz_fuzz_ttyfilter_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/ttyfilter"'
+tests_fuzz_fuzz_ttyfilter_replay_LDADD = lib/libxenchan.a
+TESTS += tests/fuzz/fuzz-ttyfilter-replay
+
+# Automake takes no wildcards.  After adding inputs, regenerate the list with
+#   (cd $(top_srcdir) && ls tests/fuzz/corpus/ttyfilter/*)
+FUZZ_TTYFILTER_CORPUS = \
+	tests/fuzz/corpus/ttyfilter/csi-mix \
+	tests/fuzz/corpus/ttyfilter/esc-mix \
+	tests/fuzz/corpus/ttyfilter/osc-split \
+	tests/fuzz/corpus/ttyfilter/strings \
+	tests/fuzz/corpus/ttyfilter/utf8-c1
+EXTRA_DIST += $(FUZZ_TTYFILTER_CORPUS)
+
 # make fuzz-run: every target above, fuzzed for a bounded time.
 include $(top_srcdir)/tests/fuzz/run.mk

@@ -13,7 +13,7 @@
 # rebuilt whenever any lib/ source changes.
 
 FUZZ_SECONDS = 20
-FUZZ_RUN_TARGETS = values ring registry xlcfg virtxml channel
+FUZZ_RUN_TARGETS = values ring registry xlcfg virtxml channel ttyfilter
 
 FUZZ_RUN_BUILD = $(FUZZ_CC) $(FUZZ_CFLAGS) $(AM_CPPFLAGS) $(CPPFLAGS)
 FUZZ_RUN_NEED_CC = command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
@@ -63,6 +63,12 @@ tests/fuzz/fuzz-channel: tests/fuzz/fuzz-channel.c tests/fuzz/xs-mem.c tests/fuz
 		$(srcdir)/tests/fuzz/fuzz-channel.c $(srcdir)/tests/fuzz/xs-mem.c \
 		$(FUZZ_CHANNEL_LIB_SRCS)
 
+tests/fuzz/fuzz-ttyfilter: tests/fuzz/fuzz-ttyfilter.c $(FUZZ_RUN_DEPS)
+	@$(FUZZ_RUN_NEED_CC)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_RUN_BUILD) -o $@ \
+		$(srcdir)/tests/fuzz/fuzz-ttyfilter.c $(srcdir)/lib/ttyfilter.c
+
 # Only the targets asked for are built (FUZZ_RUN_TARGETS=channel).
 fuzz-run:
 	@progs=; for t in $(FUZZ_RUN_TARGETS); do progs="$$progs tests/fuzz/fuzz-$$t"; done; \
@@ -72,10 +78,11 @@ fuzz-run:
 
 .PHONY: fuzz-run
 EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/channel.dict
-CLEANFILES += tests/fuzz/fuzz-channel \
+CLEANFILES += tests/fuzz/fuzz-channel tests/fuzz/fuzz-ttyfilter \
 	tests/fuzz/fuzz-values.log \
 	tests/fuzz/fuzz-ring.log \
 	tests/fuzz/fuzz-registry.log \
 	tests/fuzz/fuzz-xlcfg.log \
 	tests/fuzz/fuzz-virtxml.log \
-	tests/fuzz/fuzz-channel.log
+	tests/fuzz/fuzz-channel.log \
+	tests/fuzz/fuzz-ttyfilter.log
