@@ -175,3 +175,23 @@ serve() {
 	assert_failure 2
 	assert_output --partial '--buffer-size needs --listen --transport vchan'
 }
+
+@test "-T vchan on a socket-only name, -T socket on a vchan-only one: the missing transport, exit 3" {
+	local sock
+	sock=$SIM_DIR/tsock.sock
+	sim_create --channel "name=org.example.sockonly.0,connection=socket,path=$sock" tsock1
+	run timeout "$T" xenchan-cat -T vchan tsock1 org.example.sockonly.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: tsock1/org.example.sockonly.0: no vchan endpoint (the channel has: socket)'
+	run timeout "$T" xenchan-send -T pty tsock1 org.example.sockonly.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-send: tsock1/org.example.sockonly.0: no pty channel (the channel has: socket)'
+	serve org.example.vonly.0
+	run timeout "$T" xenchan-cat -T socket vch1 org.example.vonly.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: vch1/org.example.vonly.0: no socket channel (the channel has: vchan)'
+	run timeout "$T" xenchan-cat -T vchan vch1 org.example.nothing.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: vch1/org.example.nothing.0: no such channel'
+	sim destroy tsock1
+}
