@@ -552,7 +552,8 @@ uint32_t xc_channel_peer(const struct xc_channel *c)
  * other side is a guest: that endpoint is the guest's row to find. */
 static bool usable(const struct xc_channel *c)
 {
-	return c->transport != XC_TRANSPORT_VCHAN || (c->domid != 0 && xc_channel_peer(c) == 0);
+	return c->transport != XC_TRANSPORT_VCHAN ||
+	       (c->domid != 0 && xc_channel_peer(c) == 0);
 }
 
 int xc_channel_find(const struct xc_channel *v, size_t n, const char *name,

@@ -48,7 +48,7 @@ int xc_transport_parse(const char *s, enum xc_transport *out);
 #define XC_CHAN_BAD_ENDPOINT (1u << 3)    /* endpoint failed validation: not used */
 #define XC_CHAN_BAD_VALUE (1u << 4)       /* a key was malformed, too long or missing */
 #define XC_CHAN_GUEST_PUBLISHED (1u << 5) /* published by the guest (vchan) */
-#define XC_CHAN_STALE (1u << 6)           /* left by a dead xenchan server (vchan, direct) */
+#define XC_CHAN_STALE (1u << 6)           /* vchan, direct: its xenchan server died */
 
 /*
  * A vchan endpoint is listed once under each of its two domains: under the

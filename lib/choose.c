@@ -16,8 +16,12 @@
 static void missing_transport(const struct xc_channel *v, size_t n, const char *name,
 			      enum xc_transport forced, struct xc_choice *out)
 {
-	static const enum xc_transport all[] = { XC_TRANSPORT_SOCKET, XC_TRANSPORT_PTY,
-						 XC_TRANSPORT_DIRECT, XC_TRANSPORT_VCHAN };
+	static const enum xc_transport all[] = {
+		XC_TRANSPORT_SOCKET,
+		XC_TRANSPORT_PTY,
+		XC_TRANSPORT_DIRECT,
+		XC_TRANSPORT_VCHAN,
+	};
 	char has[64] = "";
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
@@ -32,8 +36,8 @@ static void missing_transport(const struct xc_channel *v, size_t n, const char *
 	if (!has[0])
 		snprintf(out->reason, sizeof(out->reason), "no such channel");
 	else
-		snprintf(out->reason, sizeof(out->reason), "no %s %s (the channel has: %s)",
-			 xc_transport_name(forced),
+		snprintf(out->reason, sizeof(out->reason),
+			 "no %s %s (the channel has: %s)", xc_transport_name(forced),
 			 forced == XC_TRANSPORT_VCHAN ? "endpoint" : "channel", has);
 }
 

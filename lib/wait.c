@@ -197,8 +197,8 @@ static void tell_what_it_has(struct waiter *w, const struct xc_domain *d,
 		fprintf(f, "domain %u", d->domid);
 	fputs(n ? " has:" : " has no channels", f);
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *cn = ch[i].name ? xc_escape(ch[i].name, XC_ARG_QUOTE_MAX)
-						     : NULL;
+		_cleanup_free_ char *cn =
+			ch[i].name ? xc_escape(ch[i].name, XC_ARG_QUOTE_MAX) : NULL;
 
 		fprintf(f, "%s %s (%s", i ? "," : "", cn ? cn : "-",
 			xc_transport_name(ch[i].transport));
