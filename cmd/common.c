@@ -378,6 +378,8 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 		else if (r == -ENOTUNIQ && t->n)
 			cmd_err("%s/%s: ambiguous: several channels of that name, none trusted",
 				edom, echan);
+		else if (r == -ENODEV && t->choice.reason[0])
+			cmd_err("%s/%s: %s", edom, echan, t->choice.reason);
 		else if (r == -ENODEV || (r == -ETIMEDOUT && o->target.wait_ms))
 			cmd_err("%s/%s: %s", edom, echan, xc_target_strerror(r));
 		else if (r == -ECONNRESET || r == -ETIMEDOUT)

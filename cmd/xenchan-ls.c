@@ -22,6 +22,8 @@ enum col {
 	COL_CHANNEL,
 	COL_DEVID,
 	COL_TRANSPORT,
+	COL_ROLE,
+	COL_PEER,
 	COL_STATE,
 	COL_ENDPOINT,
 	COL_TRUST,
@@ -48,9 +50,13 @@ static const struct coldesc cols[] = {
 			"console device id (vchan: none)" },
 	[COL_TRANSPORT] = { "TRANSPORT", 6, 0, SCOLS_JSON_STRING,
 			    "socket, pty, direct, vchan, or unknown" },
+	[COL_ROLE] = { "ROLE", 8, 0, SCOLS_JSON_STRING,
+		       "the domain's side: frontend; vchan: server or client" },
+	[COL_PEER] = { "PEER", 4, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
+		       "domain at the other end: backend, vchan client or server" },
 	[COL_STATE] = { "STATE", 10, 0, SCOLS_JSON_STRING,
-			"connected, connecting, closing, closed, absent, no-backend; "
-			"vchan: published, in-use, incomplete" },
+			"connected, connecting, closing, closed, absent, no-backend, "
+			"stale; vchan: published, in-use, incomplete, stale" },
 	[COL_ENDPOINT] = { "ENDPOINT", 0.3, 0, SCOLS_JSON_STRING,
 			   "socket path, pty or vchan xenstore path" },
 	[COL_TRUST] = { "TRUST", 7, 0, SCOLS_JSON_STRING,
@@ -65,7 +71,8 @@ static const struct coldesc cols[] = {
 			 "the frontend's name key, when it differs" },
 };
 
-static const enum col default_cols[] = { COL_DOMID, COL_DOMAIN, COL_CHANNEL, COL_TRANSPORT,
+static const enum col default_cols[] = { COL_DOMID, COL_DOMAIN,   COL_CHANNEL,
+					 COL_TRANSPORT, COL_ROLE, COL_PEER,
 					 COL_STATE, COL_ENDPOINT, COL_TRUST };
 
 static enum col out_cols[ARRAY_SIZE(cols) * 4];
@@ -186,6 +193,8 @@ static char *trust_text(unsigned f)
 	};
 	char buf[256] = "";
 
+	/* Stale is a state (STATE says it), not a matter of trust. */
+	f &= ~XC_CHAN_STALE;
 	if (!f)
 		return strdup("trusted");
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
@@ -231,6 +240,12 @@ static char *cell(const struct xc_domain *d, const struct xc_channel *c, enum co
 							  : s;
 	case COL_TRANSPORT:
 		return strdup(xc_transport_name(c->transport));
+	case COL_ROLE:
+		return strdup(xc_channel_role(c));
+	case COL_PEER:
+		if (!c->backend && c->transport != XC_TRANSPORT_VCHAN)
+			return NULL; /* no backend known */
+		return asprintf(&s, "%u", xc_channel_peer(c)) < 0 ? NULL : s;
 	case COL_STATE:
 		return strdup(xc_channel_state(c));
 	case COL_ENDPOINT:
@@ -271,7 +286,7 @@ static int add_rows(struct libscols_table *tb, struct xc_store *st, const struct
 			continue;
 		if (opt_transport && c->transport != want_tr)
 			continue;
-		if (c->flags && verbose) {
+		if ((c->flags & ~XC_CHAN_STALE) && verbose) {
 			_cleanup_free_ char *why = trust_text(c->flags);
 			_cleanup_free_ char *name = c->name ? xc_escape(c->name, XC_ARG_QUOTE_MAX) : NULL;
 

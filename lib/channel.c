@@ -164,6 +164,22 @@ static void set_endpoint(struct xc_channel *c)
 	}
 }
 
+/*
+ * A direct channel is served by the xenchan that holds its lock by domain
+ * and name (lib/stream.c) for as long as it serves.  Without a holder, the
+ * nodes were left by one killed with SIGKILL: the backend state it wrote
+ * says nothing about anyone answering.
+ */
+static bool unserved_direct(const struct xc_channel *c)
+{
+	char path[PATH_MAX];
+
+	if (!c->name ||
+	    xc_lock_path_named(NULL, "direct", c->domid, c->name, path, sizeof(path)) < 0)
+		return false;
+	return xc_lock_holder(path) == 0;
+}
+
 static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 			   bool trusted, struct xc_channel *c)
 {
@@ -244,6 +260,8 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 		c->transport = XC_TRANSPORT_DIRECT;
 		free(c->endpoint);
 		c->endpoint = NULL;
+		if (unserved_direct(c))
+			c->flags |= XC_CHAN_STALE;
 	} else if (c->connection && streq(c->connection, "socket")) {
 		c->transport = XC_TRANSPORT_SOCKET;
 	} else if ((c->connection && streq(c->connection, "pty")) ||
@@ -355,7 +373,7 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out,
 		    size_t *n)
 {
-	_cleanup_strv_free_ char **trusted = NULL, **front = NULL;
+	_cleanup_strv_free_ char **trusted = NULL, **front = NULL, **servers = NULL;
 	struct chanv cv = { 0 };
 	char path[64];
 	int r;
@@ -410,11 +428,23 @@ int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out
 			cv.v[j - 1] = t;
 		}
 	}
+	/* The endpoints it serves: its server rows. */
 	r = vchan_endpoints(st, &cv, domid, domid, 0, true);
-	if (r == 0 && domid != 0)
-		r = vchan_endpoints(st, &cv, domid, 0, domid, false);
 	if (r < 0)
 		goto fail;
+	/* Those served to it, by any domain we may look at: its client rows. */
+	r = xc_store_list(st, XBT_NULL, "/local/domain", &servers, NULL);
+	if (r < 0 && r != -ENOENT && r != -EACCES)
+		goto fail;
+	for (char **sv = servers; sv && *sv; sv++) {
+		uint32_t server;
+
+		if (xc_parse_domid(*sv, &server) < 0 || server == domid)
+			continue;
+		r = vchan_endpoints(st, &cv, domid, server, domid, false);
+		if (r < 0)
+			goto fail;
+	}
 	*out = cv.v;
 	*n = cv.n;
 	return 0;
@@ -432,6 +462,8 @@ const char *xc_channel_state(const struct xc_channel *c)
 		       : c->fe_state == XC_STATE_CONNECTED ? "published"
 		       : c->in_use			 ? "in-use"
 							 : "incomplete";
+	if (c->flags & XC_CHAN_STALE)
+		return "stale";
 	if (c->fe_state == XC_STATE_NONE)
 		return "absent";
 	if (c->be_state == XC_STATE_NONE)
@@ -480,6 +512,9 @@ bool xc_channel_endpoint_ready(const struct xc_channel *c)
 {
 	int fd;
 
+	/* A direct channel has no endpoint: xenchan itself is its backend. */
+	if (c->transport == XC_TRANSPORT_DIRECT)
+		return xc_channel_connected(c) && !(c->flags & XC_CHAN_STALE);
 	if (!c->endpoint)
 		return false;
 	switch (c->transport) {
@@ -498,11 +533,27 @@ bool xc_channel_endpoint_ready(const struct xc_channel *c)
 	}
 }
 
-/* A vchan endpoint is ours to use when dom0 is its client (or serves it). */
+const char *xc_channel_role(const struct xc_channel *c)
+{
+	if (c->transport != XC_TRANSPORT_VCHAN)
+		return "frontend";
+	return c->domid == c->backend_domid ? "server" : "client";
+}
+
+uint32_t xc_channel_peer(const struct xc_channel *c)
+{
+	if (c->transport == XC_TRANSPORT_VCHAN && c->domid == c->backend_domid)
+		return c->vchan_client;
+	return c->backend_domid;
+}
+
+/* A vchan endpoint is ours to use when it is listed under a guest and dom0
+ * is the other side (its client, or its server).  Under dom0 itself, the
+ * other side is a guest: that endpoint is the guest's row to find. */
 static bool usable(const struct xc_channel *c)
 {
-	return c->transport != XC_TRANSPORT_VCHAN || c->vchan_client == 0 ||
-	       c->backend_domid == 0;
+	return c->transport != XC_TRANSPORT_VCHAN ||
+	       (c->domid != 0 && xc_channel_peer(c) == 0);
 }
 
 int xc_channel_find(const struct xc_channel *v, size_t n, const char *name,

@@ -48,10 +48,16 @@ int xc_transport_parse(const char *s, enum xc_transport *out);
 #define XC_CHAN_BAD_ENDPOINT (1u << 3)    /* endpoint failed validation: not used */
 #define XC_CHAN_BAD_VALUE (1u << 4)       /* a key was malformed, too long or missing */
 #define XC_CHAN_GUEST_PUBLISHED (1u << 5) /* published by the guest (vchan) */
-#define XC_CHAN_STALE (1u << 6)           /* vchan: left by a dead xenchan server */
+#define XC_CHAN_STALE (1u << 6)           /* vchan, direct: its xenchan server died */
 
+/*
+ * A vchan endpoint is listed once under each of its two domains: under the
+ * server (domid == backend_domid, role "server", the peer is vchan_client)
+ * and under the client (domid == vchan_client, role "client", the peer is
+ * backend_domid).  A console channel is listed under its guest, the frontend.
+ */
 struct xc_channel {
-	uint32_t domid;         /* the guest the channel leads to */
+	uint32_t domid;         /* the domain the channel is listed under */
 	uint32_t devid;         /* console device id; 0 for vchan */
 	uint32_t backend_domid; /* who serves it (for vchan: the server) */
 	enum xc_transport transport;
@@ -69,19 +75,30 @@ struct xc_channel {
 
 /*
  * The channels of one domain: its console devices with devid >= 1 (the
- * primary console is not a channel) in devid order, then vchan endpoints it
- * serves, and endpoints dom0 serves for it.  -ENOENT when the domain does not
- * exist.
+ * primary console is not a channel) in devid order, then the vchan endpoints
+ * it serves, then those other domains serve to it (looked for in every
+ * domain the caller may list).  -ENOENT when the domain does not exist;
+ * -EACCES when the caller may not read it (a guest asking about dom0: see
+ * xc_vchan_lookup() in vchan.h).
  */
 int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out,
 		    size_t *n);
 void xc_channel_array_free(struct xc_channel *v, size_t n);
 
+/* vchan: "server" or "client", the side the listed domain is on; a console
+ * channel: "frontend". */
+const char *xc_channel_role(const struct xc_channel *c);
+
+/* The domain at the other end: a vchan endpoint's other side, a console
+ * channel's backend domain. */
+uint32_t xc_channel_peer(const struct xc_channel *c);
+
 /*
  * The one channel lookup every command uses: the channel named name among
  * v[0..n) (as xc_channel_list() gives them) of transport t, by one rule.
  *   t: XC_TRANSPORT_UNKNOWN for any console channel (not vchan), or a
- *      transport (vchan: only endpoints dom0 can use: as client or server).
+ *      transport (vchan: only endpoints whose other side is dom0, listed
+ *      under a guest: dom0 can use them as client or server).
  * A channel with a trusted copy always wins, whatever its devid.  Without
  * one, a single channel whose identity came from the guest is returned
  * (XC_CHAN_NO_TRUSTED_COPY tells the caller to warn); two or more such
@@ -91,9 +108,10 @@ void xc_channel_array_free(struct xc_channel *v, size_t n);
 int xc_channel_find(const struct xc_channel *v, size_t n, const char *name,
 		    enum xc_transport t, const struct xc_channel **out);
 
-/* "connected" (both ends 4), "connecting", "closing", "closed", or "absent"
- * (no frontend). vchan: "published", "in-use", "incomplete" or "stale" (left
- * by a xenchan server that died). */
+/* "connected" (both ends 4), "connecting", "closing", "closed", "absent"
+ * (no frontend), or "stale" (a direct channel whose xenchan backend died).
+ * vchan: "published", "in-use", "incomplete" or "stale" (left by a xenchan
+ * server that died). */
 const char *xc_channel_state(const struct xc_channel *c);
 
 /* Both ends Connected (vchan: ring-ref and event-channel published). */
@@ -103,7 +121,8 @@ bool xc_channel_connected(const struct xc_channel *c);
  * Whether the endpoint really accepts now, without disturbing it: a socket
  * has a listener bound to it (looked up in /proc/net/unix: connecting would
  * take qemu's only client slot and the guest's backlog with it), a pty can be
- * opened, a vchan endpoint is published.  Does not block.
+ * opened, a vchan endpoint is published, a direct channel is Connected and
+ * served by a live xenchan backend (not XC_CHAN_STALE).  Does not block.
  */
 bool xc_channel_endpoint_ready(const struct xc_channel *c);
 

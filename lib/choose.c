@@ -7,6 +7,40 @@
 #include "macro.h"
 #include "parse.h"
 
+/*
+ * The forced transport is not there: say which one is missing and what the
+ * name has instead ("no vchan endpoint (the channel has: socket)"), or that
+ * there is no such channel at all.  Only what xc_channel_find() would take
+ * counts: a vchan endpoint between two guests is nothing we can use.
+ */
+static void missing_transport(const struct xc_channel *v, size_t n, const char *name,
+			      enum xc_transport forced, struct xc_choice *out)
+{
+	static const enum xc_transport all[] = {
+		XC_TRANSPORT_SOCKET,
+		XC_TRANSPORT_PTY,
+		XC_TRANSPORT_DIRECT,
+		XC_TRANSPORT_VCHAN,
+	};
+	char has[64] = "";
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
+		const struct xc_channel *c;
+
+		if (xc_channel_find(v, n, name, all[i], &c) == -ENOENT)
+			continue;
+		if (has[0])
+			strcat(has, ", ");
+		strcat(has, xc_transport_name(all[i]));
+	}
+	if (!has[0])
+		snprintf(out->reason, sizeof(out->reason), "no such channel");
+	else
+		snprintf(out->reason, sizeof(out->reason),
+			 "no %s %s (the channel has: %s)", xc_transport_name(forced),
+			 forced == XC_TRANSPORT_VCHAN ? "endpoint" : "channel", has);
+}
+
 int xc_choose(const struct xc_channel *v, size_t n, const char *name,
 	      enum xc_transport forced, uint64_t rate, uint64_t threshold, bool strict,
 	      struct xc_choice *out)
@@ -22,7 +56,10 @@ int xc_choose(const struct xc_channel *v, size_t n, const char *name,
 	if (forced != XC_TRANSPORT_UNKNOWN) {
 		snprintf(out->reason, sizeof(out->reason), "%s: asked for with --transport",
 			 xc_transport_name(forced));
-		return xc_channel_find(v, n, name, forced, &out->channel);
+		r = xc_channel_find(v, n, name, forced, &out->channel);
+		if (r == -ENOENT)
+			missing_transport(v, n, name, forced, out);
+		return r;
 	}
 	r = xc_channel_find(v, n, name, XC_TRANSPORT_UNKNOWN, &chan);
 	if (r == 0 || r == -ENOENT)

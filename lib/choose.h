@@ -37,7 +37,8 @@ struct xc_choice {
  *   threshold: XC_RING_RATE_DEFAULT or the caller's;
  *   strict:    fail instead of falling back to the channel.
  * The channel is found with xc_channel_find() (trusted first).
- * Returns 0, -ENOENT (no such channel, or none of the forced transport),
+ * Returns 0, -ENOENT (no such channel, or none of the forced transport: the
+ * reason says which transport is missing and which the name has),
  * -ENOTUNIQ (several untrusted candidates), or
  * -ENOTSUP (vchan was needed but is not offered, and strict, or there is no
  * console channel to fall back to).  The reason is filled in either way.

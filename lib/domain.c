@@ -178,6 +178,19 @@ int xc_domain_match(const struct xc_domain_spec *spec, const struct xc_domain *d
 	return found;
 }
 
+/*
+ * A guest may not read another domain's directory (dom0's above all): the
+ * id it was given is taken as it is, with no name and no UUID, as the
+ * listen path takes it.  Whatever the caller does next (a vchan endpoint
+ * granted to it) tells whether anything is there.
+ */
+static int unreadable_domain(uint32_t domid, struct xc_domain *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->domid = domid;
+	return 0;
+}
+
 int xc_domain_resolve(struct xc_store *st, const char *arg, struct xc_domain *out)
 {
 	struct xc_domain_spec spec;
@@ -190,9 +203,15 @@ int xc_domain_resolve(struct xc_store *st, const char *arg, struct xc_domain *ou
 		return r;
 	if (spec.key == XC_DOM_BY_ID) {
 		/* One domain by id needs no listing. */
-		return xc_domain_read(st, spec.domid, out);
+		r = xc_domain_read(st, spec.domid, out);
+		return r == -EACCES ? unreadable_domain(spec.domid, out) : r;
 	}
 	r = xc_domain_list(st, &doms, &n);
+	/* A guest may list no domain and read no name: a number is an id. */
+	if (r == -EACCES && spec.key == XC_DOM_BY_ID_OR_NAME) {
+		r = xc_domain_read(st, spec.domid, out);
+		return r == -EACCES ? unreadable_domain(spec.domid, out) : r;
+	}
 	if (r < 0)
 		return r;
 	i = xc_domain_match(&spec, doms, n);

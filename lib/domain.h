@@ -69,7 +69,9 @@ int xc_domain_match(const struct xc_domain_spec *spec, const struct xc_domain *d
 
 /*
  * Resolve arg against the live store: xc_domain_spec_parse, xc_domain_list
- * and xc_domain_match in one call.  *out is filled in on success.
+ * and xc_domain_match in one call.  *out is filled in on success.  A caller
+ * that may not read the domains (a guest) gets a domid argument back as it
+ * is, with no name or UUID; names and UUIDs it cannot resolve (-EACCES).
  */
 int xc_domain_resolve(struct xc_store *st, const char *arg, struct xc_domain *out);
 

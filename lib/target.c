@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "macro.h"
 #include "parse.h"
 #include "target.h"
+#include "vchan.h"
 
 int xc_ring_rate(uint64_t *out)
 {
@@ -49,6 +51,35 @@ const char *xc_target_strerror(int err)
 	}
 }
 
+/*
+ * A guest may not list another domain's channels: all it can reach there
+ * is a vchan endpoint that domain serves to it, found by name.  It is the
+ * only candidate, so there is nothing to choose by bandwidth.
+ */
+static int guest_target(struct xc_store *st, const char *channel,
+			const struct xc_target_opts *o, struct xc_target *t)
+{
+	int r;
+
+	r = xc_vchan_lookup(st, t->domain.domid, channel, &t->channels, &t->n);
+	if (r < 0)
+		return r;
+	if (t->n == 0) {
+		snprintf(t->choice.reason, sizeof(t->choice.reason), "no such channel");
+		return -ENODEV;
+	}
+	if (o->transport != XC_TRANSPORT_UNKNOWN && o->transport != XC_TRANSPORT_VCHAN) {
+		snprintf(t->choice.reason, sizeof(t->choice.reason),
+			 "no %s channel (the channel has: vchan)",
+			 xc_transport_name(o->transport));
+		return -ENODEV;
+	}
+	t->chosen = t->choice.channel = &t->channels[0];
+	snprintf(t->choice.reason, sizeof(t->choice.reason),
+		 "vchan: the endpoint domain %u serves to this domain", t->domain.domid);
+	return 0;
+}
+
 int xc_target_find(struct xc_store *st, const char *domain, const char *channel,
 		   const struct xc_target_opts *o, struct xc_target *t)
 {
@@ -75,6 +106,8 @@ int xc_target_find(struct xc_store *st, const char *domain, const char *channel,
 			return r;
 	}
 	r = xc_channel_list(st, t->domain.domid, &t->channels, &t->n);
+	if (r == -EACCES)
+		return guest_target(st, channel, o, t);
 	if (r < 0)
 		return r;
 	r = xc_choose(t->channels, t->n, channel, o->create ? XC_TRANSPORT_UNKNOWN : o->transport,

@@ -4,7 +4,9 @@
  * domain resolved, optionally waited for until the channel is ready, the
  * transport chosen (the channel's own, a forced one, or vchan by the
  * bandwidth asked for), or a direct channel to hotplug.  What xenchan-cat and
- * xenchan-send share.
+ * xenchan-send share.  In a guest, which may not read dom0's keys, the
+ * DOMAIN is a domid and the channel a vchan endpoint that domain serves to
+ * the guest (xc_vchan_lookup()).
  *
  * xc_target_find() blocks on xenstore (and on waiting, when asked to); the
  * target owns what it found until xc_target_clear().
@@ -47,7 +49,8 @@ struct xc_target {
 int xc_ring_rate(uint64_t *out);
 
 /*
- * Returns 0, or -ENOENT (no such domain), -ENODEV (no such channel),
+ * Returns 0, or -ENOENT (no such domain), -ENODEV (no such channel, or not
+ * of the transport forced: t->choice.reason says which and what there is),
  * -ENOTUNIQ (ambiguous domain, or, with t->n > 0, several untrusted channels
  * of that name),
  * -ENOTSUP (strict and vchan needed but not offered), -ETIMEDOUT and -ESRCH

@@ -100,6 +100,61 @@ bool xc_vchan_port(const char *name, uint32_t server, uint32_t client, char *por
 	return false;
 }
 
+/* dir/key, or NULL when it cannot be read. */
+static char *read_key(struct xc_store *st, const char *dir, const char *key)
+{
+	char p[XC_VCHAN_PATH_BUF * 2];
+	char *v = NULL;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, key);
+	return xc_store_read(st, XBT_NULL, p, 16, &v) < 0 ? NULL : v;
+}
+
+int xc_vchan_lookup(struct xc_store *st, uint32_t server, const char *name,
+		    struct xc_channel **out, size_t *n)
+{
+	char port[32], path[XC_VCHAN_PATH_BUF];
+	_cleanup_free_ char *rr = NULL, *ev = NULL;
+	struct xc_channel *c;
+	uint64_t self;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	/* The relative key libxenvchan reads too. */
+	r = xc_store_read_uint(st, XBT_NULL, "domid", XC_DOMID_MAX, &self);
+	if (r < 0)
+		return r;
+	xc_vchan_port(name, server, (uint32_t)self, port, sizeof(port));
+	if (xc_vchan_path(server, (uint32_t)self, port, path, sizeof(path)) < 0)
+		return 0;
+	/* The server grants us read access to these two keys and to nothing
+	 * else of its: when neither can be read, nothing is served to us. */
+	rr = read_key(st, path, "ring-ref");
+	ev = read_key(st, path, "event-channel");
+	if (!rr && !ev)
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->domid = (uint32_t)self;
+	c->backend_domid = server;
+	c->vchan_client = (uint32_t)self;
+	c->transport = XC_TRANSPORT_VCHAN;
+	if (server != 0)
+		c->flags |= XC_CHAN_GUEST_PUBLISHED;
+	c->fe_state = c->be_state = rr && ev ? XC_STATE_CONNECTED : XC_STATE_NONE;
+	c->name = strdup(name);
+	c->endpoint = strdup(path);
+	if (!c->name || !c->endpoint) {
+		xc_channel_array_free(c, 1);
+		return -ENOMEM;
+	}
+	*out = c;
+	*n = 1;
+	return 0;
+}
+
 struct vch {
 	struct libxenvchan *ctrl;
 	struct xc_peer *watch; /* the peer's domain */

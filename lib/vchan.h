@@ -40,6 +40,19 @@ int xc_vchan_path(uint32_t server, uint32_t client, const char *port, char *path
 #define XC_VCHAN_RING_MIN 4096u
 #define XC_VCHAN_RING_MAX (1024u * 1024u)
 
+/*
+ * For a guest, which may not list another domain's keys: the vchan endpoint
+ * named name that domain server serves to the calling domain, found where
+ * its name puts it (xc_vchan_port()), as a one-element array in *out (the
+ * client's row, as xc_channel_list() would give it: domid is the caller's
+ * own; free with xc_channel_array_free()).  *n is 0 when there is none, or
+ * when it is in use: the guest may read only the keys the server grants it,
+ * and a xenchan server takes them away while a client is connected.  Reads
+ * the caller's domid from the relative key "domid".  Blocks on xenstore.
+ */
+int xc_vchan_lookup(struct xc_store *st, uint32_t server, const char *name,
+		    struct xc_channel **out, size_t *n);
+
 /* Serving an endpoint: xc_stream_listen() (stream.h). */
 
 #endif

@@ -14,6 +14,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
+#include "untrusted.h"
 #include "wait.h"
 
 #define TOKEN "xenchan-wait"
@@ -64,6 +65,7 @@ struct waiter {
 	char *watched[8 + MAX_BACKENDS]; /* to unwatch at the end */
 	size_t nwatched;
 	int ino;         /* inotify, for sockets that have yet to appear */
+	char *told;      /* what the domain has, as last logged */
 };
 
 static _printf_(2, 3) int watch_path(struct waiter *w, const char *fmt, ...)
@@ -161,6 +163,63 @@ static bool channel_reached(struct waiter *w, const struct xc_channel *c)
 	return false;
 }
 
+/* A channel's state as a waiter sees it: "ready" when it accepts now. */
+static const char *shown_state(const struct xc_channel *c)
+{
+	if (xc_channel_connected(c) && xc_channel_endpoint_ready(c))
+		return "ready";
+	return xc_channel_state(c);
+}
+
+/*
+ * While not reached, with -v: what the domain has ("web01 has: org.a.0
+ * (socket, ready), ..."), once and again whenever it changes, so that a
+ * name the domain does not have is not waited for silently.  Names are the
+ * guest's: escaped.
+ */
+static void tell_what_it_has(struct waiter *w, const struct xc_domain *d,
+			     const struct xc_channel *ch, size_t n)
+{
+	_cleanup_free_ char *dn = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!xc_log_enabled(LOG_INFO))
+		return;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	dn = d->name ? xc_escape(d->name, XC_ARG_QUOTE_MAX) : NULL;
+	if (dn)
+		fputs(dn, f);
+	else
+		fprintf(f, "domain %u", d->domid);
+	fputs(n ? " has:" : " has no channels", f);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *cn =
+			ch[i].name ? xc_escape(ch[i].name, XC_ARG_QUOTE_MAX) : NULL;
+
+		fprintf(f, "%s %s (%s", i ? "," : "", cn ? cn : "-",
+			xc_transport_name(ch[i].transport));
+		if (ch[i].transport == XC_TRANSPORT_VCHAN)
+			fprintf(f, " %s, peer %u", xc_channel_role(&ch[i]),
+				xc_channel_peer(&ch[i]));
+		fprintf(f, ", %s)", shown_state(&ch[i]));
+	}
+	if (fclose(f) != 0 || !text) {
+		free(text);
+		return;
+	}
+	if (w->told && streq(w->told, text)) {
+		free(text);
+		return;
+	}
+	xc_info("%s", text);
+	free(w->told);
+	w->told = text;
+}
+
 /* Is the domain still the one the spec names (a domid may be reused)? */
 static int lookup(struct waiter *w, struct xc_domain *d)
 {
@@ -232,6 +291,8 @@ static int evaluate(struct waiter *w, struct xc_wait_result *res)
 		}
 	}
 	if (!all) {
+		if (w->what != XC_WAIT_GONE)
+			tell_what_it_has(w, &d, ch, n);
 		xc_channel_array_free(ch, n);
 		xc_domain_clear(&d);
 		return 0;
@@ -340,5 +401,6 @@ int xc_wait(struct xc_store *st, const char *domain, const char *const *names,
 	}
 	xc_store_unwatch(st, "@introduceDomain", TOKEN);
 	xc_store_unwatch(st, "@releaseDomain", TOKEN);
+	free(w.told);
 	return r > 0 ? 0 : r;
 }

@@ -179,7 +179,7 @@ roundtrip_cat() {
 	# No vchan endpoint with that name: nothing of that transport to open.
 	run cat_ -T vchan web01 org.example.echo.0 </dev/null
 	assert_failure 3
-	assert_output 'xenchan-cat: web01/org.example.echo.0: no such channel'
+	assert_output 'xenchan-cat: web01/org.example.echo.0: no vchan endpoint (the channel has: socket)'
 	run cat_ --strict web01 org.example.echo.0 </dev/null
 	assert_failure 2
 	assert_output --partial '--strict needs --bandwidth'

@@ -119,6 +119,93 @@ domid_of() {
 	assert_failure 2
 }
 
+# The rows of vchan endpoints: CHANNEL DOMID ROLE PEER STATE, sorted.
+vchan_rows() {
+	ls_ -rn -o CHANNEL,DOMID,ROLE,PEER,STATE -t vchan "$@" | sort
+}
+
+@test "a vchan endpoint has one row per side: ROLE and PEER say which, in every format" {
+	local g
+	sim_create vrow1
+	g=$domid
+	# dom0 serves one to the guest, the guest serves one to dom0.
+	spawn xenchan-cat -l -T vchan -Q never -t 20s vrow1 org.example.down.0
+	spawn in_domain "$g" xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.up.0
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vrow1 | grep -c published | grep -qx 2"
+	run vchan_rows
+	assert_success
+	assert_output "org.example.down.0 0 server $g published
+org.example.down.0 $g client 0 published
+org.example.up.0 0 client $g published
+org.example.up.0 $g server 0 published"
+	# Listing one domain shows its side only.
+	run vchan_rows vrow1
+	assert_output "org.example.down.0 $g client 0 published
+org.example.up.0 $g server 0 published"
+	run vchan_rows Domain-0
+	assert_output "org.example.down.0 0 server $g published
+org.example.up.0 0 client $g published"
+	run ls_ -J -o DOMID,CHANNEL,ROLE,PEER -c org.example.down.0
+	assert_success
+	assert_output --partial '"role": "server",
+         "peer": '"$g"
+	assert_output --partial '"role": "client",
+         "peer": 0'
+	# In the default columns; a console channel's row is its frontend's.
+	run ls_ -n vrow1
+	assert_line --regexp "^ +$g +vrow1 +org.example.down.0 +vchan +client +0 +published "
+	sim_create --channel name=org.example.con.0,connection=pty vrow2
+	run ls_ -rn -o ROLE,PEER vrow2
+	assert_output 'frontend 0'
+	sim destroy vrow2
+	kill -9 "${SIM_SPAWNED[@]}"
+	timeout "$T" xenstore-rm "/local/domain/0/data/vchan/$g"
+	timeout "$T" xenstore-rm "/local/domain/$g/data/vchan/0"
+	sim destroy vrow1
+}
+
+@test "an endpoint whose xenchan server was killed is stale on both rows, and trusted" {
+	local g pid
+	sim_create vstale1
+	g=$domid
+	xenchan-cat -l -T vchan -Q never -t 20s vstale1 org.example.dead.0 >/dev/null 2>&1 &
+	pid=$!
+	SIM_SPAWNED+=($pid)
+	wait_until "$T" sh -c "xenchan-ls -rn -o STATE -c org.example.dead.0 vstale1 | grep -qx published"
+	kill -9 "$pid"
+	wait "$pid" || true
+	run vchan_rows
+	assert_output "org.example.dead.0 0 server $g stale
+org.example.dead.0 $g client 0 stale"
+	run ls_ -rn -o TRUST -c org.example.dead.0
+	assert_output 'trusted
+trusted'
+	# xenchan-wait never takes it for ready.
+	run timeout "$T" xenchan-wait -t 300ms vstale1 org.example.dead.0
+	assert_failure 124
+	# The next server of that name replaces it.
+	spawn xenchan-cat -l -T vchan -Q never -t 20s vstale1 org.example.dead.0
+	wait_until "$T" sh -c "xenchan-ls -rn -o STATE -c org.example.dead.0 | sort -u | grep -qx published"
+	kill -9 "${SIM_SPAWNED[@]}"
+	timeout "$T" xenstore-rm "/local/domain/0/data/vchan/$g"
+	sim destroy vstale1
+}
+
+@test "a direct channel whose xenchan backend was killed is stale" {
+	local pid
+	sim_create dstale1
+	xenchan-cat -l -Q never -t 20s dstale1 org.example.direct.0 >/dev/null 2>&1 </dev/null &
+	pid=$!
+	SIM_SPAWNED+=($pid)
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,TRANSPORT,STATE dstale1 | grep -qx 'org.example.direct.0 direct connected'"
+	kill -9 "$pid"
+	wait "$pid" || true
+	# Its nodes still say Connected (4): nobody serves it.
+	run ls_ -rn -o CHANNEL,STATE,FESTATE,BESTATE,TRUST -t direct dstale1
+	assert_output 'org.example.direct.0 stale 4 4 trusted'
+	sim destroy dstale1
+}
+
 @test "50 domains: every channel listed" {
 	local i
 	for i in $(seq 1 50); do

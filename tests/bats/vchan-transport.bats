@@ -175,3 +175,59 @@ serve() {
 	assert_failure 2
 	assert_output --partial '--buffer-size needs --listen --transport vchan'
 }
+
+@test "-T vchan on a socket-only name, -T socket on a vchan-only one: the missing transport, exit 3" {
+	local sock
+	sock=$SIM_DIR/tsock.sock
+	sim_create --channel "name=org.example.sockonly.0,connection=socket,path=$sock" tsock1
+	run timeout "$T" xenchan-cat -T vchan tsock1 org.example.sockonly.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: tsock1/org.example.sockonly.0: no vchan endpoint (the channel has: socket)'
+	run timeout "$T" xenchan-send -T pty tsock1 org.example.sockonly.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-send: tsock1/org.example.sockonly.0: no pty channel (the channel has: socket)'
+	serve org.example.vonly.0
+	run timeout "$T" xenchan-cat -T socket vch1 org.example.vonly.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: vch1/org.example.vonly.0: no socket channel (the channel has: vchan)'
+	run timeout "$T" xenchan-cat -T vchan vch1 org.example.nothing.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: vch1/org.example.nothing.0: no such channel'
+	sim destroy tsock1
+}
+
+@test "a guest is a vchan client by domid: xenchan-cat 0 NAME in the guest reaches dom0's server" {
+	local name=org.example.up.0 path
+	xenchan-cat -l -T vchan -Q never -t 20s vch1 "$name" >"$SIM_DIR/up.out" 2>"$SIM_DIR/up.err" &
+	SIM_SPAWNED+=($!)
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx '$name published'"
+	# The guest may not read dom0's directory: nothing but the keys granted.
+	path=$(xenchan-ls -rn -o ENDPOINT -c "$name" vch1)
+	run in_domain "$GUEST" xenstore-read "/local/domain/0"
+	assert_failure
+	run in_domain "$GUEST" xenstore-ls "$path"
+	assert_failure
+	head -c 1048576 /dev/urandom >"$SIM_DIR/up.in"
+	run in_domain "$GUEST" sh -c "xenchan-cat -v 0 '$name' <'$SIM_DIR/up.in'"
+	assert_success
+	assert_line --partial "0/$name: vchan: the endpoint domain 0 serves to this domain"
+	wait_until "$T" has_bytes "$SIM_DIR/up.out" 1048576
+	[ "$(sha "$SIM_DIR/up.in")" = "$(sha "$SIM_DIR/up.out")" ]
+	# id:0 too; names cannot be resolved in a guest.
+	run in_domain "$GUEST" xenchan-cat id:0 org.example.none.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: id:0/org.example.none.0: no such channel'
+	run in_domain "$GUEST" xenchan-cat 0 org.example.none.0 </dev/null
+	assert_failure 3
+	assert_output 'xenchan-cat: 0/org.example.none.0: no such channel'
+}
+
+@test "a guest asking for another transport of dom0's endpoint: exit 3, saying what there is" {
+	local name=org.example.up.1
+	xenchan-cat -l -T vchan -Q never -t 20s vch1 "$name" >/dev/null 2>&1 &
+	SIM_SPAWNED+=($!)
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx '$name published'"
+	run in_domain "$GUEST" xenchan-cat -T socket 0 "$name" </dev/null
+	assert_failure 3
+	assert_output "xenchan-cat: 0/$name: no socket channel (the channel has: vchan)"
+}

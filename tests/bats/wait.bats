@@ -140,3 +140,60 @@ seen() {
 	assert_failure 2
 	assert_output 'xenchan-wait: uuid:xyz: not a domain id, name or UUID'
 }
+
+# told LOG N PATTERN: LOG has N lines matching PATTERN (grep -E).
+told() {
+	[ "$(grep -cE "$3" "$1")" -eq "$2" ]
+}
+
+@test "-v says what the domain has while a channel it lacks is waited for, once and on change" {
+	local d pid wpid log=$SIM_DIR/has.log
+	sim_create --channel "$(sock_chan org.example.h.0)" has1
+	d=$domid
+	timeout "$T" xenchan-wait -v -t 15s has1 org.example.typo.0 2>"$log" &
+	pid=$!
+	wpid=$(command_pid "$pid" xenchan-wait)
+	wait_until "$T" told "$log" 1 '^xenchan-wait: has1 has: org.example.h.0 \(socket, ready\)$'
+	wait_until "$T" sleeping "$wpid"
+	# A watch that fires with nothing changed says nothing new.
+	timeout "$T" xenstore-write "/local/domain/$d/device/console/1/state" 4
+	wait_until "$T" sleeping "$wpid"
+	# A change is told again; a name the guest side controls is escaped.
+	timeout "$T" xenstore-write "/local/domain/0/data/vchan/$d/zz/name" $'org.\e.0'
+	wait_until "$T" told "$log" 1 'has: org.example.h.0 \(socket, ready\), org.\\x1b.0 \(vchan client, peer 0, stale\)$'
+	kill -0 "$pid"
+	run grep -c ' has: ' "$log"
+	assert_output 2
+	refute_output --partial $'\e'
+	kill "$pid"
+	wait "$pid" || true
+	timeout "$T" xenstore-rm "/local/domain/0/data/vchan/$d"
+	# Without -v, nothing is said.
+	run wait_ -t 300ms has1 org.example.typo.0
+	assert_failure 124
+	assert_output 'xenchan-wait: has1: timed out waiting for ready'
+	sim destroy has1
+}
+
+@test "a direct channel is ready while a xenchan backend serves it, and not once it is killed" {
+	local pid wpid
+	sim_create direct1
+	timeout "$T" xenchan-wait -t 15s -p direct1 org.example.d.0 >"$SIM_DIR/d.out" 2>&1 &
+	wpid=$!
+	wait_until "$T" sleeping "$(command_pid "$wpid" xenchan-wait)"
+	xenchan-cat -l -Q never -t 20s direct1 org.example.d.0 >/dev/null 2>&1 </dev/null &
+	pid=$!
+	SIM_SPAWNED+=($pid)
+	wait "$wpid"
+	run cat "$SIM_DIR/d.out"
+	assert_output "$domid"$'\t'"direct1"$'\t'"org.example.d.0"$'\t'"direct"$'\t'"-"
+	kill -9 "$pid"
+	wait "$pid" || true
+	# Its nodes still say Connected: connected, but not ready.
+	run wait_ -t 5s -f connected direct1 org.example.d.0
+	assert_success
+	run wait_ -v -t 300ms direct1 org.example.d.0
+	assert_failure 124
+	assert_line 'xenchan-wait: direct1 has: org.example.d.0 (direct, stale)'
+	sim destroy direct1
+}

@@ -260,9 +260,10 @@ static void check_vchan(const struct xc_channel *c, uint32_t domid)
 	int want;
 
 	check(!c->devid && !c->frontend && !c->backend && !c->fe_name);
-	/* Served by the domain, or by dom0 for it. */
-	check(c->backend_domid == domid ||
-	      (c->backend_domid == 0 && c->vchan_client == domid));
+	/* Served by the domain (its server row), or by another domain to it
+	 * (its client row). */
+	check(c->domid == domid);
+	check(c->backend_domid == domid || c->vchan_client == domid);
 	check(!(c->flags & XC_CHAN_GUEST_PUBLISHED) == (c->backend_domid == 0));
 	snprintf(base, sizeof(base), "/local/domain/%u/data/vchan/%u/", c->backend_domid,
 		 c->vchan_client);

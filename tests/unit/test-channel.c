@@ -121,8 +121,9 @@ static const struct scenario scenarios[] = {
 			  "/run/xen/agent.sock", BEDIR("1"), 0, 4, 4, 0, 0, "connected" },
 			{ 2, XC_TRANSPORT_PTY, "org.example.pty.0", NULL, "pty",
 			  "/dev/pts/7", BEDIR("2"), 0, 4, 4, 0, 0, "connected" },
+			/* Nobody holds its lock: no xenchan serves it. */
 			{ 3, XC_TRANSPORT_DIRECT, "org.example.direct.0", NULL, NULL,
-			  NULL, BEDIR("3"), 0, 4, 4, 0, 0, "connected" },
+			  NULL, BEDIR("3"), 0, 4, 4, 0, XC_CHAN_STALE, "stale" },
 			{ 4, XC_TRANSPORT_SOCKET, "org.example.sock.0", NULL, "socket",
 			  "/run/xen/sock.sock", BEDIR("4"), 0, 4, 4, 0, 0, "connected" },
 			{ 5, XC_TRANSPORT_UNKNOWN, "org.example.forged.0", NULL, NULL,
@@ -432,6 +433,23 @@ static const struct scenario scenarios[] = {
 		},
 	},
 	{
+		"a vchan endpoint another guest serves to the domain: its client row",
+		(const struct node[]){
+			{ "/local/domain/$B/data/vchan/$D/g/ring-ref", "21", NULL },
+			{ "/local/domain/$B/data/vchan/$D/g/event-channel", "22", NULL },
+			/* For another client: not listed under this domain. */
+			{ "/local/domain/$B/data/vchan/0/h/ring-ref", "23", NULL },
+			{ "/local/domain/$B/data/vchan/0/h/event-channel", "24", NULL },
+			END,
+		},
+		(const struct want[]){
+			{ 0, XC_TRANSPORT_VCHAN, "g", NULL, NULL,
+			  "/local/domain/$B/data/vchan/$D/g", NULL, OTHER, 4, 4, SELF,
+			  PUBLISHED, "published" },
+			{ 0 },
+		},
+	},
+	{
 		"a domain with no channels",
 		(const struct node[]){
 			END,
@@ -696,6 +714,58 @@ static void test_states(void)
 	}
 }
 
+/* Which side a row's domain is on, and who is at the other end. */
+static void test_roles(void)
+{
+	static const struct {
+		enum xc_transport t;
+		uint32_t domid, backend, client;
+		const char *role;
+		uint32_t peer;
+	} cases[] = {
+		{ XC_TRANSPORT_SOCKET, 5, 0, 0, "frontend", 0 },
+		{ XC_TRANSPORT_DIRECT, 5, 3, 0, "frontend", 3 },
+		/* Served by 5 to dom0: 5's row. */
+		{ XC_TRANSPORT_VCHAN, 5, 5, 0, "server", 0 },
+		/* Served by dom0 to 5: dom0's row, then 5's. */
+		{ XC_TRANSPORT_VCHAN, 0, 0, 5, "server", 5 },
+		{ XC_TRANSPORT_VCHAN, 5, 0, 5, "client", 0 },
+		/* Between two guests: the client's row names the server. */
+		{ XC_TRANSPORT_VCHAN, 7, 5, 7, "client", 5 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct xc_channel c = { .transport = cases[i].t,
+					.domid = cases[i].domid,
+					.backend_domid = cases[i].backend,
+					.vchan_client = cases[i].client };
+
+		tap_ok(streq(xc_channel_role(&c), cases[i].role) &&
+			       xc_channel_peer(&c) == cases[i].peer,
+		       "%s listed under %u (server %u, client %u): %s, peer %u",
+		       xc_transport_name(cases[i].t), cases[i].domid, cases[i].backend,
+		       cases[i].client, cases[i].role, cases[i].peer);
+	}
+}
+
+/* A direct channel has no endpoint: it is ready when served, never stale. */
+static void test_direct_ready(void)
+{
+	struct xc_channel c = { .transport = XC_TRANSPORT_DIRECT,
+				.fe_state = 4,
+				.be_state = 4 };
+
+	tap_ok(xc_channel_endpoint_ready(&c) && streq(xc_channel_state(&c), "connected"),
+	       "direct, Connected and served: ready");
+	c.flags = XC_CHAN_STALE;
+	tap_ok(!xc_channel_endpoint_ready(&c) && streq(xc_channel_state(&c), "stale") &&
+		       xc_channel_connected(&c),
+	       "direct whose backend died: stale, not ready (its states still say 4)");
+	c.flags = 0;
+	c.be_state = 2;
+	tap_ok(!xc_channel_endpoint_ready(&c), "direct, backend waiting: not ready");
+}
+
 /* A socket endpoint is ready while something listens on it, and only then. */
 static void test_socket_ready(void)
 {
@@ -760,6 +830,8 @@ int main(void)
 
 	test_states();
 	test_socket_ready();
+	test_roles();
+	test_direct_ready();
 
 	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
 		dom = FIRST_DOMID + 2 * (uint32_t)i;

@@ -16,12 +16,16 @@ int main(void)
 	struct xc_channel with[] = {
 		{ .name = (char *)"org.example.a.0", .transport = XC_TRANSPORT_SOCKET,
 		  .fe_state = 4, .be_state = 4 },
+		/* vchan rows as listed under domain 5, their server. */
 		{ .name = (char *)"org.example.a.0", .transport = XC_TRANSPORT_VCHAN,
-		  .backend_domid = 5, .vchan_client = 0, .fe_state = 4, .be_state = 4 },
+		  .domid = 5, .backend_domid = 5, .vchan_client = 0,
+		  .fe_state = 4, .be_state = 4 },
 		{ .name = (char *)"org.example.b.0", .transport = XC_TRANSPORT_VCHAN,
-		  .backend_domid = 5, .vchan_client = 7, .fe_state = 4, .be_state = 4 },
+		  .domid = 5, .backend_domid = 5, .vchan_client = 7,
+		  .fe_state = 4, .be_state = 4 },
 		{ .name = (char *)"org.example.c.0", .transport = XC_TRANSPORT_VCHAN,
-		  .backend_domid = 5, .vchan_client = 0, .fe_state = -1, .be_state = -1 },
+		  .domid = 5, .backend_domid = 5, .vchan_client = 0,
+		  .fe_state = -1, .be_state = -1 },
 		{ .name = (char *)"org.example.c.0", .transport = XC_TRANSPORT_PTY,
 		  .fe_state = 4, .be_state = 4 },
 		/* A guest-made device at a lower devid shadowing a trusted name. */
@@ -37,6 +41,23 @@ int main(void)
 		/* One guest-made device alone: used (the caller warns). */
 		{ .name = (char *)"org.example.f.0", .devid = 5, .transport = XC_TRANSPORT_PTY,
 		  .flags = XC_CHAN_NO_TRUSTED_COPY, .fe_state = 4, .be_state = 4 },
+		/* 10: a name that is only a vchan endpoint the guest serves to dom0. */
+		{ .name = (char *)"org.example.g.0", .transport = XC_TRANSPORT_VCHAN,
+		  .domid = 5, .backend_domid = 5, .vchan_client = 0,
+		  .fe_state = 4, .be_state = 4 },
+		/* 11: dom0's own row of an endpoint it serves to domain 5: the
+		 * endpoint is domain 5's row to find, not domain 0's. */
+		{ .name = (char *)"org.example.h.0", .transport = XC_TRANSPORT_VCHAN,
+		  .domid = 0, .backend_domid = 0, .vchan_client = 5,
+		  .fe_state = 4, .be_state = 4 },
+		/* 12: domain 5's row of an endpoint dom0 serves to it: usable. */
+		{ .name = (char *)"org.example.i.0", .transport = XC_TRANSPORT_VCHAN,
+		  .domid = 5, .backend_domid = 0, .vchan_client = 5,
+		  .fe_state = 4, .be_state = 4 },
+		/* 13: domain 5's row of an endpoint domain 7 serves to it: not ours. */
+		{ .name = (char *)"org.example.j.0", .transport = XC_TRANSPORT_VCHAN,
+		  .domid = 5, .backend_domid = 7, .vchan_client = 5,
+		  .fe_state = 4, .be_state = 4 },
 	};
 	struct {
 		const char *name;
@@ -59,7 +80,24 @@ int main(void)
 		{ "org.example.b.0", 0, 0, false, -ENOENT, -1, false, "no such channel" },
 		{ "org.example.nope.0", 0, 0, false, -ENOENT, -1, false, "no such channel" },
 		{ "org.example.a.0", XC_TRANSPORT_VCHAN, 0, false, 0, 1, false, "--transport" },
-		{ "org.example.a.0", XC_TRANSPORT_PTY, 0, false, -ENOENT, -1, false, "--transport" },
+		{ "org.example.a.0", XC_TRANSPORT_PTY, 0, false, -ENOENT, -1, false,
+		  "no pty channel (the channel has: socket, vchan)" },
+		{ "org.example.g.0", XC_TRANSPORT_SOCKET, 0, false, -ENOENT, -1, false,
+		  "no socket channel (the channel has: vchan)" },
+		{ "org.example.g.0", XC_TRANSPORT_VCHAN, 0, false, 0, 10, false,
+		  "--transport" },
+		{ "org.example.d.0", XC_TRANSPORT_VCHAN, 0, false, -ENOENT, -1, false,
+		  "no vchan endpoint (the channel has: socket)" },
+		{ "org.example.d.0", XC_TRANSPORT_DIRECT, 0, false, -ENOENT, -1, false,
+		  "no direct channel (the channel has: socket)" },
+		{ "org.example.nope.0", XC_TRANSPORT_VCHAN, 0, false, -ENOENT, -1, false,
+		  "no such channel" },
+		/* Another client's endpoint does not count as what the name has. */
+		{ "org.example.b.0", XC_TRANSPORT_VCHAN, 0, false, -ENOENT, -1, false,
+		  "no such channel" },
+		{ "org.example.h.0", 0, 0, false, -ENOENT, -1, false, "no such channel" },
+		{ "org.example.i.0", 0, 0, false, 0, 12, false, "the only endpoint" },
+		{ "org.example.j.0", 0, 0, false, -ENOENT, -1, false, "no such channel" },
 		{ "org.example.c.0", XC_TRANSPORT_PTY, 99 * M, true, 0, 4, false, "--transport" },
 		{ "org.example.d.0", 0, 0, false, 0, 6, false, "socket" },
 		{ "org.example.d.0", XC_TRANSPORT_SOCKET, 0, false, 0, 6, false, "--transport" },
