@@ -88,6 +88,25 @@ deliver() {
 	done
 }
 
+# hog SECONDS: spin on a CPU for at most SECONDS.
+hog() {
+	local end=$((SECONDS + $1))
+	while ((SECONDS < end)); do :; done
+}
+
+@test "pty: 16 MiB reach the sink whole next to CPU hogs" {
+	local i n=$((2 * $(nproc)))
+	# Two spinners a CPU (16 at most): the emulated qemu, the guest and
+	# xenchan-send all wait for a CPU between the steps of the transfer.
+	((n <= 16)) || n=16
+	for ((i = 0; i < n; i++)); do
+		spawn hog 60
+		disown "$!" # killed by the teardown: no "Killed" notice
+	done
+	# The sink's checksum covers what the test above sent too.
+	deliver org.example.sinkp.0 "$SIM_DIR/sunkp" 16777216
+}
+
 @test "-v says what was proven; stdin and several files" {
 	printf 'abc' >"$SIM_DIR/f1"
 	printf 'defg' >"$SIM_DIR/f2"
