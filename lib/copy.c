@@ -297,7 +297,7 @@ static int copy_loop(struct loop *l)
 
 		/* The peer is gone: hand over what it sent, then stop. */
 		if (l->gone && (l->s_eof || o->out_fd < 0 || l->lines_done) && !buf_len(l->b))
-			return delivered ? 0 : -EPIPE;
+			return delivered && (!o->lines || l->lines_done) ? 0 : -EPIPE;
 		if (!buf_len(l->a) && !l->pending)
 			last_progress = now;
 		if (xc_deadline_passed(next_report, now)) {

@@ -111,7 +111,7 @@ int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
  * Returns 0 (input delivered, then quiet for quit_after_ms, or the peer went
  * away after everything was delivered, or the lines asked for were copied
  * and the input delivered), XC_COPY_ESCAPE, -EPIPE (the peer went away with
- * input not delivered), -ESHUTDOWN (the output was closed: EPIPE),
+ * input not delivered, or before the lines asked for came), -ESHUTDOWN (the output was closed: EPIPE),
  * -ETIMEDOUT (stalled), -ETIME (the deadline came), -EINTR (a signal caught by the lifecycle,
  * stats->signo: see lifecycle.h), or another negative
  * errno (-EIO and such from the input or output; -EPROTO from the stream).
