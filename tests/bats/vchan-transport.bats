@@ -175,3 +175,14 @@ serve() {
 	assert_failure 2
 	assert_output --partial '--buffer-size needs --listen --transport vchan'
 }
+
+@test "after a session the guest's server sees the vchan closed; the next finds no channel" {
+	serve org.example.once.0
+	run bash -c "printf 'a\nb\n' | timeout $T xenchan-cat -T vchan -n 1 vch1 org.example.once.0"
+	assert_success
+	assert_output a
+	# test-vchan serve ends when its client has gone, and takes its endpoint along.
+	wait_exit "$server" "$T"
+	run timeout "$T" xenchan-cat -T vchan vch1 org.example.once.0 </dev/null
+	assert_failure 3
+}
