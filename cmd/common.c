@@ -192,13 +192,12 @@ static const char wait_mark[] = "\n--wait value\n";
 const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare)
 {
 	const char **v = calloc(argc + 1, sizeof(*v));
+	int marked = -1;
 
 	if (!v) {
 		cmd_err("out of memory");
 		exit(XC_EXIT_ERROR);
 	}
-	int marked = -1;
-
 	for (int i = 0; i < argc; i++) {
 		v[i] = argv[i];
 		if (streq(argv[i], "--"))

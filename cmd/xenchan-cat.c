@@ -2,8 +2,8 @@
 /*
  * xenchan-cat: stdin to a channel, the channel to stdout.
  */
-#include <inttypes.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
