@@ -186,3 +186,12 @@ serve() {
 	run timeout "$T" xenchan-cat -T vchan vch1 org.example.once.0 </dev/null
 	assert_failure 3
 }
+
+@test "--max-time while serving a vchan nobody maps: 124, and the endpoint is removed" {
+	run timeout "$T" xenchan-cat -l -T vchan --max-time 500ms "$GUEST" org.example.lst.0 </dev/null
+	assert_failure 124
+	assert_output "xenchan-cat: $GUEST/org.example.lst.0: max-time 500ms reached before the channel was open"
+	run xenchan-ls -rn -o CHANNEL vch1
+	assert_success
+	refute_output --partial org.example.lst.0
+}
