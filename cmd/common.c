@@ -181,9 +181,18 @@ poptContext cmd_parse(int argc, const char **argv, const struct poptOption *tabl
 	return ctx;
 }
 
+/* The word after a bare -w or --wait when it reads as a duration, and the
+ * option as it was given: see cmd_session_args().  While popt parses, the
+ * word is replaced with wait_mark, since popt copies the words it leaves
+ * and they could no longer be told apart by address; no argument a user
+ * types is the same. */
+static const char *wait_word, *wait_given;
+static const char wait_mark[] = "\n--wait value\n";
+
 const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare)
 {
 	const char **v = calloc(argc + 1, sizeof(*v));
+	int marked = -1;
 
 	if (!v) {
 		cmd_err("out of memory");
@@ -194,8 +203,21 @@ const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare
 		if (streq(argv[i], "--"))
 			for (i++; i < argc; i++)
 				v[i] = argv[i];
-		else if (i > 0 && (streq(argv[i], "--wait") || streq(argv[i], "-w")))
+		else if (i > 0 && (streq(argv[i], "--wait") || streq(argv[i], "-w"))) {
+			uint64_t ms;
+
 			v[i] = bare;
+			/* The last -w counts, as for popt. */
+			if (marked >= 0)
+				v[marked] = argv[marked];
+			marked = -1;
+			wait_given = argv[i];
+			wait_word = NULL;
+			if (i + 1 < argc && xc_parse_duration(argv[i + 1], &ms) == 0) {
+				wait_word = argv[++i];
+				v[marked = i] = wait_mark;
+			}
+		}
 	}
 	return v;
 }
@@ -251,8 +273,10 @@ const char *cmd_strerror(int err)
 
 /* ---- xenchan-cat and xenchan-send ---- */
 
-static const char *opt_timeout, *opt_wait, *opt_transport, *opt_bandwidth;
+static const char *opt_timeout, *opt_wait, *opt_transport, *opt_bandwidth, *opt_max_time;
 static int opt_strict, opt_create;
+/* --max-time: when the session must be over; XC_NEVER: no limit. */
+static uint64_t session_deadline = XC_NEVER;
 
 struct poptOption session_options[] = {
 	{ "timeout", 't', POPT_ARG_STRING, &opt_timeout, 0, NULL, NULL },
@@ -261,8 +285,71 @@ struct poptOption session_options[] = {
 	{ "create", '\0', POPT_ARG_NONE, &opt_create, 0, NULL, NULL },
 	{ "bandwidth", 'b', POPT_ARG_STRING, &opt_bandwidth, 0, NULL, NULL },
 	{ "strict", '\0', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
+	{ "max-time", '\0', POPT_ARG_STRING, &opt_max_time, 0, NULL, NULL },
 	POPT_TABLEEND
 };
+
+static const char **session_args;
+
+static void free_session_args(void)
+{
+	free(session_args);
+}
+
+const char **cmd_session_args(poptContext ctx, bool files)
+{
+	const char **popt_args = poptGetArgs(ctx), **args;
+	size_t n = 0, k = 0;
+
+	while (popt_args && popt_args[n])
+		n++;
+	/* A copy: popt owns its array and the words in it. */
+	args = calloc(n + 1, sizeof(*args));
+	if (!args) {
+		cmd_err("out of memory");
+		exit(XC_EXIT_ERROR);
+	}
+	if (n)
+		memcpy(args, popt_args, n * sizeof(*args));
+	if (session_args)
+		free(session_args);
+	else
+		atexit(free_session_args);
+	session_args = args;
+	/* The word that followed a bare -w. */
+	while (wait_word && k < n && !streq(args[k], wait_mark))
+		k++;
+	if (wait_word && k < n)
+		args[k] = wait_word;
+	if (wait_word && k < n && n >= 3) {
+		/* Without it DOMAIN and CHANNEL are still there: it is the
+		 * wait, unless FILE operands make the other reading valid too. */
+		if (files) {
+			const char *w = cmd_arg(wait_word);
+			bool id = wait_word[strspn(wait_word, "0123456789")] == '\0';
+
+			cmd_usage_error("%s %s: did you mean --wait=%s? (for the domain %s: %s%s)",
+					wait_given, w, w, w, id ? "id:" : "name:", w);
+		}
+		free((char *)opt_wait); /* popt's copy of the bare default */
+		opt_wait = wait_word;
+		memmove(args + k, args + k + 1, (n - k) * sizeof(*args));
+		n--;
+	}
+	if (!n)
+		cmd_usage_error("no DOMAIN given");
+	if (n < 2)
+		cmd_usage_error("no CHANNEL given");
+	if (!files && n > 2)
+		cmd_usage_error("%s: unexpected argument", cmd_arg(args[2]));
+	cmd_check_channel(args[1]);
+	return args;
+}
+
+uint64_t cmd_session_deadline(void)
+{
+	return session_deadline;
+}
 
 void cmd_session_opts(struct xc_session_opts *o)
 {
@@ -274,6 +361,9 @@ void cmd_session_opts(struct xc_session_opts *o)
 		so->timeout_ms = cmd_duration_opt("--timeout", opt_timeout);
 	if (opt_wait)
 		to->wait_ms = cmd_duration_opt("--wait", opt_wait);
+	/* From now: the lookup, the wait and the open count too. */
+	if (opt_max_time)
+		session_deadline = xc_deadline(cmd_duration_opt("--max-time", opt_max_time));
 	if (opt_transport && xc_transport_parse(opt_transport, &so->transport) < 0)
 		cmd_usage_error("--transport: %s: not one of socket, pty, direct, vchan",
 				cmd_arg(opt_transport));
@@ -347,10 +437,20 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 		xc_store_set_deadline(xc_deadline_at(xc_deadline(o->target.wait_ms),
 						     o->stream.timeout_ms),
 				      o->stream.timeout_ms);
+	/* --max-time bounds every wait of the lookup and the open; the copy
+	 * loop has it as its own deadline, and the teardown none. */
+	xc_lifecycle_set_deadline(session_deadline);
 	r = xc_session_open(ss, domain, channel, o);
+	xc_lifecycle_set_deadline(XC_NEVER);
 	xc_store_set_deadline(XC_NEVER, o->stream.timeout_ms);
 	if (r == -EINTR)
 		session_interrupted(ss);
+	if (r == -ETIMEDOUT && xc_deadline_passed(session_deadline, xc_now_ms())) {
+		cmd_err("%s/%s: max-time %s reached before the channel was open", edom, echan,
+			cmd_arg(opt_max_time));
+		xc_session_close(ss);
+		return XC_EXIT_TIMEOUT;
+	}
 	if (r == 0) {
 		if (o->listen) {
 			cmd_verbose("%s/%s: %s: domain %u connected", edom, echan,
@@ -437,6 +537,16 @@ int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *wh
 		cmd_err("%s/%s: timed out delivering: %" PRIu64 " of %" PRIu64
 			" bytes delivered",
 			edom, echan, delivered, total);
+		return XC_EXIT_TIMEOUT;
+	case -ETIME:
+		if (received)
+			cmd_err("%s/%s: max-time %s reached: %" PRIu64 " bytes received, %" PRIu64
+				" of %" PRIu64 " bytes sent delivered",
+				edom, echan, cmd_arg(opt_max_time), *received, delivered, total);
+		else
+			cmd_err("%s/%s: max-time %s reached: %" PRIu64 " of %" PRIu64
+				" bytes delivered",
+				edom, echan, cmd_arg(opt_max_time), delivered, total);
 		return XC_EXIT_TIMEOUT;
 	case -EINTR:
 		if (!quiet)

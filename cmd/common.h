@@ -88,11 +88,26 @@ const char *cmd_strerror(int err);
 
 /* ---- xenchan-cat and xenchan-send ---- */
 
-/* The options both take: -t, -w, -T, -b, --strict, --create. */
+/* The options both take: -t, -w, -T, -b, --strict, --create, --max-time. */
 extern struct poptOption session_options[];
 
-/* session_options' values, checked, into o (usage errors exit). */
+/*
+ * DOMAIN CHANNEL (and with files, FILE...) from ctx, checked: usage errors
+ * exit.  A bare -w or --wait followed by a word that reads as a duration
+ * ("-w 1s web01 chan"): when taking the word as the wait still leaves
+ * DOMAIN and CHANNEL, it is the wait; when the command takes FILE
+ * operands, so that the other reading is valid too, a usage error asks
+ * "did you mean --wait=1s?".  Call before cmd_session_opts().
+ */
+const char **cmd_session_args(poptContext ctx, bool files);
+
+/* session_options' values, checked, into o (usage errors exit).  Starts
+ * the --max-time clock. */
 void cmd_session_opts(struct xc_session_opts *o);
+
+/* When --max-time says the session must be over (clock.h); XC_NEVER when
+ * it was not given.  Set by cmd_session_opts(). */
+uint64_t cmd_session_deadline(void);
 
 /*
  * Open the session for DOMAIN CHANNEL; on failure, say why.  Returns

@@ -2,6 +2,7 @@
 /*
  * xenchan-cat: stdin to a channel, the channel to stdout.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +21,16 @@
 /* Ctrl-]: telnet's, and virsh console's, escape. */
 #define DEFAULT_ESCAPE 0x1d
 
-static const char *opt_quit, *opt_escape, *opt_backlog, *opt_buffer_size, *opt_controls;
+/* --lines: at most this many; a count, not a size. */
+#define LINES_MAX UINT32_MAX
+
+static const char *opt_quit, *opt_escape, *opt_backlog, *opt_buffer_size, *opt_lines,
+	*opt_controls;
 static int opt_listen;
 
 static struct poptOption options[] = {
 	{ "quit-after", 'Q', POPT_ARG_STRING, &opt_quit, 0, NULL, NULL },
+	{ "lines", 'n', POPT_ARG_STRING, &opt_lines, 0, NULL, NULL },
 	{ "escape", 'e', POPT_ARG_STRING, &opt_escape, 0, NULL, NULL },
 	{ "backlog", '\0', POPT_ARG_STRING, &opt_backlog, 0, NULL, NULL },
 	{ "controls", '\0', POPT_ARG_STRING, &opt_controls, 0, NULL, NULL },
@@ -36,8 +42,9 @@ static struct poptOption options[] = {
 };
 
 static const char usage_text[] =
-	"Usage: xenchan-cat [-t DURATION] [-w | --wait=DURATION] [-Q DURATION] [-e CHAR]\n"
-	"                   [--backlog=keep|discard] [--controls=auto|filter|pass]\n"
+	"Usage: xenchan-cat [-t DURATION] [-w | --wait=DURATION] [-Q DURATION] [-n N]\n"
+	"                   [--max-time DURATION] [-e CHAR] [--backlog=keep|discard]\n"
+	"                   [--controls=auto|filter|pass]\n"
 	"                   [-T TRANSPORT] [-b RATE [--strict]] [--create]\n"
 	"                   [-l [--buffer-size SIZE]] [-v] [-q] DOMAIN CHANNEL\n";
 
@@ -46,8 +53,9 @@ static void help(void)
 	printf("%s\n"
 	       "Copy stdin to CHANNEL of DOMAIN and what the guest sends to stdout.  When\n"
 	       "stdin ends, deliver it, then print replies until the guest is quiet for the\n"
-	       "--quit-after time.  On a terminal: raw mode, Ctrl-] (see -e) to leave.  To a\n"
-	       "terminal, the guest's controls that act on it are filtered (--controls).\n\n"
+	       "--quit-after time, or until --lines lines came.  On a terminal: raw mode,\n"
+	       "Ctrl-] (see -e) to leave.  To a terminal, the guest's controls that act on\n"
+	       "it are filtered (--controls).\n\n"
 	       "Options:\n"
 	       "  -t, --timeout DURATION   give up (exit 124) when connecting, delivering a\n"
 	       "                           byte, or a xenstore request takes longer; 0, the\n"
@@ -55,8 +63,13 @@ static void help(void)
 	       "  -w, --wait[=DURATION]    first wait until the channel is ready, for up to\n"
 	       "                           DURATION (default " DEFAULT_WAIT ")\n"
 	       "  -Q, --quit-after DURATION  after stdin ended and was delivered, stop when\n"
-	       "                           the guest has been silent this long (default 1s);\n"
-	       "                           0: at once; never: until the peer goes\n"
+	       "                           the guest has been silent this long (default 1s,\n"
+	       "                           never with -n); 0: at once; never: until the\n"
+	       "                           peer goes\n"
+	       "  -n, --lines N            print the guest's first N lines, drop what follows\n"
+	       "                           them, and stop once stdin is delivered too\n"
+	       "      --max-time DURATION  end the whole session by then, exit 124 after\n"
+	       "                           printing what came; 0, the default: no limit\n"
 	       "  -e, --escape CHAR        the key that ends an interactive session (^], the\n"
 	       "                           default; ^X, a character, or none)\n"
 	       "      --backlog MODE       keep (the default) or discard what the guest sent\n"
@@ -83,7 +96,8 @@ static void help(void)
 	       "      --usage              show a short usage line\n"
 	       "  -V, --version            show the version\n\n"
 	       "Exit status: 0 done, 2 error, 3 no such domain or channel, 4 the peer went\n"
-	       "away before stdin was delivered, 124 timed out.  See xenchan-cat(1).\n",
+	       "away before stdin was delivered, 124 timed out or --max-time reached.\n"
+	       "See xenchan-cat(1).\n",
 	       usage_text);
 }
 
@@ -137,8 +151,20 @@ int main(int argc, const char **argv)
 	cmd_init("xenchan-cat", XC_LIFECYCLE_SIGNALS);
 	args_v = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, NULL);
+	args = cmd_session_args(ctx, false);
 	cmd_session_opts(&so);
 	copts.stall_timeout_ms = so.stream.timeout_ms;
+	copts.deadline = cmd_session_deadline();
+	if (opt_lines) {
+		int r1 = xc_parse_uint(opt_lines, LINES_MAX, &copts.lines);
+
+		if (r1 < 0 || copts.lines == 0)
+			cmd_usage_error("--lines: %s: %s", cmd_arg(opt_lines),
+					r1 == -ERANGE ? "too many (at most 4294967295)"
+						      : "not a number of lines (1 or more)");
+		/* The reply ends the session, not silence. */
+		quit_ms = -1;
+	}
 	if (opt_quit) {
 		if (streq(opt_quit, "never"))
 			quit_ms = -1;
@@ -164,14 +190,6 @@ int main(int argc, const char **argv)
 					cmd_arg(opt_controls));
 	}
 	listen_opts(&so);
-	args = poptGetArgs(ctx);
-	if (!args || !args[0])
-		cmd_usage_error("no DOMAIN given");
-	if (!args[1])
-		cmd_usage_error("no CHANNEL given");
-	if (args[2])
-		cmd_usage_error("%s: unexpected argument", cmd_arg(args[2]));
-	cmd_check_channel(args[1]);
 
 	if (filtering) {
 		r = xc_ttyfilter_new(&filter);
@@ -206,6 +224,14 @@ int main(int argc, const char **argv)
 	}
 	r = xc_session_copy(&ss, &copts, &stats);
 	xc_term_restore();
+	if (r == -EPIPE && stats.lines < copts.lines)
+		cmd_err("%s/%s: peer went away after %" PRIu64 " of %" PRIu64 " lines",
+			cmd_arg(args[0]), cmd_arg(args[1]), stats.lines, copts.lines);
+	else if (copts.lines)
+		cmd_verbose("%s/%s: %" PRIu64 " of %" PRIu64 " lines received; %" PRIu64
+			    " bytes after them discarded",
+			    cmd_arg(args[0]), cmd_arg(args[1]), stats.lines, copts.lines,
+			    stats.discarded);
 	rc = cmd_session_end(&ss, r, stats.in, "sent", &stats.received);
 	if (filter)
 		cmd_verbose("filtered %" PRIu64 " terminal control sequences",

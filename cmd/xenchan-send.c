@@ -39,9 +39,9 @@ static struct poptOption options[] = {
 };
 
 static const char usage_text[] =
-	"Usage: xenchan-send [-t DURATION] [-w | --wait=DURATION] [-T TRANSPORT]\n"
-	"                    [-b RATE] [--strict] [--create] [-p | --no-progress] [-v] [-q]\n"
-	"                    DOMAIN CHANNEL [FILE...]\n";
+	"Usage: xenchan-send [-t DURATION] [-w | --wait=DURATION] [--max-time DURATION]\n"
+	"                    [-T TRANSPORT] [-b RATE] [--strict] [--create]\n"
+	"                    [-p | --no-progress] [-v] [-q] DOMAIN CHANNEL [FILE...]\n";
 
 static void help(void)
 {
@@ -55,6 +55,8 @@ static void help(void)
 	       "                           default: never\n"
 	       "  -w, --wait[=DURATION]    first wait until the channel is ready, for up to\n"
 	       "                           DURATION (default " DEFAULT_WAIT ")\n"
+	       "      --max-time DURATION  end the whole session by then (exit 124, with the\n"
+	       "                           count delivered); 0, the default: no limit\n"
 	       "  -T, --transport TRANSPORT  socket, pty, direct or vchan (default: the\n"
 	       "                           channel's, or as the bandwidth chooses)\n"
 	       "  -b, --bandwidth RATE     the rate needed (40M); without it, files of 1M+\n"
@@ -72,7 +74,8 @@ static void help(void)
 	       "      --usage              show a short usage line\n"
 	       "  -V, --version            show the version\n\n"
 	       "Exit status: 0 delivered, 2 error, 3 no such domain or channel, 4 the peer\n"
-	       "went away (the count delivered is printed), 124 timed out.\n"
+	       "went away (the count delivered is printed), 124 timed out or --max-time\n"
+	       "reached.\n"
 	       "See xenchan-send(1).\n",
 	       usage_text);
 }
@@ -187,14 +190,10 @@ int main(int argc, const char **argv)
 	cmd_init("xenchan-send", XC_LIFECYCLE_SIGNALS);
 	args_v = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, on_option);
+	args = cmd_session_args(ctx, true);
 	cmd_session_opts(&so);
 	copts.stall_timeout_ms = so.stream.timeout_ms;
-	args = poptGetArgs(ctx);
-	if (!args || !args[0])
-		cmd_usage_error("no DOMAIN given");
-	if (!args[1])
-		cmd_usage_error("no CHANNEL given");
-	cmd_check_channel(args[1]);
+	copts.deadline = cmd_session_deadline();
 	files = args[2] ? args + 2 : stdin_only;
 	if (check_files(files, &prog.total) < 0)
 		return XC_EXIT_ERROR;

@@ -76,6 +76,7 @@ struct loop {
 	struct buf *b; /* stream -> output */
 	bool gone;     /* the stream reported the peer gone */
 	bool s_eof;    /* ... and has nothing left to read */
+	bool lines_done; /* the lines asked for were read: read no more */
 	uint64_t pending;
 };
 
@@ -152,12 +153,30 @@ static int do_stream_write(struct loop *l)
 	return 0;
 }
 
+/* Count the lines in the n bytes just read at b's end; at the last one asked
+ * for, cut what follows it off.  Returns the bytes kept. */
+static size_t count_lines(struct loop *l, size_t n)
+{
+	char *p = l->b->data + l->b->end, *end = p + n;
+	char *nl;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		p = nl + 1;
+		if (++l->st->lines == l->o->lines) {
+			l->st->discarded += (uint64_t)(end - p);
+			l->lines_done = true;
+			return (size_t)(p - (l->b->data + l->b->end));
+		}
+	}
+	return n;
+}
+
 /* Stream -> buffer b.  Returns the bytes read, or a negative errno. */
 static ssize_t do_stream_read(struct loop *l)
 {
 	ssize_t total = 0;
 
-	while (!l->s_eof) {
+	while (!l->s_eof && !l->lines_done) {
 		size_t room = buf_room(l->b);
 		ssize_t n;
 
@@ -172,14 +191,13 @@ static ssize_t do_stream_read(struct loop *l)
 		}
 		if (n < 0)
 			return n;
-		l->b->end += n;
 		l->st->received += n;
 		total += n;
 		/* The output gets what the filter keeps of these n bytes. */
 		if (l->o->filter)
-			l->b->end -= (size_t)n - l->o->filter(l->o->filter_data,
-							      l->b->data + l->b->end - n,
-							      (size_t)n);
+			n = (ssize_t)l->o->filter(l->o->filter_data, l->b->data + l->b->end,
+						  (size_t)n);
+		l->b->end += l->o->lines ? count_lines(l, (size_t)n) : (size_t)n;
 	}
 	return total;
 }
@@ -201,6 +219,11 @@ static int do_output(struct loop *l)
 	return 0;
 }
 
+static bool has_deadline(const struct xc_copy_opts *o)
+{
+	return o->deadline && o->deadline != XC_NEVER;
+}
+
 int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
 		   uint64_t *deadline)
 {
@@ -209,7 +232,7 @@ int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
 	if (t->delivered && t->output_idle) {
 		uint64_t since = t->last_rx > t->delivered_at ? t->last_rx : t->delivered_at;
 
-		if (o->quit_after_ms == 0 || o->out_fd < 0)
+		if (o->quit_after_ms == 0 || o->out_fd < 0 || t->lines_done)
 			return 1;
 		if (o->quit_after_ms > 0) {
 			uint64_t quiet = xc_deadline_at(since, (uint64_t)o->quit_after_ms);
@@ -218,6 +241,18 @@ int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
 				return 1;
 			d = xc_deadline_min(d, quiet);
 		}
+	}
+	if (has_deadline(o)) {
+		if (xc_deadline_passed(o->deadline, t->now)) {
+			/* Over: only what was read is still written out. */
+			uint64_t drain = xc_deadline_at(o->deadline, XC_COPY_DRAIN_MS);
+
+			if (t->output_idle || xc_deadline_passed(drain, t->now))
+				return -ETIME;
+			*deadline = xc_deadline_min(d, drain);
+			return 0;
+		}
+		d = xc_deadline_min(d, o->deadline);
 	}
 	if (o->stall_timeout_ms && !t->gone) {
 		uint64_t stall = xc_deadline_at(t->last_progress, o->stall_timeout_ms);
@@ -247,7 +282,7 @@ static int copy_loop(struct loop *l)
 	for (;;) {
 		struct pollfd p[4];
 		int np = 0, i_in = -1, i_s = -1, i_sig = -1;
-		bool want_in, want_sw, want_sr, want_out, delivered;
+		bool want_in, want_sw, want_sr, want_out, delivered, late;
 		struct xc_copy_timing tm;
 		uint64_t now, deadline;
 		short sev = 0;
@@ -265,8 +300,8 @@ static int copy_loop(struct loop *l)
 			delivered_at = now;
 
 		/* The peer is gone: hand over what it sent, then stop. */
-		if (l->gone && (l->s_eof || o->out_fd < 0) && !buf_len(l->b))
-			return delivered ? 0 : -EPIPE;
+		if (l->gone && (l->s_eof || o->out_fd < 0 || l->lines_done) && !buf_len(l->b))
+			return delivered && (!o->lines || l->lines_done) ? 0 : -EPIPE;
 		if (!buf_len(l->a) && !l->pending)
 			last_progress = now;
 		if (xc_deadline_passed(next_report, now)) {
@@ -278,6 +313,7 @@ static int copy_loop(struct loop *l)
 			.delivered = delivered,
 			.output_idle = !buf_len(l->b),
 			.gone = l->gone,
+			.lines_done = l->lines_done,
 			.delivered_at = delivered_at,
 			.last_rx = last_rx,
 			.last_progress = last_progress,
@@ -295,9 +331,12 @@ static int copy_loop(struct loop *l)
 		if (r != 0)
 			return r > 0 ? 0 : r;
 
-		want_in = !st->in_done && buf_room(l->a) > 0;
-		want_sw = buf_len(l->a) > 0 && !l->gone;
-		want_sr = o->out_fd >= 0 && !l->s_eof && buf_room(l->b) > 0;
+		/* Past the deadline only the output is still written. */
+		late = has_deadline(o) && xc_deadline_passed(o->deadline, now);
+		want_in = !late && !st->in_done && buf_room(l->a) > 0;
+		want_sw = !late && buf_len(l->a) > 0 && !l->gone;
+		want_sr = !late && o->out_fd >= 0 && !l->s_eof && !l->lines_done &&
+			  buf_room(l->b) > 0;
 		want_out = buf_len(l->b) > 0;
 
 		if (want_in) {
@@ -308,7 +347,7 @@ static int copy_loop(struct loop *l)
 			p[np++] = (struct pollfd){ .fd = o->out_fd, .events = POLLOUT };
 		}
 		/* Once the peer is gone the stream stays ready: ask only to read. */
-		if (want_sr || !l->gone) {
+		if (!late && (want_sr || !l->gone)) {
 			r = xc_stream_poll(l->s, want_sr, want_sw, &sfd_s, &sev);
 			if (r < 0)
 				return r;
@@ -340,7 +379,7 @@ static int copy_loop(struct loop *l)
 			if (r)
 				return r;
 		}
-		if (buf_len(l->a) && !l->gone) {
+		if (!late && buf_len(l->a) && !l->gone) {
 			r = do_stream_write(l);
 			if (r < 0)
 				return r;

@@ -9,7 +9,9 @@
  * End of input: channels carry no end-of-file.  When the input ends, the
  * loop writes what it holds, waits until the stream proves it delivered
  * (xc_stream_delivered() reports nothing pending), then keeps copying the
- * guest's output until it has been silent for quit_after_ms.
+ * guest's output until it has been silent for quit_after_ms, or until the
+ * number of lines asked for has been copied.  An overall deadline ends it
+ * whatever it is doing.
  *
  * xc_copy() blocks until it is done; it borrows everything it is given and
  * owns nothing.  The input and output descriptors are switched to
@@ -30,6 +32,8 @@ struct xc_copy_stats {
 	enum xc_proof proof;
 	uint64_t received;  /* bytes read from the stream */
 	uint64_t out;       /* bytes written to the output */
+	uint64_t lines;     /* complete lines received, up to opts.lines */
+	uint64_t discarded; /* of received, bytes after the last line asked for */
 	uint64_t elapsed_ms;
 	bool in_done;       /* the input ended */
 	bool final;         /* the last progress report */
@@ -50,6 +54,20 @@ struct xc_copy_opts {
 	 * could be for this long (a guest that does not read).  0: never.
 	 */
 	uint64_t stall_timeout_ms;
+	/*
+	 * The session's overall deadline (clock.h): when it comes, stop taking
+	 * input and reading the stream, write out what was read (for at most
+	 * XC_COPY_DRAIN_MS more), and return -ETIME.  0 or XC_NEVER: none.
+	 */
+	uint64_t deadline;
+	/*
+	 * Stop reading the guest's output after this many complete lines
+	 * ('\n'): the output gets exactly up to and including the last one; the
+	 * bytes after it that came in the same read are discarded (stats).  The
+	 * loop then ends as soon as the input is delivered and the lines are
+	 * written, without waiting for silence.  0: no limit.
+	 */
+	uint64_t lines;
 	/* A byte of the input that ends the loop (1), not forwarded; -1: none. */
 	int escape;
 	/* Called about every progress_ms and once more at the end (final). */
@@ -66,6 +84,8 @@ struct xc_copy_opts {
 };
 
 #define XC_COPY_ESCAPE 1
+/* After the deadline, how long what was read may take to be written out. */
+#define XC_COPY_DRAIN_MS 1000
 
 /* What the loop knows about time, for xc_copy_timing(). */
 struct xc_copy_timing {
@@ -73,6 +93,7 @@ struct xc_copy_timing {
 	bool delivered;         /* the input ended and is all proven delivered */
 	bool output_idle;       /* nothing held for the output */
 	bool gone;              /* the peer went away */
+	bool lines_done;        /* the lines asked for (opts.lines) were read */
 	uint64_t delivered_at;  /* when delivered became true */
 	uint64_t last_rx;       /* when the guest last sent something; 0: never */
 	uint64_t last_progress; /* when bytes last moved or were proven, or when
@@ -83,18 +104,22 @@ struct xc_copy_timing {
 
 /*
  * The loop's decisions about time, as a pure function: 1 when the session
- * is over (delivered, then quiet for quit_after_ms), -ETIMEDOUT when
- * delivery stalled for stall_timeout_ms, else 0 with *deadline the time to
- * sleep until (XC_NEVER: no timeout).  Saturating: no duration wraps.
+ * is over (delivered, then quiet for quit_after_ms or the lines asked for
+ * read and written), -ETIME when the overall deadline has passed and what
+ * was read is written out (or XC_COPY_DRAIN_MS more have passed),
+ * -ETIMEDOUT when delivery stalled for stall_timeout_ms, else 0 with
+ * *deadline the time to sleep until (XC_NEVER: no timeout).  Saturating: no
+ * duration wraps.
  */
 int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
 		   uint64_t *deadline);
 
 /*
  * Returns 0 (input delivered, then quiet for quit_after_ms, or the peer went
- * away after everything was delivered), XC_COPY_ESCAPE, -EPIPE (the peer went
- * away with input not delivered), -ESHUTDOWN (the output was closed: EPIPE),
- * -ETIMEDOUT (stalled), -EINTR (a signal caught by the lifecycle,
+ * away after everything was delivered, or the lines asked for were copied
+ * and the input delivered), XC_COPY_ESCAPE, -EPIPE (the peer went away with
+ * input not delivered, or before the lines asked for came), -ESHUTDOWN (the output was closed: EPIPE),
+ * -ETIMEDOUT (stalled), -ETIME (the deadline came), -EINTR (a signal caught by the lifecycle,
  * stats->signo: see lifecycle.h), or another negative
  * errno (-EIO and such from the input or output; -EPROTO from the stream).
  * *stats is filled in whatever the outcome.

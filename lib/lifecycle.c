@@ -31,6 +31,7 @@ static atomic_int guard_cut; /* 0, ETIMEDOUT or EINTR */
 static atomic_int guard_fds[GUARD_FDS_MAX] = { [0 ... GUARD_FDS_MAX - 1] = -1 };
 static unsigned teardown_depth;
 static uint64_t teardown_deadline = XC_NEVER;
+static uint64_t command_deadline = XC_NEVER;
 
 static int open_std(int fd)
 {
@@ -192,6 +193,11 @@ void xc_teardown_end(void)
 		teardown_deadline = XC_NEVER;
 }
 
+void xc_lifecycle_set_deadline(uint64_t deadline)
+{
+	command_deadline = deadline;
+}
+
 int xc_wait_fds(struct pollfd *p, unsigned n, uint64_t deadline)
 {
 	struct pollfd all[WAIT_FDS_MAX + 1];
@@ -201,6 +207,8 @@ int xc_wait_fds(struct pollfd *p, unsigned n, uint64_t deadline)
 		return -EINVAL;
 	if (teardown_depth)
 		deadline = xc_deadline_min(deadline, teardown_deadline);
+	else
+		deadline = xc_deadline_min(deadline, command_deadline);
 	memcpy(all, p, n * sizeof(*p));
 	if (sig)
 		all[n] = (struct pollfd){ .fd = wake[0], .events = POLLIN };
@@ -236,6 +244,8 @@ int xc_guard_begin(uint64_t deadline)
 		deadline = xc_deadline_min(deadline, teardown_deadline);
 	else if (got_signal)
 		return -EINTR;
+	else
+		deadline = xc_deadline_min(deadline, command_deadline);
 	if (xc_deadline_passed(deadline, now))
 		return -ETIMEDOUT;
 	if (atomic_fetch_add(&guard_depth, 1) > 0)

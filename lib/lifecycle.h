@@ -73,6 +73,15 @@ void xc_teardown_end(void);
  */
 int xc_wait_fds(struct pollfd *p, unsigned n, uint64_t deadline);
 
+/*
+ * The command's overall deadline (clock.h; XC_NEVER, the default: none):
+ * from now on every xc_wait_fds() and guarded call outside a teardown ends
+ * by it too, with -ETIMEDOUT, whatever deadline its caller gave.  For an
+ * option such as --max-time that bounds a whole session; put XC_NEVER back
+ * before tearing down without xc_teardown_begin().
+ */
+void xc_lifecycle_set_deadline(uint64_t deadline);
+
 /* Guard a blocking call: 0, or -EINTR / -ETIMEDOUT (then do not make it). */
 int xc_guard_begin(uint64_t deadline);
 /* After the call: 0, or -ETIMEDOUT / -EINTR when the guard cut it short. */

@@ -50,3 +50,12 @@ hot1_setup() {
 	assert_line --partial 'delivered 100000 bytes: consumed by the guest'
 	wait_until "$T" sh -c "grep -q '^100000 ' '$SIM_DIR/sunk'"
 }
+
+@test "--create: what the guest wrote after the lines asked for goes with the channel" {
+	run bash -c "printf 'a\nb\n' | timeout $T xenchan-cat --create -n 1 hot1 org.example.direct.0"
+	assert_success
+	assert_output a
+	run bash -c "timeout $T xenchan-cat --create -Q 300ms hot1 org.example.direct.0 </dev/null"
+	assert_success
+	assert_output ''
+}

@@ -6,13 +6,21 @@
 load helpers
 sim_host_per_file web01_setup
 
-# web01: echo agents on a socket and a pty channel, and a guest that never
-# reads; inputs of the sizes the round trips use.
+# web01: echo agents on a socket and a pty channel, a guest that never
+# reads, one that never goes quiet, one that answers each line after 1.5 s
+# (later than -Q's default second) and leaves a mark, one that answers with
+# two lines in one write; inputs of the sizes the round trips use.
 web01_setup() {
 	sim_create --channel "name=org.example.echo.0,connection=socket,path=$SIM_DIR/echo.sock" \
 		--channel name=org.example.echop.0,connection=pty \
 		--channel "name=org.example.stall.0,connection=socket,path=$SIM_DIR/stall.sock" \
-		--agent org.example.stall.0=stall web01
+		--channel "name=org.example.tick.0,connection=socket,path=$SIM_DIR/tick.sock" \
+		--channel "name=org.example.slow.0,connection=socket,path=$SIM_DIR/slow.sock" \
+		--channel "name=org.example.two.0,connection=socket,path=$SIM_DIR/two.sock" \
+		--agent org.example.stall.0=stall \
+		--agent "org.example.tick.0=cmd:while :; do echo tick; sleep 0.1; done" \
+		--agent "org.example.slow.0=cmd:while read l; do sleep 1.5; echo reply-\$l; : >$SIM_DIR/slow.\$l; done" \
+		--agent "org.example.two.0=cmd:while read l; do printf 'one\\ntwo\\n'; done" web01
 	local n
 	for n in 0 1 4095 1048576; do
 		head -c "$n" /dev/urandom >"$SIM_DIR/in.$n"
@@ -213,4 +221,144 @@ roundtrip_cat() {
 	assert_success
 	run bash -c "xenchan-cat --help >/dev/full"
 	assert_failure 2
+}
+
+# ms_since START: milliseconds since START, a `date +%s%N`.
+ms_since() {
+	echo $((($(date +%s%N) - $1) / 1000000))
+}
+
+@test "--max-time: a guest that never goes quiet ends with 124 after what came is printed" {
+	local start rc=0
+	start=$(date +%s%N)
+	timeout "$T" xenchan-cat --max-time 1s web01 org.example.tick.0 <<<hi \
+		>"$SIM_DIR/tick.out" 2>"$SIM_DIR/tick.err" || rc=$?
+	[ "$rc" -eq 124 ]
+	[ "$(ms_since "$start")" -ge 1000 ]
+	[ "$(ms_since "$start")" -lt 3000 ]
+	run grep -c '^tick$' "$SIM_DIR/tick.out"
+	[ "$output" -ge 2 ]
+	run cat "$SIM_DIR/tick.err"
+	assert_output "xenchan-cat: web01/org.example.tick.0: max-time 1s reached: $(stat -c %s "$SIM_DIR/tick.out") bytes received, 3 of 3 bytes sent delivered"
+}
+
+@test "--max-time bounds the wait for the channel too" {
+	local start
+	start=$(date +%s%N)
+	run cat_ --wait=20s --max-time 500ms never2 org.example.x.0 </dev/null
+	assert_failure 124
+	assert_output 'xenchan-cat: never2/org.example.x.0: max-time 500ms reached before the channel was open'
+	[ "$(ms_since "$start")" -lt 3000 ]
+	# 0 is no limit.
+	run bash -c "echo zero | timeout $T xenchan-cat --max-time 0 -n 1 web01 org.example.echo.0"
+	assert_success
+	assert_output zero
+}
+
+@test "--lines 1 waits for a reply slower than -Q; the one -Q gave up on comes first next time" {
+	# By silence: the reply comes 1.5 s later, after a second of silence.
+	run bash -c "echo a | timeout $T xenchan-cat web01 org.example.slow.0"
+	assert_success
+	assert_output ''
+	# qemu kept it for the next client: it opens the next session.
+	wait_until "$T" test -e "$SIM_DIR/slow.a"
+	run bash -c "echo b | timeout $T xenchan-cat -n 1 web01 org.example.slow.0"
+	assert_success
+	assert_output reply-a
+	# --backlog=discard drops it, and the reply to this request is the line.
+	wait_until "$T" test -e "$SIM_DIR/slow.b"
+	run bash -c "echo c | timeout $T xenchan-cat --backlog=discard -n 1 web01 org.example.slow.0"
+	assert_success
+	assert_output reply-c
+}
+
+@test "--lines: what follows the last line is dropped, and no later session gets it" {
+	run bash -c "echo x | timeout $T xenchan-cat -v -n 1 web01 org.example.two.0 2>'$SIM_DIR/two.err'"
+	assert_success
+	assert_output one
+	run cat "$SIM_DIR/two.err"
+	assert_line --regexp '^xenchan-cat: web01/org.example.two.0: 1 of 1 lines received; [0-9]+ bytes after them discarded$'
+	run bash -c "timeout $T xenchan-cat -Q 300ms web01 org.example.two.0 </dev/null"
+	assert_success
+	assert_output ''
+	run bash -c "echo x | timeout $T xenchan-cat -n 2 web01 org.example.two.0"
+	assert_success
+	assert_output $'one\ntwo'
+	# Fewer lines than asked for: --max-time ends it, with what came.
+	run bash -c "echo x | timeout $T xenchan-cat -n 3 --max-time 1s web01 org.example.two.0 2>/dev/null"
+	assert_failure 124
+	assert_output $'one\ntwo'
+}
+
+@test "--lines: the guest going away before the lines came is exit 4" {
+	local pid rc=0
+	sim_create --channel "name=org.example.g.0,connection=socket,path=$SIM_DIR/g.sock" \
+		--agent "org.example.g.0=cmd:read l; echo first" doomed2
+	timeout "$T" xenchan-cat -n 2 doomed2 org.example.g.0 <<<req \
+		>"$SIM_DIR/g.out" 2>"$SIM_DIR/g.err" &
+	pid=$!
+	wait_until "$T" has_lines "$SIM_DIR/g.out" 1
+	sim destroy doomed2
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 4 ]
+	run cat "$SIM_DIR/g.out"
+	assert_output first
+	run cat "$SIM_DIR/g.err"
+	assert_line 'xenchan-cat: doomed2/org.example.g.0: peer went away after 1 of 2 lines'
+}
+
+@test "-w DURATION as a separate word: the wait before DOMAIN CHANNEL, else the domain" {
+	local start
+	start=$(date +%s%N)
+	run cat_ -w 300ms never3 org.example.x.0 </dev/null
+	assert_failure 124
+	assert_output 'xenchan-cat: never3/org.example.x.0: timed out waiting for the channel'
+	[ "$(ms_since "$start")" -lt 5000 ]
+	run bash -c "echo late | timeout $T xenchan-cat web01 --wait 2 org.example.echo.0"
+	assert_success
+	assert_output late
+	# A real domain name after a bare -w.
+	run bash -c "echo named | timeout $T xenchan-cat -w web01 org.example.echo.0"
+	assert_success
+	assert_output named
+	# A domain named like a duration, as the only word before CHANNEL.
+	sim_create --channel "name=org.example.e1.0,connection=socket,path=$SIM_DIR/e1.sock" 1s
+	run bash -c "echo one-s | timeout $T xenchan-cat -w 1s org.example.e1.0"
+	assert_success
+	assert_output one-s
+	run cat_ -w 1s web01 org.example.echo.0 extra </dev/null
+	assert_failure 2
+	assert_line --index 0 'xenchan-cat: extra: unexpected argument'
+}
+
+@test "--lines and --max-time: bad values are usage errors" {
+	local v
+	for v in 0 -1 junk 1.5 '' 4294967296 99999999999999999999; do
+		run cat_ -n "$v" web01 org.example.echo.0 </dev/null
+		assert_failure 2
+		assert_line --index 0 --regexp "^xenchan-cat: --lines: $v: (not a number of lines \\(1 or more\\)|too many \\(at most 4294967295\\))\$"
+	done
+	for v in soon -1 1x ''; do
+		run cat_ --max-time "$v" web01 org.example.echo.0 </dev/null
+		assert_failure 2
+		assert_line --index 0 --partial "--max-time: $v: not a duration"
+	done
+	run cat_ --max-time 99999999999999999999d web01 org.example.echo.0 </dev/null
+	assert_failure 2
+	assert_line --index 0 --partial 'too long'
+}
+
+@test "SIGTERM after a complete reply: what came is there, and the command dies of it" {
+	local pid rc=0
+	timeout "$T" xenchan-cat -Q never web01 org.example.echo.0 < <(echo hi; open_input) \
+		>"$SIM_DIR/term.out" 2>"$SIM_DIR/term.err" &
+	pid=$!
+	wait_until "$T" has_lines "$SIM_DIR/term.out" 1
+	kill -TERM "$(command_pid "$pid" xenchan-cat)"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	run cat "$SIM_DIR/term.out"
+	assert_output hi
+	run cat "$SIM_DIR/term.err"
+	assert_output 'xenchan-cat: web01/org.example.echo.0: interrupted: 3 bytes delivered'
 }

@@ -25,6 +25,12 @@ XENCHAN_SIM=$SIM_BIN/xenchan-sim
 T=${XENCHAN_TEST_TIMEOUT:-30}
 export XENCHAN_SIM_TIMEOUT=${XENCHAN_SIM_TIMEOUT:-10}
 
+# timeout(1) with a kill: a command that outlives timeout's SIGTERM by 5 s is
+# killed, so that no test waits for it for ever.  (Seen once under load: a
+# sanitizer build spinning in LeakSanitizer's exit-time check, which SIGTERM
+# does not end.)
+timeout() { command timeout -k 5 "$@"; }
+
 # An ASan build of the commands runs with the preload library loaded first.
 if [ "${ENABLE_ASAN:-no}" = yes ]; then
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0

@@ -217,3 +217,32 @@ hog() {
 	assert_failure 2
 	assert_line --index 1 "Try 'xenchan-send --help' for more information."
 }
+
+@test "--max-time: a guest that does not read ends the send with 124 and the count" {
+	local start
+	head -c 1048576 /dev/zero >"$SIM_DIR/mt.in"
+	start=$(date +%s%N)
+	run send_ --max-time 1s web01 org.example.stall.0 "$SIM_DIR/mt.in"
+	assert_failure 124
+	assert_output --regexp "^xenchan-send: web01/org.example.stall.0: max-time 1s reached: [0-9]+ of 1048576 bytes delivered\$"
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 3000 ]
+	# Delivered in time: exit 0.
+	run send_ --max-time 10s web01 org.example.sink.0 </dev/null
+	assert_success
+}
+
+@test "-w DURATION as a separate word: refused when it could be DOMAIN too" {
+	run send_ -w 1s web01 org.example.sink.0 </dev/null
+	assert_failure 2
+	assert_line --index 0 'xenchan-send: -w 1s: did you mean --wait=1s? (for the domain 1s: name:1s)'
+	assert_line --index 1 "Try 'xenchan-send --help' for more information."
+	run send_ web01 org.example.sink.0 --wait 5 </dev/null
+	assert_failure 2
+	assert_line --index 0 'xenchan-send: --wait 5: did you mean --wait=5? (for the domain 5: id:5)'
+	# Attached, it is the wait.
+	run send_ --wait=1s web01 org.example.sink.0 </dev/null
+	assert_success
+	# A domain name after a bare -w.
+	run send_ -w web01 org.example.sink.0 </dev/null
+	assert_success
+}

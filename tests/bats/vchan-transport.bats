@@ -231,3 +231,23 @@ serve() {
 	assert_failure 3
 	assert_output "xenchan-cat: 0/$name: no socket channel (the channel has: vchan)"
 }
+
+@test "after a session the guest's server sees the vchan closed; the next finds no channel" {
+	serve org.example.once.0
+	run bash -c "printf 'a\nb\n' | timeout $T xenchan-cat -T vchan -n 1 vch1 org.example.once.0"
+	assert_success
+	assert_output a
+	# test-vchan serve ends when its client has gone, and takes its endpoint along.
+	wait_exit "$server" "$T"
+	run timeout "$T" xenchan-cat -T vchan vch1 org.example.once.0 </dev/null
+	assert_failure 3
+}
+
+@test "--max-time while serving a vchan nobody maps: 124, and the endpoint is removed" {
+	run timeout "$T" xenchan-cat -l -T vchan --max-time 500ms "$GUEST" org.example.lst.0 </dev/null
+	assert_failure 124
+	assert_output "xenchan-cat: $GUEST/org.example.lst.0: max-time 500ms reached before the channel was open"
+	run xenchan-ls -rn -o CHANNEL vch1
+	assert_success
+	refute_output --partial org.example.lst.0
+}

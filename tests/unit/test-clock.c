@@ -54,7 +54,7 @@ static void test_deadlines(void)
 	tap_ok(xc_deadline_min(XC_NEVER, 7) == 7, "xc_deadline_min");
 }
 
-enum { GO = 0, DONE = 1, STALLED = -ETIMEDOUT };
+enum { GO = 0, DONE = 1, STALLED = -ETIMEDOUT, LATE = -ETIME };
 
 static void test_copy_timing(void)
 {
@@ -66,6 +66,7 @@ static void test_copy_timing(void)
 		struct xc_copy_timing t;
 		int want;
 		uint64_t deadline; /* when want is GO */
+		uint64_t end;      /* opts.deadline, the overall one; 0: none */
 	} cases[] = {
 		{ "still sending, no timeouts: sleep for ever", 1000, 0, 1,
 		  { .now = 100, .last_progress = 100, .wake_at = XC_NEVER }, GO, XC_NEVER },
@@ -116,12 +117,55 @@ static void test_copy_timing(void)
 		  { .now = 600, .delivered = true, .output_idle = true, .delivered_at = 500,
 		    .wake_at = 1700 },
 		  GO, 1500 },
+		{ "lines read, input delivered, output written: done without silence", -1, 0, 1,
+		  { .now = 600, .delivered = true, .output_idle = true, .delivered_at = 500,
+		    .last_rx = 600, .lines_done = true, .wake_at = XC_NEVER },
+		  DONE, 0 },
+		{ "lines read, input not delivered yet: go on", -1, 0, 1,
+		  { .now = 600, .lines_done = true, .last_progress = 600, .wake_at = XC_NEVER },
+		  GO, XC_NEVER },
+		{ "lines read, output still held: go on", -1, 0, 1,
+		  { .now = 600, .delivered = true, .delivered_at = 500, .lines_done = true,
+		    .wake_at = XC_NEVER },
+		  GO, XC_NEVER },
+		{ "lines not all read, quit never: sleep for ever", -1, 0, 1,
+		  { .now = 99999, .delivered = true, .output_idle = true, .delivered_at = 10,
+		    .wake_at = XC_NEVER },
+		  GO, XC_NEVER },
+		{ "an overall deadline ahead: wake at it", -1, 0, 1,
+		  { .now = 1000, .last_progress = 1000, .wake_at = XC_NEVER }, GO, 5000, 5000 },
+		{ "the overall deadline before the quiet one wins", 1000, 0, 1,
+		  { .now = 600, .delivered = true, .output_idle = true, .delivered_at = 500,
+		    .wake_at = XC_NEVER },
+		  GO, 1200, 1200 },
+		{ "the overall deadline passed, nothing held: -ETIME", -1, 0, 1,
+		  { .now = 5000, .output_idle = true, .last_rx = 4990, .wake_at = XC_NEVER },
+		  LATE, 0, 5000 },
+		{ "the overall deadline passed, output held: write it out for a while", -1, 0, 1,
+		  { .now = 5100, .last_rx = 4990, .wake_at = XC_NEVER }, GO,
+		  5000 + XC_COPY_DRAIN_MS, 5000 },
+		{ "the overall deadline passed, output held too long: -ETIME", -1, 0, 1,
+		  { .now = 5000 + XC_COPY_DRAIN_MS, .wake_at = XC_NEVER }, LATE, 0, 5000 },
+		{ "done and past the overall deadline at once: done", 1000, 0, 1,
+		  { .now = 5000, .delivered = true, .output_idle = true, .delivered_at = 500,
+		    .wake_at = XC_NEVER },
+		  DONE, 0, 5000 },
+		{ "stalled and past the overall deadline: the deadline says it", 1000, 2000, 1,
+		  { .now = 9000, .output_idle = true, .last_progress = 100, .wake_at = XC_NEVER },
+		  LATE, 0, 5000 },
+		{ "the overall deadline XC_NEVER: none", 1000, 0, 1,
+		  { .now = 100, .last_progress = 100, .wake_at = XC_NEVER }, GO, XC_NEVER,
+		  XC_NEVER },
+		{ "an overall deadline at the clock's end: writing out saturates", -1, 0, 1,
+		  { .now = UINT64_MAX - 5, .wake_at = XC_NEVER }, GO, XC_NEVER,
+		  UINT64_MAX - 10 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct xc_copy_opts o = { .in_fd = 0, .out_fd = cases[i].out_fd,
 					  .quit_after_ms = cases[i].quit,
-					  .stall_timeout_ms = cases[i].stall };
+					  .stall_timeout_ms = cases[i].stall,
+					  .deadline = cases[i].end };
 		uint64_t d = 0;
 		int r = xc_copy_timing(&o, &cases[i].t, &d);
 

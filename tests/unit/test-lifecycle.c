@@ -150,6 +150,35 @@ static int guard_deadline(void)
 	return xc_guard_begin(1) == -ETIMEDOUT ? 0 : 14;
 }
 
+/* The command's deadline bounds waits and guarded calls that asked for
+ * none, but not a teardown. */
+static int command_deadline(void)
+{
+	int p[2];
+	struct pollfd pf;
+	uint64_t start;
+
+	if (xc_lifecycle_init(XC_LIFECYCLE_SIGNALS) < 0 || pipe(p) < 0)
+		return 10;
+	pf = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	start = xc_now_ms();
+	xc_lifecycle_set_deadline(xc_deadline(100));
+	if (xc_wait_fds(&pf, 1, XC_NEVER) != -ETIMEDOUT || xc_now_ms() - start < 100)
+		return 11;
+	if (xc_guard_begin(XC_NEVER) != -ETIMEDOUT)
+		return 12;
+	xc_teardown_begin(1000);
+	if (xc_guard_begin(XC_NEVER) != 0)
+		return 13;
+	xc_guard_end();
+	xc_teardown_end();
+	xc_lifecycle_set_deadline(XC_NEVER);
+	if (xc_guard_begin(XC_NEVER) != 0)
+		return 14;
+	xc_guard_end();
+	return 0;
+}
+
 /* A signal during a call that does not return: cut soon after. */
 static int guard_signal(void)
 {
@@ -200,6 +229,9 @@ int main(void)
 	tap_ok(r == 0,
 	       "xc_wait_fds: a caught signal ends the wait; a teardown waits again (%d)", r);
 	tap_ok(in_child(guard_deadline) == 0, "a guarded call blocked past its deadline is cut");
+	r = in_child(command_deadline);
+	tap_ok(r == 0, "the command's deadline bounds waits and guarded calls, not teardown (%d)",
+	       r);
 	r = in_child(guard_signal);
 	tap_ok(r == 0, "a guarded call that does not return is cut by a signal (%d)", r);
 	tap_ok(in_child(die_by_signal) == 128 + SIGHUP, "xc_lifecycle_die dies by the signal caught");
