@@ -29,7 +29,16 @@ export XENCHAN_SIM_TIMEOUT=${XENCHAN_SIM_TIMEOUT:-10}
 # killed, so that no test waits for it for ever.  (Seen once under load: a
 # sanitizer build spinning in LeakSanitizer's exit-time check, which SIGTERM
 # does not end.)
-timeout() { command timeout -k 5 "$@"; }
+# (A script rather than a function: "timeout ... &" stays one process, and no
+# shell in between reports the signal it died of.)
+if [ ! -x "$BATS_RUN_TMPDIR/bin/timeout" ]; then
+	mkdir -p "$BATS_RUN_TMPDIR/bin"
+	printf '#!/bin/sh\nexec %s -k 5 "$@"\n' "$(command -v timeout)" \
+		>"$BATS_RUN_TMPDIR/bin/timeout.$$"
+	chmod +x "$BATS_RUN_TMPDIR/bin/timeout.$$"
+	mv -f "$BATS_RUN_TMPDIR/bin/timeout.$$" "$BATS_RUN_TMPDIR/bin/timeout"
+fi
+PATH=$BATS_RUN_TMPDIR/bin:$PATH
 
 # An ASan build of the commands runs with the preload library loaded first.
 if [ "${ENABLE_ASAN:-no}" = yes ]; then
