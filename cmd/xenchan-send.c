@@ -53,8 +53,8 @@ static void help(void)
 	       "  -t, --timeout DURATION   give up (exit 124) when connecting, delivering a\n"
 	       "                           byte, or a xenstore request takes longer; 0, the\n"
 	       "                           default: never\n"
-	       "  -w, --wait[=DURATION]    first wait until the channel is ready, for up to\n"
-	       "                           DURATION (default " DEFAULT_WAIT ")\n"
+	       "  -w, --wait[=DURATION]    first wait until the channel is ready and free,\n"
+	       "                           for up to DURATION (default " DEFAULT_WAIT ")\n"
 	       "  -T, --transport TRANSPORT  socket, pty, direct or vchan (default: the\n"
 	       "                           channel's, or as the bandwidth chooses)\n"
 	       "  -b, --bandwidth RATE     the rate needed (40M); without it, files of 1M+\n"
@@ -72,7 +72,8 @@ static void help(void)
 	       "      --usage              show a short usage line\n"
 	       "  -V, --version            show the version\n\n"
 	       "Exit status: 0 delivered, 2 error, 3 no such domain or channel, 4 the peer\n"
-	       "went away (the count delivered is printed), 124 timed out.\n"
+	       "went away (the count delivered is printed), 5 busy (another client holds the\n"
+	       "channel; nothing was delivered), 124 timed out.\n"
 	       "See xenchan-send(1).\n",
 	       usage_text);
 }

@@ -180,11 +180,11 @@ static void test_lock(const char *sock)
 	r = xc_stream_open(st, t.chosen, &o, &s1);
 	tap_ok(r == 0, "stream: the first user opens the channel (r %d)", r);
 	r = xc_stream_open(st, t.chosen, &o, &s2);
-	tap_ok(r == -EBUSY && xc_stream_holder(t.chosen, &o) == getpid(),
+	tap_ok(r == -EBUSY && xc_stream_holder(t.chosen, &o, NULL, 0) == getpid(),
 	       "stream: a second is busy, and told who holds it (r %d)", r);
 	xc_stream_close(s1);
 	r = xc_stream_open(st, t.chosen, &o, &s2);
-	tap_ok(r == 0 && xc_stream_holder(t.chosen, &o) == getpid(),
+	tap_ok(r == 0 && xc_stream_holder(t.chosen, &o, NULL, 0) == getpid(),
 	       "stream: free again once closed (r %d)", r);
 	xc_stream_close(s2);
 
