@@ -37,9 +37,14 @@
 
 /* How long the peer must stay silent before a discarded backlog is over. */
 #define BACKLOG_SETTLE_MS 200
-/* How often a connection queued on qemu's listener looks whether it was
- * accepted (nothing wakes it: qemu writes only when it has guest output). */
+/*
+ * How often a connection queued on qemu's listener looks whether it was
+ * accepted (nothing wakes it: qemu writes only when it has guest output):
+ * soon while nobody else is served, since qemu is about to; less often
+ * while another client is (each look also searches /proc for that client).
+ */
 #define ACCEPT_POLL_MS 50
+#define BUSY_POLL_MS 250
 
 struct qemu_stream {
 	int fd;    /* the socket, or the pty's slave side */
@@ -306,7 +311,7 @@ static int socket_connect(const char *path, uint64_t deadline)
 }
 
 /* Whether the channel is busy (another client served): -EBUSY or 0. */
-static int note_holder(const char *path, const struct xc_sock_info *in)
+static int note_holder(const struct xc_sock_info *in)
 {
 	if (!in->held)
 		return 0;
@@ -344,7 +349,7 @@ static int socket_open(struct qemu_stream *q, const char *path,
 		r = xc_sockdiag_query(path, -1, &in);
 		if (r < 0)
 			return r == -EPROTONOSUPPORT ? r : -EAGAIN;
-		r = note_holder(path, &in);
+		r = note_holder(&in);
 		now = xc_now_ms();
 		if (r == -EBUSY && (!opts->busy_deadline ||
 				    xc_deadline_passed(opts->busy_deadline, now)))
@@ -354,8 +359,9 @@ static int socket_open(struct qemu_stream *q, const char *path,
 		if (!said_queued)
 			xc_info("%s: qemu's backlog is full: waiting to connect", path);
 		said_queued = true;
-		r = xc_wait_fds(&none, 1, xc_deadline_min(r ? opts->busy_deadline : deadline,
-							   xc_deadline_at(now, ACCEPT_POLL_MS)));
+		r = xc_wait_fds(&none, 1,
+				xc_deadline_min(r ? opts->busy_deadline : deadline,
+						xc_deadline_at(now, r ? BUSY_POLL_MS : ACCEPT_POLL_MS)));
 		if (r < 0 && r != -ETIMEDOUT)
 			return r;
 	}
@@ -365,7 +371,7 @@ static int socket_open(struct qemu_stream *q, const char *path,
 	said_queued = false;
 	for (;;) {
 		struct pollfd p = { .fd = q->fd, .events = POLLIN };
-		uint64_t now, until;
+		uint64_t now, until, step;
 		bool busy;
 
 		r = xc_sockdiag_query(path, q->fd, &in);
@@ -383,15 +389,18 @@ static int socket_open(struct qemu_stream *q, const char *path,
 		}
 		now = xc_now_ms();
 		until = deadline;
-		busy = note_holder(path, &in) == -EBUSY;
+		busy = note_holder(&in) == -EBUSY;
 		if (busy) {
 			if (!opts->busy_deadline || xc_deadline_passed(opts->busy_deadline, now))
 				return -EBUSY;
 			until = opts->busy_deadline;
-			if (!said_queued)
+			if (!said_queued && in.holder_pid > 0)
 				xc_info("%s: queued: qemu serves %s (pid %ld); waiting for it to leave",
 					path, in.holder_comm[0] ? in.holder_comm : "another client",
 					(long)in.holder_pid);
+			else if (!said_queued)
+				xc_info("%s: queued: qemu serves another client; waiting for it to leave",
+					path);
 		} else if (!said_queued) {
 			xc_info("%s: connected, not yet accepted by qemu", path);
 		}
@@ -400,7 +409,8 @@ static int socket_open(struct qemu_stream *q, const char *path,
 			return busy ? -EBUSY : -ETIMEDOUT;
 		/* qemu sends its buffered guest output as soon as it accepts: that
 		 * wakes us early; a hangup means the listener went away (qemu with it). */
-		r = xc_wait_fds(&p, 1, xc_deadline_min(until, xc_deadline_at(now, ACCEPT_POLL_MS)));
+		step = busy ? BUSY_POLL_MS : ACCEPT_POLL_MS;
+		r = xc_wait_fds(&p, 1, xc_deadline_min(until, xc_deadline_at(now, step)));
 		if (r < 0 && r != -ETIMEDOUT)
 			return r;
 		if (r > 0 && (p.revents & (POLLHUP | POLLERR)))
