@@ -252,6 +252,8 @@ int cmd_exit_status(int err)
 	case -EPIPE:
 	case -ESRCH:
 		return XC_EXIT_PEERGONE;
+	case -EBUSY:
+		return XC_EXIT_BUSY;
 	default:
 		return XC_EXIT_ERROR;
 	}
@@ -498,10 +500,15 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 		break;
 	}
 	case XC_STEP_OPEN:
-		cmd_err("%s/%s: %s", edom, echan,
-			r == -ECONNRESET ? cmd_strerror(r)
-					 : xc_stream_strerror(r, t->chosen, &ss->sopts, why,
-							      sizeof(why)));
+		if (r == -EBUSY && o->target.wait_ms)
+			cmd_err("%s/%s: %s, still after waiting %" PRIu64 " ms", edom, echan,
+				xc_stream_strerror(r, t->chosen, &ss->sopts, why, sizeof(why)),
+				o->target.wait_ms);
+		else
+			cmd_err("%s/%s: %s", edom, echan,
+				r == -ECONNRESET ? cmd_strerror(r)
+						 : xc_stream_strerror(r, t->chosen, &ss->sopts,
+								      why, sizeof(why)));
 		break;
 	}
 	xc_session_close(ss);

@@ -21,6 +21,7 @@ enum {
 	XC_EXIT_ERROR = 2,    /* usage or runtime error */
 	XC_EXIT_NOTFOUND = 3, /* no such domain or channel */
 	XC_EXIT_PEERGONE = 4, /* the peer went away */
+	XC_EXIT_BUSY = 5,     /* another client holds the channel */
 	XC_EXIT_TIMEOUT = 124,
 };
 

@@ -60,8 +60,8 @@ static void help(void)
 	       "  -t, --timeout DURATION   give up (exit 124) when connecting, delivering a\n"
 	       "                           byte, or a xenstore request takes longer; 0, the\n"
 	       "                           default: never\n"
-	       "  -w, --wait[=DURATION]    first wait until the channel is ready, for up to\n"
-	       "                           DURATION (default " DEFAULT_WAIT ")\n"
+	       "  -w, --wait[=DURATION]    first wait until the channel is ready and free,\n"
+	       "                           for up to DURATION (default " DEFAULT_WAIT ")\n"
 	       "  -Q, --quit-after DURATION  after stdin ended and was delivered, stop when\n"
 	       "                           the guest has been silent this long (default 1s,\n"
 	       "                           never with -n); 0: at once; never: until the\n"
@@ -96,8 +96,8 @@ static void help(void)
 	       "      --usage              show a short usage line\n"
 	       "  -V, --version            show the version\n\n"
 	       "Exit status: 0 done, 2 error, 3 no such domain or channel, 4 the peer went\n"
-	       "away before stdin was delivered, 124 timed out or --max-time reached.\n"
-	       "See xenchan-cat(1).\n",
+	       "away before stdin was delivered, 5 busy (another client holds the channel),\n"
+	       "124 timed out or --max-time reached.  See xenchan-cat(1).\n",
 	       usage_text);
 }
 

@@ -53,8 +53,8 @@ static void help(void)
 	       "  -t, --timeout DURATION   give up (exit 124) when connecting, delivering a\n"
 	       "                           byte, or a xenstore request takes longer; 0, the\n"
 	       "                           default: never\n"
-	       "  -w, --wait[=DURATION]    first wait until the channel is ready, for up to\n"
-	       "                           DURATION (default " DEFAULT_WAIT ")\n"
+	       "  -w, --wait[=DURATION]    first wait until the channel is ready and free,\n"
+	       "                           for up to DURATION (default " DEFAULT_WAIT ")\n"
 	       "      --max-time DURATION  end the whole session by then (exit 124, with the\n"
 	       "                           count delivered); 0, the default: no limit\n"
 	       "  -T, --transport TRANSPORT  socket, pty, direct or vchan (default: the\n"
@@ -74,8 +74,8 @@ static void help(void)
 	       "      --usage              show a short usage line\n"
 	       "  -V, --version            show the version\n\n"
 	       "Exit status: 0 delivered, 2 error, 3 no such domain or channel, 4 the peer\n"
-	       "went away (the count delivered is printed), 124 timed out or --max-time\n"
-	       "reached.\n"
+	       "went away (the count delivered is printed), 5 busy (another client holds the\n"
+	       "channel; nothing was delivered), 124 timed out or --max-time reached.\n"
 	       "See xenchan-send(1).\n",
 	       usage_text);
 }

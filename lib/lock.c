@@ -5,10 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "lifecycle.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -73,11 +77,11 @@ static int mkdir_p(char *path)
 	return 0;
 }
 
-int xc_lock_take(const char *path)
+/* The lock file at path, made with its directory; not locked yet. */
+static int lock_open(const char *path)
 {
-	char dir[PATH_MAX], pid[PID_TEXT_MAX];
-	_cleanup_close_ int fd = -1;
-	int r, n;
+	char dir[PATH_MAX];
+	int r, fd;
 
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir) || !strrchr(dir, '/'))
 		return -ENAMETOOLONG;
@@ -86,8 +90,15 @@ int xc_lock_take(const char *path)
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
+	return fd < 0 ? -errno : fd;
+}
+
+/* Lock the open lock file fd and write our pid into it: 0, -EBUSY or -errno. */
+static int lock_claim(int fd, const char *path)
+{
+	char pid[PID_TEXT_MAX];
+	int n;
+
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
 	/* The holder's pid, for the message a second user gets. */
@@ -95,7 +106,61 @@ int xc_lock_take(const char *path)
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
 		return -errno;
 	xc_dbg("lock %s taken", path);
+	return 0;
+}
+
+int xc_lock_take(const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	fd = lock_open(path);
+	if (fd < 0)
+		return fd;
+	r = lock_claim(fd, path);
+	if (r < 0)
+		return r;
 	return TAKE_FD(fd);
+}
+
+int xc_lock_take_wait(const char *path, uint64_t deadline)
+{
+	_cleanup_close_ int fd = -1, ino = -1;
+	int r;
+
+	fd = lock_open(path);
+	if (fd < 0)
+		return fd;
+	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ino < 0)
+		return -errno;
+	/*
+	 * A holder releasing the lock truncates the file (xc_lock_release());
+	 * one that dies closes a descriptor open for writing.  Watched before
+	 * the lock is tried, so no release falls between the two; and our own
+	 * descriptor stays open, so our own tries wake nobody.
+	 */
+	if (inotify_add_watch(ino, path, IN_MODIFY | IN_CLOSE_WRITE) < 0)
+		return -errno;
+	for (;;) {
+		uint64_t now = xc_now_ms();
+		struct pollfd p = { .fd = ino, .events = POLLIN };
+		char ev[4096];
+
+		r = lock_claim(fd, path);
+		if (r == 0)
+			return TAKE_FD(fd);
+		if (r != -EBUSY)
+			return r;
+		if (xc_deadline_passed(deadline, now))
+			return -EBUSY;
+		r = xc_wait_fds(&p, 1,
+				xc_deadline_min(deadline, xc_deadline_at(now, XC_LOCK_RECHECK_MS)));
+		if (r < 0 && r != -ETIMEDOUT)
+			return r;
+		while (read(ino, ev, sizeof(ev)) > 0)
+			;
+	}
 }
 
 void xc_lock_release(int fd)

@@ -6,7 +6,8 @@
  * its holder, SIGKILL included: whatever a dead holder left (nodes in
  * xenstore) is recognised as stale by the next one to take the lock.
  *
- * Nothing here blocks: a held lock is -EBUSY at once.
+ * Nothing here blocks but xc_lock_take_wait(): a held lock is -EBUSY at
+ * once.
  */
 #ifndef XENCHAN_LOCK_H
 #define XENCHAN_LOCK_H
@@ -39,6 +40,16 @@ int xc_lock_path_named(const char *dir, const char *kind, uint32_t domid,
 /* Take the lock at path (its directory is made): the descriptor that holds
  * it (close-on-exec), -EBUSY when another process holds it, or -errno. */
 int xc_lock_take(const char *path);
+
+/*
+ * xc_lock_take(), waiting while another process holds the lock, until
+ * deadline (clock.h), like flock -w: woken when the holder releases it or
+ * dies (inotify on the lock file), and looking again every
+ * XC_LOCK_RECHECK_MS in any case.  -EBUSY when the deadline passes with the
+ * lock still held, -EINTR when a signal is caught (lifecycle.h).
+ */
+#define XC_LOCK_RECHECK_MS 500
+int xc_lock_take_wait(const char *path, uint64_t deadline);
 
 /* Release a lock taken with xc_lock_take(); -1 is allowed. */
 void xc_lock_release(int fd);

@@ -14,6 +14,7 @@
 #ifndef XENCHAN_MACRO_H
 #define XENCHAN_MACRO_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -67,9 +68,20 @@ static inline void fclosep(FILE **f)
 	}
 }
 
+static inline void closedirp(DIR **d)
+{
+	if (*d != NULL) {
+		int saved = errno;
+
+		closedir(*d);
+		errno = saved;
+	}
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 
 #define TAKE_PTR(p)                    \
 	({                             \

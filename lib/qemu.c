@@ -31,11 +31,20 @@
 #include "log.h"
 #include "macro.h"
 #include "peer.h"
+#include "sockdiag.h"
 #include "stream-internal.h"
 #include "untrusted.h"
 
 /* How long the peer must stay silent before a discarded backlog is over. */
 #define BACKLOG_SETTLE_MS 200
+/*
+ * How often a connection queued on qemu's listener looks whether it was
+ * accepted (nothing wakes it: qemu writes only when it has guest output):
+ * soon while nobody else is served, since qemu is about to; less often
+ * while another client is (each look also searches /proc for that client).
+ */
+#define ACCEPT_POLL_MS 50
+#define BUSY_POLL_MS 250
 
 struct qemu_stream {
 	int fd;    /* the socket, or the pty's slave side */
@@ -301,6 +310,114 @@ static int socket_connect(const char *path, uint64_t deadline)
 	return TAKE_FD(fd);
 }
 
+/* Whether the channel is busy (another client served): -EBUSY or 0. */
+static int note_holder(const struct xc_sock_info *in)
+{
+	if (!in->held)
+		return 0;
+	xc_stream_set_foreign_holder(in->holder_pid, in->holder_comm);
+	return -EBUSY;
+}
+
+/*
+ * Connect to qemu's socket and return only once qemu accepted us.
+ *
+ * qemu serves one client per socket and stops accepting while it serves
+ * one, but the kernel completes connect() into the listener's backlog: the
+ * bytes written then wait there and reach the guest whenever qemu gets to
+ * us, maybe long after we gave up and said they were not delivered.  So
+ * nothing is written before sock_diag shows that qemu accepted us.  While
+ * another client is served the channel is busy: -EBUSY at once, or, until
+ * opts->busy_deadline, we stay queued (qemu takes clients in order).  While
+ * nobody else is served qemu is about to accept: wait, bounded by deadline.
+ */
+static int socket_open(struct qemu_stream *q, const char *path,
+		       const struct xc_stream_opts *opts, uint64_t deadline)
+{
+	struct xc_sock_info in;
+	bool said_queued = false;
+	int r;
+
+	for (;;) {
+		struct pollfd none = { .fd = -1 };
+		uint64_t now;
+
+		r = socket_connect(path, deadline);
+		if (r != -EAGAIN)
+			break;
+		/* The backlog is full: busy if someone is served, else retry. */
+		r = xc_sockdiag_query(path, -1, &in);
+		if (r < 0)
+			return r == -EPROTONOSUPPORT ? r : -EAGAIN;
+		r = note_holder(&in);
+		now = xc_now_ms();
+		if (r == -EBUSY && (!opts->busy_deadline ||
+				    xc_deadline_passed(opts->busy_deadline, now)))
+			return r;
+		if (r == 0 && xc_deadline_passed(deadline, now))
+			return -ETIMEDOUT;
+		if (!said_queued)
+			xc_info("%s: qemu's backlog is full: waiting to connect", path);
+		said_queued = true;
+		r = xc_wait_fds(&none, 1,
+				xc_deadline_min(r ? opts->busy_deadline : deadline,
+						xc_deadline_at(now, r ? BUSY_POLL_MS : ACCEPT_POLL_MS)));
+		if (r < 0 && r != -ETIMEDOUT)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	q->fd = r;
+	said_queued = false;
+	for (;;) {
+		struct pollfd p = { .fd = q->fd, .events = POLLIN };
+		uint64_t now, until, step;
+		bool busy;
+
+		r = xc_sockdiag_query(path, q->fd, &in);
+		if (r == -EPROTONOSUPPORT) {
+			xc_info("%s: sock_diag for unix sockets unavailable: cannot prove that "
+				"qemu accepted the connection, not using it",
+				path);
+			return r;
+		}
+		if (r < 0)
+			return r;
+		if (in.state == XC_SOCK_ACCEPTED) {
+			xc_info("%s: accepted by qemu", path);
+			return 0;
+		}
+		now = xc_now_ms();
+		until = deadline;
+		busy = note_holder(&in) == -EBUSY;
+		if (busy) {
+			if (!opts->busy_deadline || xc_deadline_passed(opts->busy_deadline, now))
+				return -EBUSY;
+			until = opts->busy_deadline;
+			if (!said_queued && in.holder_pid > 0)
+				xc_info("%s: queued: qemu serves %s (pid %ld); waiting for it to leave",
+					path, in.holder_comm[0] ? in.holder_comm : "another client",
+					(long)in.holder_pid);
+			else if (!said_queued)
+				xc_info("%s: queued: qemu serves another client; waiting for it to leave",
+					path);
+		} else if (!said_queued) {
+			xc_info("%s: connected, not yet accepted by qemu", path);
+		}
+		said_queued = true;
+		if (xc_deadline_passed(until, now))
+			return busy ? -EBUSY : -ETIMEDOUT;
+		/* qemu sends its buffered guest output as soon as it accepts: that
+		 * wakes us early; a hangup means the listener went away (qemu with it). */
+		step = busy ? BUSY_POLL_MS : ACCEPT_POLL_MS;
+		r = xc_wait_fds(&p, 1, xc_deadline_min(until, xc_deadline_at(now, step)));
+		if (r < 0 && r != -ETIMEDOUT)
+			return r;
+		if (r > 0 && (p.revents & (POLLHUP | POLLERR)))
+			return -EPIPE;
+	}
+}
+
 /*
  * Drop what the guest wrote before we came.  qemu sends its buffered output
  * to a client as soon as it accepts it, and a pty holds what qemu wrote
@@ -390,11 +507,9 @@ int xc_qemu_open(const struct xc_channel *c, const struct xc_stream_opts *opts,
 		}
 		xc_info("opened %s", c->endpoint);
 	} else {
-		r = socket_connect(c->endpoint, deadline);
+		r = socket_open(q, c->endpoint, opts, deadline);
 		if (r < 0)
 			return r;
-		q->fd = r;
-		xc_info("connected to %s", c->endpoint);
 	}
 	q->epfd = epoll_create1(EPOLL_CLOEXEC);
 	q->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "domain.h"
 #include "log.h"
 #include "parse.h"
@@ -47,6 +48,14 @@ int xc_session_open(struct xc_session *ss, const char *domain, const char *chann
 
 	memset(ss, 0, sizeof(*ss));
 	ss->sopts = o->stream;
+	/*
+	 * --wait waits for the channel to be free too, like flock -w, within
+	 * the same budget as for it to be ready: a held lock is retried (woken
+	 * by its release), and a socket whose qemu serves another client stays
+	 * queued on qemu's listener until qemu takes it (lib/qemu.c).
+	 */
+	if (o->target.wait_ms)
+		ss->sopts.busy_deadline = xc_deadline(o->target.wait_ms);
 	ss->step = XC_STEP_STORE;
 	r = xc_store_open(&ss->st);
 	if (r < 0)

@@ -25,7 +25,8 @@
 #include "target.h"
 
 struct xc_session_opts {
-	struct xc_target_opts target; /* lookup: wait, bandwidth, choice */
+	struct xc_target_opts target; /* lookup: wait (for readiness, and for a busy
+					 channel to be free), bandwidth, choice */
 	struct xc_stream_opts stream; /* open: transport, backlog, create, timeout */
 	bool listen;                  /* serve the channel (xc_stream_listen()) */
 	size_t ring_size;             /* listen, vchan: each ring's size; 0: default */

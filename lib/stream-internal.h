@@ -35,6 +35,12 @@ int xc_qemu_open(const struct xc_channel *c, const struct xc_stream_opts *opts,
 		 enum xc_transport t, struct xc_stream *s);
 
 /*
+ * lib/qemu.c, on -EBUSY: the client qemu serves instead of us (pid 0 when
+ * not visible; comm escaped, may be NULL), for xc_stream_holder().
+ */
+void xc_stream_set_foreign_holder(pid_t pid, const char *comm);
+
+/*
  * lib/direct.c: serve channel c (its frontend type must be "xenchan", or
  * opts->create asks to hotplug it) and fill in s->ops and s->priv.  Blocks
  * until the frontend is connected or fails.

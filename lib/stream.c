@@ -18,6 +18,7 @@
 #include "parse.h"
 #include "lock.h"
 #include "macro.h"
+#include "sockdiag.h"
 #include "stream-internal.h"
 #include "untrusted.h"
 
@@ -37,6 +38,16 @@ const char *xc_proof_name(enum xc_proof p)
 
 /* Why the lock could not be taken, for xc_stream_strerror(): -ENOLCK. */
 static int lock_errno;
+
+/* The last client seen holding qemu's socket instead of us. */
+static pid_t foreign_pid;
+static char foreign_comm[XC_COMM_MAX];
+
+void xc_stream_set_foreign_holder(pid_t pid, const char *comm)
+{
+	foreign_pid = pid;
+	snprintf(foreign_comm, sizeof(foreign_comm), "%s", comm ? comm : "");
+}
 
 /*
  * The lock file of a channel: named for what identifies the endpoint, so that
@@ -83,25 +94,38 @@ static int stream_lock(struct xc_stream *s, const struct xc_channel *c,
 	int r;
 
 	r = lock_path(c, opts, path, sizeof(path));
-	if (r == 0)
+	if (r == 0 && opts && opts->busy_deadline)
+		r = xc_lock_take_wait(path, opts->busy_deadline);
+	else if (r == 0)
 		r = xc_lock_take(path);
 	if (r >= 0) {
 		s->lock_fd = r;
 		return 0;
 	}
-	if (r == -EBUSY)
+	if (r == -EBUSY || r == -EINTR)
 		return r;
 	lock_errno = -r;
 	return -ENOLCK;
 }
 
-pid_t xc_stream_holder(const struct xc_channel *c, const struct xc_stream_opts *opts)
+pid_t xc_stream_holder(const struct xc_channel *c, const struct xc_stream_opts *opts,
+		       char *comm, size_t len)
 {
 	char path[PATH_MAX];
+	pid_t pid = 0;
 
-	if (lock_path(c, opts, path, sizeof(path)) < 0)
-		return 0;
-	return xc_lock_holder(path);
+	if (comm && len)
+		comm[0] = '\0';
+	if (lock_path(c, opts, path, sizeof(path)) == 0)
+		pid = xc_lock_holder(path);
+	if (pid > 0) {
+		if (comm)
+			xc_proc_comm(pid, comm, len);
+		return pid;
+	}
+	if (foreign_pid > 0 && comm)
+		snprintf(comm, len, "%s", foreign_comm);
+	return foreign_pid;
 }
 
 /* ---- dispatch ---- */
@@ -174,6 +198,7 @@ int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
 	s = stream_new(t);
 	if (!s)
 		return -ENOMEM;
+	xc_stream_set_foreign_holder(0, NULL);
 	r = stream_lock(s, c, opts);
 	if (r < 0) {
 		xc_stream_close(s);
@@ -199,15 +224,24 @@ char *xc_stream_strerror(int err, const struct xc_channel *c,
 {
 	enum xc_transport t = opts && opts->transport ? opts->transport : c->transport;
 	const char *op = t == XC_TRANSPORT_SOCKET ? "connect" : "open";
+	char comm[XC_COMM_MAX];
 	pid_t pid;
 
 	switch (err) {
 	case -EBUSY:
-		pid = xc_stream_holder(c, opts);
-		if (pid > 0)
+		pid = xc_stream_holder(c, opts, comm, sizeof(comm));
+		if (pid > 0 && comm[0])
+			snprintf(buf, len, "busy: in use by %s (pid %ld)", comm, (long)pid);
+		else if (pid > 0)
 			snprintf(buf, len, "busy: in use by pid %ld", (long)pid);
 		else
 			snprintf(buf, len, "busy: in use by another process");
+		break;
+	case -EPROTONOSUPPORT:
+		snprintf(buf, len,
+			 "%s: cannot tell whether qemu accepted the connection (no sock_diag "
+			 "for unix sockets: load unix_diag): not used",
+			 op);
 		break;
 	case -ENOTSUP:
 		snprintf(buf, len, "%s transport not available for this channel",

@@ -47,15 +47,23 @@ struct xc_stream_opts {
 	bool create;                 /* direct: hotplug the channel if absent */
 	const char *lock_dir;        /* NULL: $XENCHAN_RUNDIR/locks or /run/xenchan/locks */
 	uint64_t timeout_ms;         /* bound on opening (connect, handshake); 0: none */
+	uint64_t busy_deadline;      /* wait for a busy channel to be free until this
+					deadline (clock.h); 0: busy is -EBUSY at once */
 };
 
 struct xc_stream;
 
 /*
  * Open the channel c of its domain.  Takes the channel's lock first
- * (exclusive use: -EBUSY when held).  -ENOENT when the endpoint does not
- * exist, -ECONNREFUSED when nobody serves it, -ENOTSUP for a transport this
- * channel cannot use.
+ * (exclusive use: -EBUSY when held, after waiting until opts->busy_deadline
+ * when set).  A socket stream is returned only once qemu accepted the
+ * connection (proven with lib/sockdiag.h; nothing is written before): while
+ * another client holds qemu's socket it is -EBUSY, after staying queued
+ * until opts->busy_deadline when set; while qemu has not accepted yet and
+ * nobody else is served, the open waits, bounded by opts->timeout_ms.
+ * -EPROTONOSUPPORT when acceptance cannot be proven (no sock_diag).
+ * -ENOENT when the endpoint does not exist, -ECONNREFUSED when nobody
+ * serves it, -ENOTSUP for a transport this channel cannot use.
  */
 int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
 		   const struct xc_stream_opts *opts, struct xc_stream **out);
@@ -72,12 +80,19 @@ int xc_stream_listen(struct xc_store *st, uint32_t domid, const char *name,
 		     const struct xc_stream_opts *opts, size_t ring_size,
 		     struct xc_stream **out);
 
-/* After -EBUSY from xc_stream_open: the pid holding the channel, or 0. */
-pid_t xc_stream_holder(const struct xc_channel *c, const struct xc_stream_opts *opts);
+/*
+ * After -EBUSY from xc_stream_open: the pid holding the channel, or 0, and
+ * its name (escaped) into comm (len bytes; "" when unknown; may be NULL):
+ * the holder of xenchan's lock, else the client qemu serves on the socket
+ * as last seen by xc_stream_open().
+ */
+pid_t xc_stream_holder(const struct xc_channel *c, const struct xc_stream_opts *opts,
+		       char *comm, size_t len);
 
 /*
  * Words for an error xc_stream_open() returned on c, for the user: into buf
- * (len bytes), e.g. "connect: Connection refused", "busy: in use by pid 42".
+ * (len bytes), e.g. "connect: Connection refused",
+ * "busy: in use by socat (pid 42)".
  * Returns buf.  Looks up the lock holder for -EBUSY.
  */
 char *xc_stream_strerror(int err, const struct xc_channel *c,

@@ -36,8 +36,8 @@ hot1_setup() {
 	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,TRANSPORT,STATE hot1 |
 		grep -qx 'org.example.direct.1 direct connected'"
 	run timeout "$T" xenchan-cat --create hot1 org.example.direct.1 </dev/null
-	assert_failure 2
-	assert_output --regexp 'busy: in use by pid [0-9]+'
+	assert_failure 5
+	assert_output --regexp 'busy: in use by xenchan-cat \(pid [0-9]+\)'
 	kill -TERM "$(command_pid "$pid" xenchan-cat)"
 	wait "$pid" || true
 	wait_until "$T" sh -c "! xenchan-ls -rn -c org.example.direct.1 hot1 | grep -q ."

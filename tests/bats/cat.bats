@@ -83,15 +83,15 @@ roundtrip_cat() {
 	[ $((($(date +%s%N) - start) / 1000000)) -ge 1500 ]
 }
 
-@test "a second user of the channel is told who holds it (exit 2)" {
+@test "a second user of the channel is told who holds it (exit 5)" {
 	local pid lock
 	timeout "$T" xenchan-cat web01 org.example.echo.0 < <(open_input) >/dev/null &
 	lock=$XENCHAN_RUNDIR/locks/socket:${SIM_DIR//\//%2F}%2Fecho.sock
 	wait_until "$T" held "$lock"
 	pid=$(cat "$lock")
 	run cat_ web01 org.example.echo.0 </dev/null
-	assert_failure 2
-	assert_output "xenchan-cat: web01/org.example.echo.0: busy: in use by pid $pid"
+	assert_failure 5
+	assert_output "xenchan-cat: web01/org.example.echo.0: busy: in use by xenchan-cat (pid $pid)"
 	kill "$pid"
 	wait "$pid" || true
 }

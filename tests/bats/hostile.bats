@@ -477,6 +477,25 @@ serving() {
 	sim destroy "$d"
 }
 
+@test "a second vchan server for the same name: busy, exit 5; the first keeps serving" {
+	local d path pid srv
+	sim_create busyl1
+	d=$domid
+	path=/local/domain/0/data/vchan/$d/port1
+	timeout "$T" xenchan-cat -l -T vchan "$d" port1 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	srv=$(command_pid "$pid" xenchan-cat)
+	wait_until "$T" timeout "$T" xenstore-exists "$path/event-channel"
+	run timeout "$T" xenchan-cat -l -T vchan -t 1s "$d" port1 </dev/null
+	assert_failure 5
+	assert_output "xenchan-cat: $d/port1: listen: busy: another xenchan serves it"
+	kill -0 "$srv"
+	timeout "$T" xenstore-exists "$path/event-channel"
+	kill "$srv"
+	wait "$pid" || true
+	sim destroy "$d"
+}
+
 @test "SIGKILL of --create: the device is not ready, and the next --create takes it and works" {
 	local d hvc pid
 	sim_create killed2

@@ -6,15 +6,18 @@
 load helpers
 sim_host_per_file web01_setup
 
-# web01: sink agents on a socket and a pty channel, guests that never read on
+# web01: sink agents on a socket and a pty channel (and on a socket for the
+# busy tests), guests that never read on
 # two more, and the sink's checksum program.
 web01_setup() {
 	sim_create --channel "name=org.example.sink.0,connection=socket,path=$SIM_DIR/sink.sock" \
 		--channel name=org.example.sinkp.0,connection=pty \
 		--channel "name=org.example.stall.0,connection=socket,path=$SIM_DIR/stall.sock" \
+		--channel "name=org.example.busy.0,connection=socket,path=$SIM_DIR/busy.sock" \
 		--channel name=org.example.stallp.0,connection=pty \
 		--agent "org.example.sink.0=sink:$SIM_DIR/sunk" \
 		--agent "org.example.sinkp.0=sink:$SIM_DIR/sunkp" \
+		--agent "org.example.busy.0=sink:$SIM_DIR/busy.sunk" \
 		--agent org.example.stall.0=stall --agent org.example.stallp.0=stall web01
 	# The sink agent's checksum, FNV-1a 64, computed here too.
 	cat >"$SIM_DIR/fnv.c" <<-'EOF2'
@@ -172,14 +175,14 @@ hog() {
 	done
 }
 
-@test "two senders on one channel: the second is busy (exit 2, names the pid)" {
+@test "two senders on one channel: the second is busy (exit 5, names the holder)" {
 	local pid
 	timeout "$T" xenchan-send web01 org.example.stall.0 "$SIM_DIR/big" &
 	pid=$(holder org.example.stall.0)
 	printf 'abc' >"$SIM_DIR/f1"
 	run send_ web01 org.example.stall.0 "$SIM_DIR/f1"
-	assert_failure 2
-	assert_output "xenchan-send: web01/org.example.stall.0: busy: in use by pid $pid"
+	assert_failure 5
+	assert_output "xenchan-send: web01/org.example.stall.0: busy: in use by xenchan-send (pid $pid)"
 	kill "$pid"
 	wait_exit "$pid" 2
 }
@@ -245,4 +248,107 @@ hog() {
 	# A domain name after a bare -w.
 	run send_ -w web01 org.example.sink.0 </dev/null
 	assert_success
+}
+
+# ---- a socket channel held by another client of qemu ----
+
+# hold_socket: socat holds web01's busy channel, accepted by qemu; $holder is
+# its pid, $before the sink's count.
+hold_socket() {
+	before=$(sink_count "$SIM_DIR/busy.sunk")
+	before=${before:-0}
+	spawn socat -u UNIX-CONNECT:"$SIM_DIR/busy.sock" OPEN:/dev/null
+	holder=$!
+	wait_until "$T" channel_open "$holder" "$SIM_DIR/busy.sock"
+}
+
+# marker_arrives N: once the holder is gone, a 3-byte marker sent with --wait
+# (queued behind every earlier connection, in order) arrives, and the sink
+# then counts exactly N bytes since hold_socket: what was refused earlier
+# never follows.
+marker_arrives() {
+	printf 'xyz' >"$SIM_DIR/marker"
+	send_ --wait=10s web01 org.example.busy.0 "$SIM_DIR/marker"
+	wait_until "$T" sunk "$SIM_DIR/busy.sunk" $((before + $1))
+	# Anything still queued ahead of the marker was taken before it.
+	[ "$(sink_count "$SIM_DIR/busy.sunk")" = $((before + $1)) ]
+}
+
+@test "socket held by socat: exit 5 at once naming it; the bytes never reach the guest" {
+	local holder before start
+	hold_socket
+	printf 'abc' >"$SIM_DIR/b1"
+	start=$(date +%s%N)
+	run send_ -t 1s web01 org.example.busy.0 "$SIM_DIR/b1"
+	assert_failure 5
+	assert_output "xenchan-send: web01/org.example.busy.0: busy: in use by socat (pid $holder)"
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 1000 ]
+	run send_ -t 1s web01 org.example.busy.0 "$SIM_DIR/b1"
+	assert_failure 5
+	kill "$holder"
+	marker_arrives 3
+}
+
+@test "socket held by xenchan-cat: a second sender exits 5 naming xenchan-cat and its pid" {
+	local pid
+	timeout "$T" xenchan-cat web01 org.example.busy.0 < <(open_input) >/dev/null &
+	pid=$(command_pid $! xenchan-cat)
+	wait_until "$T" copying "$pid" "$SIM_DIR/busy.sock"
+	printf 'abc' >"$SIM_DIR/b1"
+	run send_ web01 org.example.busy.0 "$SIM_DIR/b1"
+	assert_failure 5
+	assert_output "xenchan-send: web01/org.example.busy.0: busy: in use by xenchan-cat (pid $pid)"
+	kill "$pid"
+	wait_exit "$pid" 2 || true
+}
+
+@test "--wait=10s on a held socket: delivers once the holder leaves, exactly once" {
+	local holder before pid
+	hold_socket
+	head -c 1000 /dev/urandom >"$SIM_DIR/b2"
+	timeout "$T" xenchan-send -v --wait=10s web01 org.example.busy.0 "$SIM_DIR/b2" \
+		2>"$SIM_DIR/wait.err" &
+	pid=$!
+	wait_until "$T" grep -q "queued: qemu serves socat (pid $holder); waiting for it to leave" \
+		"$SIM_DIR/wait.err"
+	# Queued, not accepted: -v has not claimed it, and nothing reached the guest.
+	run grep -c "accepted by qemu" "$SIM_DIR/wait.err"
+	assert_output 0
+	[ "$(sink_count "$SIM_DIR/busy.sunk")" = "$before" ]
+	kill "$holder"
+	wait "$pid"
+	wait_until "$T" sunk "$SIM_DIR/busy.sunk" $((before + 1000))
+	run grep -n "accepted by qemu\|queued: qemu serves" "$SIM_DIR/wait.err"
+	assert_line --index 0 --partial "queued: qemu serves socat"
+	assert_line --index 1 --partial "busy.sock: accepted by qemu"
+	marker_arrives 1003
+}
+
+@test "--wait=1s on a socket held throughout: exit 5 after the wait, nothing delivered later" {
+	local holder before start
+	hold_socket
+	printf 'abc' >"$SIM_DIR/b1"
+	start=$(date +%s%N)
+	run send_ --wait=1s web01 org.example.busy.0 "$SIM_DIR/b1"
+	assert_failure 5
+	assert_output "xenchan-send: web01/org.example.busy.0: busy: in use by socat (pid $holder), still after waiting 1000 ms"
+	[ $((($(date +%s%N) - start) / 1000000)) -ge 1000 ]
+	kill "$holder"
+	marker_arrives 3
+}
+
+@test "--wait=10s behind a xenchan holder: waits for its lock, then delivers" {
+	local pid before sp
+	before=$(sink_count "$SIM_DIR/busy.sunk")
+	timeout "$T" xenchan-cat web01 org.example.busy.0 < <(open_input) >/dev/null &
+	pid=$(command_pid $! xenchan-cat)
+	wait_until "$T" copying "$pid" "$SIM_DIR/busy.sock"
+	printf 'abc' >"$SIM_DIR/b1"
+	timeout "$T" xenchan-send --wait=10s web01 org.example.busy.0 "$SIM_DIR/b1" &
+	sp=$!
+	wait_until "$T" sleeping "$(command_pid "$sp" xenchan-send)"
+	[ "$(sink_count "$SIM_DIR/busy.sunk")" = "$before" ]
+	kill "$pid"
+	wait "$sp"
+	wait_until "$T" sunk "$SIM_DIR/busy.sunk" $((before + 3))
 }

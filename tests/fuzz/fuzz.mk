@@ -22,8 +22,8 @@ tests_unit_test_channel_LDADD = $(XC_LIBS)
 # Run by tests/bats/unit-store.bats too.
 check_PROGRAMS += tests/unit/test-session
 tests_unit_test_session_SOURCES = tests/unit/test-session.c tests/unit/tap.h
-tests_unit_test_session_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
-tests_unit_test_session_LDADD = $(XC_LIBS)
+tests_unit_test_session_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS) -pthread
+tests_unit_test_session_LDADD = $(XC_LIBS) -lpthread
 
 BATS_TESTS += tests/bats/unit-store.bats
 

@@ -708,7 +708,7 @@ int main(int argc, char **argv)
 
 	ring_setup();
 	sock = sim_xasprintf("%s/dom%u/xenbus.sock", sim_dir(), domid);
-	lfd = sim_listen_unix(sock);
+	lfd = sim_listen_unix(sock, 64);
 	if (lfd < 0)
 		sim_die("%s: %s", sock, strerror(-lfd));
 

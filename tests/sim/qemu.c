@@ -319,7 +319,8 @@ static bool chr_open(struct con *c)
 		if (!c->path || c->path[0] != '/') {
 			sim_warn("console %u: socket without an absolute path", c->devid);
 		} else {
-			c->lfd = sim_listen_unix(c->path);
+			/* qemu's char-socket: qio_net_listener_open_sync(..., 1, ...). */
+			c->lfd = sim_listen_unix(c->path, 1);
 			if (c->lfd < 0)
 				sim_warn("console %u: listen %s: %s", c->devid, c->path,
 					 strerror(-c->lfd));

@@ -105,7 +105,7 @@ int sim_connect_unix(const char *path)
 	return fd;
 }
 
-int sim_listen_unix(const char *path)
+int sim_listen_unix(const char *path, int backlog)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -117,7 +117,7 @@ int sim_listen_unix(const char *path)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, backlog) < 0) {
 		int e = errno;
 
 		close(fd);

@@ -47,8 +47,9 @@ int sim_hv_call(int fd, const struct sim_req *req, const void *data, size_t len,
 int sim_read_all(int fd, void *buf, size_t len);
 int sim_write_all(int fd, const void *buf, size_t len);
 
-/* Unix stream socket helpers; return a descriptor or -errno. */
-int sim_listen_unix(const char *path);
+/* Unix stream socket helpers; return a descriptor or -errno.  backlog as
+ * listen(2)'s: qemu's chardev socket listens with 1. */
+int sim_listen_unix(const char *path, int backlog);
 int sim_connect_unix(const char *path);
 
 #endif

@@ -7,6 +7,7 @@
  * nothing behind.  Run by tests/bats/unit-store.bats.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,28 @@ static void make_domain(void)
 	put(p, DOMNAME, NULL);
 }
 
+/* Accept every connection until the listener is shut down, as qemu does
+ * one at a time: a socket stream is open only once accepted. */
+static void *server(void *arg)
+{
+	int lfd = *(int *)arg, fds[16];
+	size_t n = 0;
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0)
+			break;
+		if (n == ARRAY_SIZE(fds))
+			close(fd);
+		else
+			fds[n++] = fd;
+	}
+	while (n)
+		close(fds[--n]);
+	return NULL;
+}
+
 /* A listener at path, as qemu's socket. */
 static int listener(const char *path)
 {
@@ -180,11 +203,11 @@ static void test_lock(const char *sock)
 	r = xc_stream_open(st, t.chosen, &o, &s1);
 	tap_ok(r == 0, "stream: the first user opens the channel (r %d)", r);
 	r = xc_stream_open(st, t.chosen, &o, &s2);
-	tap_ok(r == -EBUSY && xc_stream_holder(t.chosen, &o) == getpid(),
+	tap_ok(r == -EBUSY && xc_stream_holder(t.chosen, &o, NULL, 0) == getpid(),
 	       "stream: a second is busy, and told who holds it (r %d)", r);
 	xc_stream_close(s1);
 	r = xc_stream_open(st, t.chosen, &o, &s2);
-	tap_ok(r == 0 && xc_stream_holder(t.chosen, &o) == getpid(),
+	tap_ok(r == 0 && xc_stream_holder(t.chosen, &o, NULL, 0) == getpid(),
 	       "stream: free again once closed (r %d)", r);
 	xc_stream_close(s2);
 
@@ -198,6 +221,37 @@ static void test_lock(const char *sock)
 	       "stream: a lock that cannot be taken says so: %s", why);
 	unlink(file);
 	xc_target_clear(&t);
+}
+
+/* qemu that never accepts, and nobody else served: the open waits for it,
+ * bounded by the timeout, and returns no stream to write into. */
+static void test_not_accepted(void)
+{
+	struct xc_stream_opts o = { .timeout_ms = 300 };
+	struct xc_target_opts to = { 0 };
+	struct xc_stream *s = NULL;
+	struct xc_target t;
+	char sock[160], dir[160];
+	uint64_t start;
+	int lfd, r;
+
+	cleanup();
+	snprintf(sock, sizeof(sock), "%s/mute.sock", tmpdir);
+	lfd = listener(sock);
+	make_domain();
+	device(1, NAME, true, sock);
+	r = xc_target_find(st, DOMNAME, NAME, &to, &t);
+	if (r < 0)
+		tap_bail("target: %s", strerror(-r));
+	snprintf(dir, sizeof(dir), "%s/locks", tmpdir);
+	o.lock_dir = dir;
+	start = xc_now_ms();
+	r = xc_stream_open(st, t.chosen, &o, &s);
+	tap_ok(r == -ETIMEDOUT && !s && xc_now_ms() - start >= 300,
+	       "stream: a connection qemu never accepts times out, unused (r %d)", r);
+	xc_target_clear(&t);
+	close(lfd);
+	unlink(sock);
 }
 
 static void test_session_failures(void)
@@ -231,6 +285,7 @@ static void test_session_failures(void)
 int main(void)
 {
 	char sock[128];
+	pthread_t th;
 	int lfd, r;
 
 	if (!mkdtemp(tmpdir))
@@ -240,11 +295,17 @@ int main(void)
 		tap_bail("xenstore: %s", strerror(-r));
 	snprintf(sock, sizeof(sock), "%s/agent.sock", tmpdir);
 	lfd = listener(sock);
+	if (pthread_create(&th, NULL, server, &lfd) != 0)
+		tap_bail("pthread_create");
 	test_lookup(sock);
 	test_wait_deadline();
 	test_lock(sock);
+	test_not_accepted();
 	test_session_failures();
 	cleanup();
+	/* Wakes the server's accept(). */
+	shutdown(lfd, SHUT_RDWR);
+	pthread_join(th, NULL);
 	close(lfd);
 	unlink(sock);
 	rmdir(tmpdir);

@@ -145,7 +145,8 @@ mkdir -p "$r/usr/share/qemu"
 cp -r "$TREE/usr/share/qemu/keymaps" "$r/usr/share/qemu/"
 cp -r "$TREE/etc/xen" "$r/etc/"
 mkdir -p "$r/var/lib/xen" "$r/var/log/xen/console"
-copy_modules "$r" $xenmods
+# unix_diag: sock_diag for unix sockets, how xenchan proves qemu accepted it.
+copy_modules "$r" $xenmods unix_diag
 
 # domU: the guest halves of the scenarios.
 r=$BASE/domU-root

@@ -1,7 +1,8 @@
 # xenchan-cat and xenchan-send moving bytes to and from a real Linux guest:
 # over the socket and pty channels xl created, through a channel xenchan
 # hotplugs and serves itself (direct), over vchan (asked for, and chosen by
-# bandwidth), and a send cut short by xl destroy. The guest's agents
+# bandwidth), a socket held by another client (busy, and --wait), and a send
+# cut short by xl destroy. The guest's agents
 # upper-case what they read, so an echo by a tty that is not raw cannot pass
 # for an answer. Then, with a second guest: xenchan-cat and xenchan-send run
 # with a standard descriptor closed, against a guest that sends raw xenstore
@@ -63,6 +64,79 @@ if ! check "xenchan-send: the guest read exactly what was sent (size and md5)" \
 	wait_for 60 sock_in_is "$want"; then
 	diag "want $want, guest says $(xenstore-read "/local/domain/$domid/data/sock-in" 2>&1)"
 	guest_log xfer
+fi
+
+# 2b. Busy: qemu serves one client per socket and leaves the others in its
+# listener's backlog. While socat (then a xenchan-cat) holds the channel,
+# xenchan-send writes nothing and exits 5 naming the holder; with --wait it
+# stays queued and delivers once the holder left. Checked at the guest: its
+# agent reports the size and md5 of all it read, so bytes that were refused
+# and arrived later anyway would show.
+sock_in_is_all() {
+	sock_in_is "$(cat $sock_all | wc -c) $(cat $sock_all | md5sum | cut -d' ' -f1)"
+}
+# served PATH: qemu accepted a connection on socket PATH (its end is bound
+# to PATH and connected, state 03 in /proc/net/unix).
+served() {
+	awk -v p="$1" '$6 == "03" && $8 == p { n++ } END { exit !n }' /proc/net/unix
+}
+sock_all="/tmp/payload /tmp/send.data"
+socat -u UNIX-CONNECT:/tmp/chan.sock OPEN:/dev/null &
+hpid=$!
+check "socat holds the socket channel" wait_for 30 served /tmp/chan.sock
+printf 'refused' >/tmp/refused.data
+timeout 60 $bin/xenchan-send -t 1s xfer org.example.test.0 /tmp/refused.data 2>/tmp/busy.err
+rc=$?
+diag "$(cat /tmp/busy.err)"
+check "xenchan-send on a socket socat holds: exit status 5 ($rc)" test $rc = 5
+check "... the message names socat and its pid" \
+	grep -q "busy: in use by socat (pid $hpid)\$" /tmp/busy.err
+payload /tmp/wait.data 4096
+timeout 120 $bin/xenchan-send -v --wait=60s xfer org.example.test.0 /tmp/wait.data \
+	2>/tmp/wait.err &
+wpid=$!
+check "xenchan-send --wait: queued behind socat" \
+	wait_for 30 grep -q "queued: qemu serves socat (pid $hpid)" /tmp/wait.err
+check "... -v does not say accepted while queued" sh -c "! grep -q 'accepted by qemu' /tmp/wait.err"
+check "... and the guest has read nothing new" sock_in_is_all
+kill $hpid
+wait $wpid
+rc=$?
+diag "$(cat /tmp/wait.err)"
+check "xenchan-send --wait: delivered once socat left, exit status 0 ($rc)" test $rc = 0
+check "... -v says accepted by qemu" grep -q "chan.sock: accepted by qemu" /tmp/wait.err
+sock_all="$sock_all /tmp/wait.data"
+if ! check "the guest read the 4 KiB once and never the refused bytes (size and md5)" \
+	wait_for 60 sock_in_is_all; then
+	diag "guest says $(xenstore-read "/local/domain/$domid/data/sock-in" 2>&1)"
+fi
+# A xenchan-cat holding the channel: named as the holder too.
+rm -f /tmp/hold.fifo
+mkfifo /tmp/hold.fifo
+$bin/xenchan-cat -Q never xfer org.example.test.0 </tmp/hold.fifo >/dev/null 2>&1 &
+cpid=$!
+exec 7>/tmp/hold.fifo
+cat_holds() {
+	grep -qx "$cpid" /run/xenchan/locks/socket:%2Ftmp%2Fchan.sock 2>/dev/null &&
+		served /tmp/chan.sock
+}
+check "xenchan-cat holds the socket channel" wait_for 30 cat_holds
+timeout 60 $bin/xenchan-send xfer org.example.test.0 /tmp/refused.data 2>/tmp/busy2.err
+rc=$?
+diag "$(cat /tmp/busy2.err)"
+check "xenchan-send on a socket xenchan-cat holds: exit 5 ($rc), naming it" \
+	sh -c "[ $rc = 5 ] && grep -q 'busy: in use by xenchan-cat (pid $cpid)\$' /tmp/busy2.err"
+kill $cpid
+exec 7>&-
+wait $cpid
+# Everything queued before it is served first: a marker that arrives alone
+# proves nothing refused is still on its way.
+printf 'marker' >/tmp/marker.data
+timeout 120 $bin/xenchan-send --wait=60s xfer org.example.test.0 /tmp/marker.data
+sock_all="$sock_all /tmp/marker.data"
+if ! check "... a marker sent last arrives, and nothing refused before it (size and md5)" \
+	wait_for 60 sock_in_is_all; then
+	diag "guest says $(xenstore-read "/local/domain/$domid/data/sock-in" 2>&1)"
 fi
 
 # 3. A channel hotplugged into the running guest and served by xenchan-cat
