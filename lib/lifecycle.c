@@ -198,6 +198,18 @@ void xc_lifecycle_set_deadline(uint64_t deadline)
 	command_deadline = deadline;
 }
 
+uint64_t xc_lifecycle_deadline(void)
+{
+	return teardown_depth ? teardown_deadline : command_deadline;
+}
+
+bool xc_wait_over(int r)
+{
+	if (r >= 0)
+		return false;
+	return r != -ETIMEDOUT || xc_deadline_passed(xc_lifecycle_deadline(), xc_now_ms());
+}
+
 int xc_wait_fds(struct pollfd *p, unsigned n, uint64_t deadline)
 {
 	struct pollfd all[WAIT_FDS_MAX + 1];

@@ -82,6 +82,22 @@ int xc_wait_fds(struct pollfd *p, unsigned n, uint64_t deadline);
  */
 void xc_lifecycle_set_deadline(uint64_t deadline);
 
+/*
+ * The bound xc_wait_fds() puts on every wait now (the teardown's, or the
+ * command's; XC_NEVER: none).  A loop that waits in steps (poll, look,
+ * wait again) takes -ETIMEDOUT from xc_wait_fds() for the end of a step:
+ * once this has passed too, the step's end is the command's, and the loop
+ * must end with -ETIMEDOUT rather than spin.
+ */
+uint64_t xc_lifecycle_deadline(void);
+
+/*
+ * For such a loop: whether xc_wait_fds()'s result r ends the wait (an
+ * error, a signal, or -ETIMEDOUT once xc_lifecycle_deadline() has passed)
+ * rather than only the step.
+ */
+bool xc_wait_over(int r);
+
 /* Guard a blocking call: 0, or -EINTR / -ETIMEDOUT (then do not make it). */
 int xc_guard_begin(uint64_t deadline);
 /* After the call: 0, or -ETIMEDOUT / -EINTR when the guard cut it short. */

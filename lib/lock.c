@@ -156,7 +156,7 @@ int xc_lock_take_wait(const char *path, uint64_t deadline)
 			return -EBUSY;
 		r = xc_wait_fds(&p, 1,
 				xc_deadline_min(deadline, xc_deadline_at(now, XC_LOCK_RECHECK_MS)));
-		if (r < 0 && r != -ETIMEDOUT)
+		if (xc_wait_over(r))
 			return r;
 		while (read(ino, ev, sizeof(ev)) > 0)
 			;

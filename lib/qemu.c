@@ -319,6 +319,57 @@ static int note_holder(const struct xc_sock_info *in)
 	return -EBUSY;
 }
 
+static int no_sockdiag(const char *path)
+{
+	xc_info("%s: sock_diag for unix sockets unavailable: cannot prove that qemu "
+		"accepted the connection, not using it",
+		path);
+	return -EPROTONOSUPPORT;
+}
+
+/*
+ * Before connecting: while qemu serves another client, do not even join its
+ * queue.  A connection we leave there when we give up is accepted once that
+ * client leaves, and qemu hands it the guest output it buffered, which is
+ * then lost with it.  So look (sock_diag) until the channel is free or
+ * opts->busy_deadline passes: 0, -EBUSY, or a negative errno.
+ */
+static int wait_free(const char *path, const struct xc_stream_opts *opts)
+{
+	struct pollfd none = { .fd = -1 };
+	struct xc_sock_info in;
+	bool said = false;
+	int r;
+
+	for (;;) {
+		uint64_t now;
+
+		r = xc_sockdiag_query(path, -1, &in);
+		if (r == -EPROTONOSUPPORT)
+			return no_sockdiag(path);
+		if (r == -ENOENT || r == -ECONNREFUSED)
+			return 0; /* no listener: connect() says what it says */
+		if (r < 0)
+			return r;
+		if (note_holder(&in) == 0)
+			return 0;
+		now = xc_now_ms();
+		if (!opts->busy_deadline || xc_deadline_passed(opts->busy_deadline, now))
+			return -EBUSY;
+		if (!said && in.holder_pid > 0)
+			xc_info("%s: qemu serves %s (pid %ld); waiting for it to leave", path,
+				in.holder_comm[0] ? in.holder_comm : "another client",
+				(long)in.holder_pid);
+		else if (!said)
+			xc_info("%s: qemu serves another client; waiting for it to leave", path);
+		said = true;
+		r = xc_wait_fds(&none, 1, xc_deadline_min(opts->busy_deadline,
+							   xc_deadline_at(now, BUSY_POLL_MS)));
+		if (xc_wait_over(r))
+			return r;
+	}
+}
+
 /*
  * Connect to qemu's socket and return only once qemu accepted us.
  *
@@ -328,8 +379,11 @@ static int note_holder(const struct xc_sock_info *in)
  * us, maybe long after we gave up and said they were not delivered.  So
  * nothing is written before sock_diag shows that qemu accepted us.  While
  * another client is served the channel is busy: -EBUSY at once, or, until
- * opts->busy_deadline, we stay queued (qemu takes clients in order).  While
- * nobody else is served qemu is about to accept: wait, bounded by deadline.
+ * opts->busy_deadline, we look again every BUSY_POLL_MS without connecting
+ * (see wait_free()).  While nobody else is served qemu is about to accept:
+ * wait, bounded by deadline.  Only when a client takes the channel between
+ * our look and our connect() are we queued behind it (qemu takes clients in
+ * order), and then left in qemu's queue if we give up.
  */
 static int socket_open(struct qemu_stream *q, const char *path,
 		       const struct xc_stream_opts *opts, uint64_t deadline)
@@ -338,6 +392,9 @@ static int socket_open(struct qemu_stream *q, const char *path,
 	bool said_queued = false;
 	int r;
 
+	r = wait_free(path, opts);
+	if (r < 0)
+		return r;
 	for (;;) {
 		struct pollfd none = { .fd = -1 };
 		uint64_t now;
@@ -362,7 +419,7 @@ static int socket_open(struct qemu_stream *q, const char *path,
 		r = xc_wait_fds(&none, 1,
 				xc_deadline_min(r ? opts->busy_deadline : deadline,
 						xc_deadline_at(now, r ? BUSY_POLL_MS : ACCEPT_POLL_MS)));
-		if (r < 0 && r != -ETIMEDOUT)
+		if (xc_wait_over(r))
 			return r;
 	}
 	if (r < 0)
@@ -375,12 +432,8 @@ static int socket_open(struct qemu_stream *q, const char *path,
 		bool busy;
 
 		r = xc_sockdiag_query(path, q->fd, &in);
-		if (r == -EPROTONOSUPPORT) {
-			xc_info("%s: sock_diag for unix sockets unavailable: cannot prove that "
-				"qemu accepted the connection, not using it",
-				path);
-			return r;
-		}
+		if (r == -EPROTONOSUPPORT)
+			return no_sockdiag(path);
 		if (r < 0)
 			return r;
 		if (in.state == XC_SOCK_ACCEPTED) {
@@ -411,7 +464,7 @@ static int socket_open(struct qemu_stream *q, const char *path,
 		 * wakes us early; a hangup means the listener went away (qemu with it). */
 		step = busy ? BUSY_POLL_MS : ACCEPT_POLL_MS;
 		r = xc_wait_fds(&p, 1, xc_deadline_min(until, xc_deadline_at(now, step)));
-		if (r < 0 && r != -ETIMEDOUT)
+		if (xc_wait_over(r))
 			return r;
 		if (r > 0 && (p.revents & (POLLHUP | POLLERR)))
 			return -EPIPE;

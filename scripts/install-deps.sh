@@ -10,6 +10,7 @@ packages=(
 	libpopt-dev libsmartcols-dev libxml2-dev
 	bats bats-support bats-assert bats-file
 	socat tmux ca-certificates procps psmisc bash-completion
+	iproute2 # ss: the tests look at qemu's socket queue
 	clang libclang-rt-dev # make fuzz-run: clang and its libFuzzer runtime
 )
 

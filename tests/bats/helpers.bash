@@ -299,6 +299,13 @@ channel_open() {
 	esac
 }
 
+# socket_backlog PATH: how many connections wait in the queue of the unix
+# listener at PATH, not accepted yet (its Recv-Q in ss -xl); "none" when
+# nothing listens there.
+socket_backlog() {
+	ss -xlH | awk -v p="$1" '$5 == p { print $3; f = 1 } END { if (!f) print "none" }'
+}
+
 # copying PID ENDPOINT: xenchan-cat or xenchan-send, process PID, is in its
 # copy loop: the channel is open, SIGTERM is caught (the command undoes what
 # it set up before it dies of it) and it waits for the channel or its input.

@@ -285,6 +285,9 @@ marker_arrives() {
 	[ $((($(date +%s%N) - start) / 1000000)) -lt 1000 ]
 	run send_ -t 1s web01 org.example.busy.0 "$SIM_DIR/b1"
 	assert_failure 5
+	# Refused without joining qemu's queue: no dead connection in it would
+	# take the guest's buffered output when socat leaves.
+	[ "$(socket_backlog "$SIM_DIR/busy.sock")" = 0 ]
 	kill "$holder"
 	marker_arrives 3
 }
@@ -309,19 +312,35 @@ marker_arrives() {
 	timeout "$T" xenchan-send -v --wait=10s web01 org.example.busy.0 "$SIM_DIR/b2" \
 		2>"$SIM_DIR/wait.err" &
 	pid=$!
-	wait_until "$T" grep -q "queued: qemu serves socat (pid $holder); waiting for it to leave" \
+	wait_until "$T" grep -q "busy.sock: qemu serves socat (pid $holder); waiting for it to leave" \
 		"$SIM_DIR/wait.err"
-	# Queued, not accepted: -v has not claimed it, and nothing reached the guest.
-	run grep -c "accepted by qemu" "$SIM_DIR/wait.err"
+	# Not even queued while socat is served: nothing in qemu's backlog, -v
+	# has claimed nothing, and nothing reached the guest.
+	[ "$(socket_backlog "$SIM_DIR/busy.sock")" = 0 ]
+	run grep -c ": accepted by qemu" "$SIM_DIR/wait.err"
 	assert_output 0
 	[ "$(sink_count "$SIM_DIR/busy.sunk")" = "$before" ]
 	kill "$holder"
 	wait "$pid"
 	wait_until "$T" sunk "$SIM_DIR/busy.sunk" $((before + 1000))
-	run grep -n "accepted by qemu\|queued: qemu serves" "$SIM_DIR/wait.err"
-	assert_line --index 0 --partial "queued: qemu serves socat"
+	run grep -n ": accepted by qemu\|qemu serves" "$SIM_DIR/wait.err"
+	assert_line --index 0 --partial "qemu serves socat"
 	assert_line --index 1 --partial "busy.sock: accepted by qemu"
 	marker_arrives 1003
+}
+
+@test "--max-time ends a wait for a busy socket: 124, nothing delivered later" {
+	local holder before start
+	hold_socket
+	printf 'abc' >"$SIM_DIR/b1"
+	start=$(date +%s%N)
+	run send_ --wait=20s --max-time 1s web01 org.example.busy.0 "$SIM_DIR/b1"
+	assert_failure 124
+	assert_output "xenchan-send: web01/org.example.busy.0: max-time 1s reached before the channel was open"
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 5000 ]
+	[ "$(socket_backlog "$SIM_DIR/busy.sock")" = 0 ]
+	kill "$holder"
+	marker_arrives 3
 }
 
 @test "--wait=1s on a socket held throughout: exit 5 after the wait, nothing delivered later" {

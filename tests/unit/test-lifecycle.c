@@ -179,6 +179,28 @@ static int command_deadline(void)
 	return 0;
 }
 
+/* A wait in steps: the end of a step goes on, the command's deadline ends it. */
+static int wait_over(void)
+{
+	if (xc_lifecycle_init(0) < 0)
+		return 10;
+	if (xc_wait_over(0) || xc_wait_over(1) || xc_wait_over(-ETIMEDOUT))
+		return 11;
+	if (!xc_wait_over(-EINTR) || !xc_wait_over(-EIO))
+		return 12;
+	xc_lifecycle_set_deadline(xc_now_ms() - 1); /* passed */
+	if (!xc_wait_over(-ETIMEDOUT))
+		return 13;
+	xc_teardown_begin(1000);
+	if (xc_wait_over(-ETIMEDOUT) || xc_lifecycle_deadline() == XC_NEVER)
+		return 14;
+	xc_teardown_end();
+	xc_lifecycle_set_deadline(XC_NEVER);
+	if (xc_wait_over(-ETIMEDOUT) || xc_lifecycle_deadline() != XC_NEVER)
+		return 15;
+	return 0;
+}
+
 /* A signal during a call that does not return: cut soon after. */
 static int guard_signal(void)
 {
@@ -232,6 +254,8 @@ int main(void)
 	r = in_child(command_deadline);
 	tap_ok(r == 0, "the command's deadline bounds waits and guarded calls, not teardown (%d)",
 	       r);
+	r = in_child(wait_over);
+	tap_ok(r == 0, "xc_wait_over: a step's end goes on, the command's deadline ends (%d)", r);
 	r = in_child(guard_signal);
 	tap_ok(r == 0, "a guarded call that does not return is cut by a signal (%d)", r);
 	tap_ok(in_child(die_by_signal) == 128 + SIGHUP, "xc_lifecycle_die dies by the signal caught");
