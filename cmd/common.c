@@ -521,8 +521,12 @@ int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *wh
 	const char *edom = s_edom ? s_edom : "?", *echan = s_echan ? s_echan : "?";
 	uint64_t delivered;
 	enum xc_proof proof;
+	const char *how;
 
 	xc_session_delivered(ss, &delivered, &proof);
+	/* A guest's session with dom0's endpoint: dom0 is what consumed it. */
+	how = proof == XC_PROOF_CONSUMED && ss->tgt.domain.domid == 0 ? "consumed by domain 0"
+								      : xc_proof_name(proof);
 	xc_session_close(ss);
 	switch (r) {
 	case 0:
@@ -531,10 +535,10 @@ int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *wh
 		if (received)
 			cmd_verbose("%s/%s: %s %" PRIu64 " bytes: %s; received %" PRIu64
 				    " bytes",
-				    edom, echan, what, delivered, xc_proof_name(proof), *received);
+				    edom, echan, what, delivered, how, *received);
 		else
 			cmd_verbose("%s/%s: %s %" PRIu64 " bytes: %s", edom, echan, what,
-				    delivered, xc_proof_name(proof));
+				    delivered, how);
 		return XC_EXIT_OK;
 	case -EPIPE:
 		cmd_err("%s/%s: peer went away: %" PRIu64 " of %" PRIu64 " bytes delivered",

@@ -211,6 +211,7 @@ serve() {
 	run in_domain "$GUEST" sh -c "xenchan-cat -v 0 '$name' <'$SIM_DIR/up.in'"
 	assert_success
 	assert_line --partial "0/$name: vchan: the endpoint domain 0 serves to this domain"
+	assert_line --regexp "0/$name: sent 1048576 bytes: consumed by domain 0; received 0 bytes\$"
 	wait_until "$T" has_bytes "$SIM_DIR/up.out" 1048576
 	[ "$(sha "$SIM_DIR/up.in")" = "$(sha "$SIM_DIR/up.out")" ]
 	# id:0 too; names cannot be resolved in a guest.
