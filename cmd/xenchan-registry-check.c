@@ -306,9 +306,12 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 			/* A vchan endpoint is no console channel: only the note
 			 * about its name being too long to be its port. */
 			if (c->transport == XC_TRANSPORT_VCHAN) {
-				const char *port =
-					c->endpoint ? strrchr(c->endpoint, '/') : NULL;
+				const char *port;
 
+				/* Each endpoint once, at the domain that serves it. */
+				if (c->backend_domid != c->domid)
+					continue;
+				port = c->endpoint ? strrchr(c->endpoint, '/') : NULL;
 				if (!c->name)
 					continue;
 				port = port ? port + 1 : "?";

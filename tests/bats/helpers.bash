@@ -310,7 +310,19 @@ socket_backlog() {
 # copy loop: the channel is open, SIGTERM is caught (the command undoes what
 # it set up before it dies of it) and it waits for the channel or its input.
 copying() {
-	channel_open "$1" "$2" && catches_signal "$1" 15 && sleeping "$1"
+	channel_open "$1" "$2" && catches_signal "$1" 15 && sleeping "$1" && stream_made "$1"
+}
+
+# stream_made PID: the stream of xenchan-cat or xenchan-send, process PID, is
+# made: its wake eventfd exists.  For a socket, that is once the command saw
+# qemu's acceptance, which it looks for in steps: qemu can have accepted
+# (channel_open) while the command still sleeps in its open.
+stream_made() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "anon_inode:[eventfd]" ] && return 0
+	done
+	return 1
 }
 
 # A file has at least N lines.

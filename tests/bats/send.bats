@@ -142,13 +142,16 @@ hog() {
 
 @test "SIGTERM ends a blocked send cleanly: the channel is free again" {
 	local pid rc=0
-	timeout "$T" xenchan-send web01 org.example.stall.0 "$SIM_DIR/big" 2>"$SIM_DIR/term.err" &
+	timeout "$T" xenchan-send -v web01 org.example.stall.0 "$SIM_DIR/big" 2>"$SIM_DIR/term.err" &
 	pid=$(holder org.example.stall.0)
 	wait_until "$T" copying "$pid" "$SIM_DIR/stall.sock"
+	# Past the open: qemu's acceptance is proven (before it, a signal ends
+	# the command without a count, as nothing was written).
+	wait_until "$T" grep -q ': accepted by qemu' "$SIM_DIR/term.err"
 	kill -TERM "$pid"
 	wait_exit "$pid" 2
 	run cat "$SIM_DIR/term.err"
-	assert_output --regexp 'interrupted: [0-9]+ bytes delivered'
+	assert_line --regexp 'interrupted: [0-9]+ bytes delivered'
 	run send_ -t 300ms web01 org.example.stall.0 "$SIM_DIR/big"
 	assert_failure 124
 }
