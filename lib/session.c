@@ -51,8 +51,9 @@ int xc_session_open(struct xc_session *ss, const char *domain, const char *chann
 	/*
 	 * --wait waits for the channel to be free too, like flock -w, within
 	 * the same budget as for it to be ready: a held lock is retried (woken
-	 * by its release), and a socket whose qemu serves another client stays
-	 * queued on qemu's listener until qemu takes it (lib/qemu.c).
+	 * by its release), and a socket whose qemu serves another client is
+	 * looked at again until that client leaves (lib/qemu.c).  --max-time
+	 * ends either wait first (lifecycle.h, xc_wait_over()).
 	 */
 	if (o->target.wait_ms)
 		ss->sopts.busy_deadline = xc_deadline(o->target.wait_ms);
