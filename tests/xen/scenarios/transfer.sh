@@ -95,9 +95,9 @@ payload /tmp/wait.data 4096
 timeout 120 $bin/xenchan-send -v --wait=60s xfer org.example.test.0 /tmp/wait.data \
 	2>/tmp/wait.err &
 wpid=$!
-check "xenchan-send --wait: queued behind socat" \
-	wait_for 30 grep -q "queued: qemu serves socat (pid $hpid)" /tmp/wait.err
-check "... -v does not say accepted while queued" sh -c "! grep -q 'accepted by qemu' /tmp/wait.err"
+check "xenchan-send --wait: waits for socat to leave, without connecting" \
+	wait_for 30 grep -q "qemu serves socat (pid $hpid); waiting for it to leave" /tmp/wait.err
+check "... -v does not say accepted meanwhile" sh -c "! grep -q ': accepted by qemu' /tmp/wait.err"
 check "... and the guest has read nothing new" sock_in_is_all
 kill $hpid
 wait $wpid
