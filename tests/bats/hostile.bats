@@ -214,30 +214,38 @@ closed_each() {
 	return $failed
 }
 
-# blocked_or_ended PID NAME: the command NAME that timeout(1), process PID,
-# runs sleeps in poll; or it has ended already.
-blocked_or_ended() {
+# fd_while_blocked PID NAME FD: PID has ended, or its descendant NAME sleeps
+# in a wait (any of them: the lookup, the open or the copy loop) and its
+# descriptor FD, read at that moment, is in $BATS_TEST_TMPDIR/fd.link.
+fd_while_blocked() {
 	local c
-	! kill -0 "$1" 2>/dev/null || { c=$(descendant "$1" "$2") && sleeping "$c"; }
+	kill -0 "$1" 2>/dev/null || return 0
+	c=$(descendant "$1" "$2") && sleeping "$c" || return 1
+	readlink "/proc/$c/fd/$3" >"$BATS_TEST_TMPDIR/fd.link" || echo closed >"$BATS_TEST_TMPDIR/fd.link"
+	# Still asleep after the look: the link was read while it was blocked.
+	sleeping "$c"
 }
 
 # null_while_blocked FD NAME CMD...: CMD, whose program is NAME, started with
 # descriptor FD closed and the others on /dev/null, blocks; while it does,
 # its descriptor FD is /dev/null.
 null_while_blocked() {
-	local fd=$1 name=$2 pid cpid rc=0 link=
+	local fd=$1 name=$2 pid rc=0 link=
 	shift 2
+	rm -f "$BATS_TEST_TMPDIR/fd.link"
 	case $fd in
 	0) timeout "$T" "$@" <&- >/dev/null 2>/dev/null 3>&- & ;;
 	1) timeout "$T" "$@" </dev/null >&- 2>/dev/null 3>&- & ;;
 	2) timeout "$T" "$@" </dev/null >/dev/null 2>&- 3>&- & ;;
 	esac
 	pid=$!
-	wait_until 10 blocked_or_ended "$pid" "$name" || true
-	if cpid=$(descendant "$pid" "$name") && sleeping "$cpid"; then
-		link=$(readlink "/proc/$cpid/fd/$fd") || link=closed
+	# One look at a moment it sleeps; a process in a wait made of steps (such
+	# as for qemu's acceptance) sleeps, wakes and sleeps again.
+	wait_until 10 fd_while_blocked "$pid" "$name" "$fd" || true
+	if [ -f "$BATS_TEST_TMPDIR/fd.link" ]; then
+		link=$(cat "$BATS_TEST_TMPDIR/fd.link")
 		# timeout(1) passes SIGTERM on.
-		kill -TERM "$pid"
+		kill -TERM "$pid" 2>/dev/null
 	fi
 	wait "$pid" || rc=$?
 	echo "$* with fd $fd closed: fd $fd is ${link:-never seen: exit $rc without blocking}"
