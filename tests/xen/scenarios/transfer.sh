@@ -332,7 +332,10 @@ if wait_for 30 sig_waiting && kill -0 $cpid 2>/dev/null; then
 	diag "devid $sdevid: backend $(xenstore-read "/local/domain/0/backend/console/$domid/$sdevid/state" 2>&1), frontend $(xenstore-read "/local/domain/$domid/device/console/$sdevid/state" 2>&1): SIGTERM"
 	kill -TERM $cpid
 else
-	diag "xenchan-cat --create did not come to wait for the frontend"
+	# A signal must end it cleanly at any instant, so it is sent all the
+	# same; what it was doing is said, to find out why it was not waiting.
+	diag "xenchan-cat --create did not come to wait for the frontend in 30 s: devid ${sdevid:-none}, backend state $(xenstore-read "/local/domain/0/backend/console/$domid/${sdevid:-x}/state" 2>&1), wchan $(cat /proc/$cpid/wchan 2>&1): SIGTERM all the same"
+	kill -TERM $cpid 2>/dev/null
 fi
 reap $cpid 20
 rc=$?
