@@ -348,12 +348,7 @@ const char **cmd_session_args(poptContext ctx, bool files)
 	return args;
 }
 
-uint64_t cmd_session_deadline(void)
-{
-	return session_deadline;
-}
-
-void cmd_session_opts(struct xc_session_opts *o)
+void cmd_session_opts(struct xc_session_opts *o, struct xc_copy_opts *c)
 {
 	struct xc_stream_opts *so = &o->stream;
 	struct xc_target_opts *to = &o->target;
@@ -390,6 +385,8 @@ void cmd_session_opts(struct xc_session_opts *o)
 				cmd_arg(getenv("XENCHAN_RING_RATE")));
 	/* A stalled xenstored costs a request the --timeout, not our life. */
 	xc_store_set_deadline(XC_NEVER, so->timeout_ms);
+	c->stall_timeout_ms = so->timeout_ms;
+	c->deadline = session_deadline;
 }
 
 /* DOMAIN and CHANNEL as the session's messages show them. */

@@ -102,13 +102,10 @@ extern struct poptOption session_options[];
  */
 const char **cmd_session_args(poptContext ctx, bool files);
 
-/* session_options' values, checked, into o (usage errors exit).  Starts
- * the --max-time clock. */
-void cmd_session_opts(struct xc_session_opts *o);
-
-/* When --max-time says the session must be over (clock.h); XC_NEVER when
- * it was not given.  Set by cmd_session_opts(). */
-uint64_t cmd_session_deadline(void);
+/* session_options' values, checked, into o, and what they say about the
+ * copy into c (the -t stall bound, the --max-time deadline); usage errors
+ * exit.  Starts the --max-time clock. */
+void cmd_session_opts(struct xc_session_opts *o, struct xc_copy_opts *c);
 
 /*
  * Open the session for DOMAIN CHANNEL; on failure, say why.  Returns

@@ -152,9 +152,7 @@ int main(int argc, const char **argv)
 	args_v = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, NULL);
 	args = cmd_session_args(ctx, false);
-	cmd_session_opts(&so);
-	copts.stall_timeout_ms = so.stream.timeout_ms;
-	copts.deadline = cmd_session_deadline();
+	cmd_session_opts(&so, &copts);
 	if (opt_lines) {
 		int r1 = xc_parse_uint(opt_lines, LINES_MAX, &copts.lines);
 

@@ -191,9 +191,7 @@ int main(int argc, const char **argv)
 	args_v = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, on_option);
 	args = cmd_session_args(ctx, true);
-	cmd_session_opts(&so);
-	copts.stall_timeout_ms = so.stream.timeout_ms;
-	copts.deadline = cmd_session_deadline();
+	cmd_session_opts(&so, &copts);
 	files = args[2] ? args + 2 : stdin_only;
 	if (check_files(files, &prog.total) < 0)
 		return XC_EXIT_ERROR;
