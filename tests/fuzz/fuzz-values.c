@@ -7,7 +7,7 @@
  * The first byte picks the parser, the rest (NUL-terminated) is its input:
  *	u uint   d domid   t duration   s size   r rate   D DOMAIN argument
  *	U uuid   e escape  n channel name   p socket path   P pty path
- *	T transport   w wait-for
+ *	T transport   w wait-for   x Xen version
  * Any other first byte runs every parser on the rest.  Beyond not crashing,
  * each parser's documented promises are checked; a broken one aborts.
  *
@@ -30,6 +30,7 @@
 #include "parse.h"
 #include "untrusted.h"
 #include "wait.h"
+#include "xenver.h"
 
 
 static bool all_digits(const char *s)
@@ -305,6 +306,29 @@ static void fuzz_wait_for(const char *s)
 	check(streq(xc_wait_for_name(w), s));
 }
 
+/* A version's text reads back as the same version, with the same answer. */
+static void fuzz_xen_version(const char *s)
+{
+	struct xc_xenver v, back;
+	const char *why = NULL;
+	int r = xc_xenver_parse(s, &v, &why);
+	enum xc_xl_first first;
+
+	if (r < 0) {
+		check(r == -EINVAL && why && *why);
+		return;
+	}
+	first = xc_xenver_xl_first(&v);
+	check(first == XC_XL_FIRST_AFFECTED || first == XC_XL_FIRST_FIXED ||
+	      first == XC_XL_FIRST_UNKNOWN);
+	check(strlen(v.text) < sizeof(v.text) - 1 && xc_is_printable(v.text));
+	check(xc_xenver_parse(v.text, &back, NULL) == 0);
+	check(back.major == v.major && back.minor == v.minor &&
+	      back.has_micro == v.has_micro && back.micro == v.micro &&
+	      back.kind == v.kind && streq(back.text, v.text) &&
+	      xc_xenver_xl_first(&back) == first);
+}
+
 static const struct {
 	char sel;
 	void (*fn)(const char *s);
@@ -313,7 +337,7 @@ static const struct {
 	{ 's', fuzz_size },	   { 'r', fuzz_rate },	   { 'D', fuzz_domain_spec },
 	{ 'U', fuzz_uuid },	   { 'e', fuzz_escape },   { 'n', fuzz_channel_name },
 	{ 'p', fuzz_socket_path }, { 'P', fuzz_pty_path }, { 'T', fuzz_transport },
-	{ 'w', fuzz_wait_for },
+	{ 'w', fuzz_wait_for },	   { 'x', fuzz_xen_version },
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -127,7 +127,10 @@ FUZZ_VALUES_CORPUS = \
 	tests/fuzz/corpus/values/uuid-misplaced-dash \
 	tests/fuzz/corpus/values/uuid-valid \
 	tests/fuzz/corpus/values/wait-bad \
-	tests/fuzz/corpus/values/wait-ready
+	tests/fuzz/corpus/values/wait-ready \
+	tests/fuzz/corpus/values/xen-version-bad-hash \
+	tests/fuzz/corpus/values/xen-version-debian \
+	tests/fuzz/corpus/values/xen-version-pre
 EXTRA_DIST += $(FUZZ_VALUES_CORPUS)
 
 # make fuzz: run the libFuzzer targets with clang for FUZZ_TIME seconds each.
