@@ -23,6 +23,7 @@
 #include "store.h"
 #include "untrusted.h"
 #include "virtxml.h"
+#include "xenver.h"
 #include "xlcfg.h"
 
 #ifndef XC_REGISTRY_DIR
@@ -31,6 +32,9 @@
 #ifndef XC_SYSCONF_REGISTRY_DIR
 #define XC_SYSCONF_REGISTRY_DIR "/etc/xenchan/registry.d"
 #endif
+
+/* The running hypervisor, as Debian's xl wrapper reads it. */
+#define SYS_HYPERVISOR "/sys/hypervisor"
 
 /* Larger inputs are no config: refuse them rather than read gigabytes. */
 #define INPUT_MAX (64 * 1024 * 1024)
@@ -42,6 +46,7 @@
 #define UTF8_BOM "\xef\xbb\xbf"
 
 static const char **opt_registries, **opt_names, **opt_disable;
+static const char *opt_xen_version;
 static int opt_no_default, opt_live, opt_json, opt_strict, opt_list_rules;
 
 static struct poptOption options[] = {
@@ -52,6 +57,7 @@ static struct poptOption options[] = {
 	{ "json", 'J', POPT_ARG_NONE, &opt_json, 0, NULL, NULL },
 	{ "strict", 'W', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
 	{ "disable", '\0', POPT_ARG_ARGV, &opt_disable, 0, NULL, NULL },
+	{ "xen-version", '\0', POPT_ARG_STRING, &opt_xen_version, 0, NULL, NULL },
 	{ "list-rules", '\0', POPT_ARG_NONE, &opt_list_rules, 0, NULL, NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_options, 0, NULL, NULL },
 	POPT_TABLEEND
@@ -59,7 +65,8 @@ static struct poptOption options[] = {
 
 static const char usage_text[] =
 	"Usage: xenchan-registry-check [-r FILE]... [--no-default-registry] [-n NAME]... [-l]\n"
-	"                              [-J] [-W] [--disable RULE]... [-v] [-q] [FILE...]\n"
+	"                              [-J] [-W] [--disable RULE]... [--xen-version VERSION]\n"
+	"                              [-v] [-q] [FILE...]\n"
 	"       xenchan-registry-check --list-rules\n";
 
 static void help(void)
@@ -81,8 +88,12 @@ static void help(void)
 	       "      --disable RULE       do not report RULE (repeatable; --list-rules\n"
 	       "                           lists the rules)\n"
 	       "      --list-rules         print every rule: id, severity, description\n"
-	       "  -v, --verbose            say which inputs are read; note every name too\n"
-	       "                           long for a vchan port, not only vchan ones\n"
+	       "      --xen-version VERSION  check xl configs for the xl of Xen VERSION\n"
+	       "                           (4.17, 4.20.4, 4.20.4+7-g1c3ba6e8-1); default: the\n"
+	       "                           installed Xen tools' version, if any\n"
+	       "  -v, --verbose            say which inputs are read and which Xen the xl\n"
+	       "                           configs are checked for; note every name too long\n"
+	       "                           for a vchan port, not only vchan ones\n"
 	       "  -q, --quiet              print only what fails the check; no summary\n"
 	       "  -h, --help               show this help\n"
 	       "      --usage              show a short usage line\n"
@@ -359,6 +370,47 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 	xc_store_close(st);
 }
 
+/*
+ * The Xen whose xl the xl configs are for: --xen-version (v, already
+ * parsed), else the installed tools' (under XENCHAN_SYSROOT when set, for
+ * a system image or a test; the running hypervisor is then not looked at),
+ * else none: the first-channel note explains both behaviours.
+ */
+static void xen_for_configs(struct xc_lint *l, const struct xc_xenver *given)
+{
+	const char *root = getenv("XENCHAN_SYSROOT"), *hv = SYS_HYPERVISOR;
+	_cleanup_free_ char *source = NULL;
+	struct xc_xenver v;
+	int r;
+
+	if (given) {
+		cmd_verbose("checking for Xen %s (--xen-version)", given->text);
+		xc_lint_xen(l, given);
+		return;
+	}
+	if (root && *root)
+		hv = NULL;
+	else
+		root = "/";
+	r = xc_xenver_local(root, hv, &v, &source);
+	if (r == -ENOMEM)
+		oom();
+	if (r < 0) {
+		cmd_verbose("no Xen tools under %s (no xen-utils-X.Y package, no "
+			    "usr/lib/xen-X.Y/bin/xl): xl first-channel notes explain both "
+			    "behaviours; --xen-version picks one",
+			    cmd_arg(root));
+		return;
+	}
+	cmd_verbose("checking for Xen %s (%s)", v.text, source);
+	if (xc_xenver_xl_first(&v) == XC_XL_FIRST_UNKNOWN)
+		cmd_verbose("Xen %s does not say whether xl drops the first channel entry "
+			    "(xl of Xen " XC_XL_FIRST_AFFECTED_TEXT " does); --xen-version "
+			    "X.Y.Z says",
+			    v.text);
+	xc_lint_xen(l, &v);
+}
+
 static bool shown(const struct xc_diag *g)
 {
 	if (!quiet)
@@ -424,6 +476,7 @@ int main(int argc, const char **argv)
 	struct xc_lint *l = NULL;
 	struct xc_diags d;
 	struct xc_domcfg *cfgs = NULL, *live = NULL;
+	struct xc_xenver given;
 	size_t nargs = 0, nlive = 0, reg_from;
 	const char **args;
 	poptContext ctx;
@@ -436,13 +489,20 @@ int main(int argc, const char **argv)
 		nargs++;
 	if (opt_list_rules) {
 		if (nargs || opt_live || opt_names || opt_registries || opt_json ||
-		    opt_disable)
+		    opt_disable || opt_xen_version)
 			cmd_usage_error("--list-rules takes no other option or argument");
 		list_rules();
 		return XC_EXIT_OK;
 	}
 	if (!nargs && !opt_live && !opt_names && !opt_registries)
 		cmd_usage_error("nothing to check: give FILEs, --name, --registry or --live");
+	if (opt_xen_version) {
+		const char *why;
+
+		if (xc_xenver_parse(opt_xen_version, &given, &why) < 0)
+			cmd_usage_error("--xen-version %s: not a Xen version: %s",
+					cmd_arg(opt_xen_version), why);
+	}
 
 	xc_diags_init(&d);
 	for (size_t i = 0; opt_disable && opt_disable[i]; i++) {
@@ -475,6 +535,8 @@ int main(int argc, const char **argv)
 		oom();
 	xc_lint_vchan_notes(l, verbose > 0);
 	xc_lint_registry(l, reg_from);
+	if (nargs)
+		xen_for_configs(l, opt_xen_version ? &given : NULL);
 	for (size_t i = 0; opt_names && opt_names[i]; i++) {
 		_cleanup_free_ char *where = NULL;
 

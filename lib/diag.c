@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "untrusted.h"
+#include "xenver.h"
 
 /* A limit, in a description. */
 #define STR_(x) #x
@@ -74,8 +75,18 @@ const struct xc_rule xc_rules[XC_R_COUNT] = {
 			     "a channel gets devid 10 or above, which Linux hvc_xen cannot "
 			     "number" },
 	[XC_R_CFG_XL_FIRST_DROPPED] = { "config-xl-first-dropped", XC_SEV_WARNING,
-					"Xen 4.17 xl drops the first channel entry unless it is "
-					"a dummy (a name ending in .dummy)" },
+					"an xl config's first channel entry is no placeholder, "
+					"and xl of the Xen checked for drops it (Xen "
+					XC_XL_FIRST_AFFECTED_TEXT ")" },
+	[XC_R_CFG_XL_FIRST_UNKNOWN] = { "config-xl-first-unknown", XC_SEV_NOTE,
+					"the Xen version checked for does not say whether xl "
+					"drops an xl config's first channel entry: both "
+					"behaviours are explained" },
+	[XC_R_CFG_PLACEHOLDER_EXTRA] = { "config-placeholder-extra", XC_SEV_WARNING,
+					 "a placeholder channel is created, an extra channel "
+					 "in the guest: the first xl entry on a Xen whose xl "
+					 "keeps it (" XC_XL_FIRST_FIXED_TEXT "), a later "
+					 "entry, libvirt XML, a running domain" },
 	[XC_R_UNREGISTERED] = { "unregistered", XC_SEV_WARNING,
 				"a channel name is in no registry" },
 	[XC_R_NEAR_MISS] = { "near-miss", XC_SEV_WARNING,

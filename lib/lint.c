@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -11,6 +12,7 @@
 #include "strmap.h"
 #include "untrusted.h"
 #include "vchan.h"
+#include "xenver.h"
 
 /*
  * The limits the rule descriptions state (diag.h), held to the headers
@@ -47,6 +49,8 @@ struct xc_lint {
 	struct use *uses; /* owned */
 	struct kept *kept; /* owned */
 	bool vchan_all; /* name-vchan-port on every name, not only vchan uses */
+	enum xc_xl_first xl_first; /* of the Xen the xl configs are for */
+	char xen[XC_XENVER_TEXT_MAX]; /* its version, "" when not known */
 };
 
 int xc_lint_new(struct xc_registry *reg, struct xc_diags *d, struct xc_lint **out)
@@ -102,6 +106,12 @@ static bool syntax_breaker(unsigned char c)
 void xc_lint_vchan_notes(struct xc_lint *l, bool all)
 {
 	l->vchan_all = all;
+}
+
+void xc_lint_xen(struct xc_lint *l, const struct xc_xenver *v)
+{
+	l->xl_first = xc_xenver_xl_first(v);
+	snprintf(l->xen, sizeof(l->xen), "%s", v ? v->text : "");
 }
 
 /* The name-vchan-port note: once per name, not per use. */
@@ -195,7 +205,7 @@ void xc_lint_name(struct xc_lint *l, const char *name, struct xc_loc loc)
 			ESC(name));
 		return;
 	}
-	if (!xc_name_is_dummy(name) && !xc_label_is_version(last, strlen(last)))
+	if (!xc_name_is_placeholder(name) && !xc_label_is_version(last, strlen(last)))
 		xc_diag(l->d, XC_R_NAME_VERSION, loc,
 			"channel name '%s' has no version label: end it in a number, vN or "
 			"versionN (%s.0)",
@@ -287,8 +297,8 @@ static void check_registered(struct xc_lint *l, const struct xc_chan *ch)
 {
 	const struct xc_reg_entry *near;
 
-	if (!l->reg || xc_registry_count(l->reg) == 0 || xc_name_is_dummy(ch->name) ||
-	    xc_registry_find(l->reg, ch->name))
+	if (!l->reg || xc_registry_count(l->reg) == 0 ||
+	    xc_name_is_placeholder(ch->name) || xc_registry_find(l->reg, ch->name))
 		return;
 	near = xc_registry_near(l->reg, ch->name);
 	if (near)
@@ -328,23 +338,151 @@ static bool same_domain(const struct use *a, const struct use *b)
 	       a->cfg->domname && b->cfg->domname && streq(a->cfg->domname, b->cfg->domname);
 }
 
+/* "pty ", "socket " or "": the kind of channel a placeholder makes. */
+static const char *kind_word(const struct xc_chan *ch)
+{
+	const char *k = kind_of(ch);
+
+	return !k ? "" : streq(k, "pty") ? "pty " : "socket ";
+}
+
+/*
+ * Whether the first entry of cfg is a placeholder: a placeholder's name
+ * (xc_name_is_placeholder()), or a name the list uses again (the real entry
+ * after the one xl drops).  *again is that later entry, or NULL.
+ */
+static bool first_is_placeholder(const struct xc_domcfg *cfg,
+				 const struct xc_chan **again)
+{
+	const char *name = cfg->n > 0 ? cfg->ch[0].name : NULL;
+
+	*again = NULL;
+	if (!name)
+		return false;
+	if (xc_name_is_placeholder(name))
+		return true;
+	for (size_t i = 1; i < cfg->n; i++)
+		if (cfg->ch[i].name && streq(cfg->ch[i].name, name)) {
+			*again = &cfg->ch[i];
+			return true;
+		}
+	return false;
+}
+
+/* The end of the unknown-version note: what would decide. */
+#define UNKNOWN_END(l)                                                      \
+	*(l)->xen ? "Xen " : "", (l)->xen,                                  \
+		*(l)->xen ? " does not say which: give --xen-version X.Y.Z" \
+			  : "the Xen version is not known: give --xen-version"
+
+/* What the Xen version says about an xl config's first channel entry. */
+static void xl_first_entry(struct xc_lint *l, const struct xc_domcfg *cfg,
+			   bool placeholder, const struct xc_chan *again)
+{
+	const struct xc_chan *ch = &cfg->ch[0];
+	const char *at = again ? xc_diags_where(l->d, again->name_loc) : "";
+	const char *at_open = again ? " (its name is used again at " : "";
+	const char *at_close = again ? ")" : "";
+
+	switch (l->xl_first) {
+	case XC_XL_FIRST_AFFECTED:
+		if (!placeholder)
+			xc_diag(l->d, XC_R_CFG_XL_FIRST_DROPPED, ch->loc,
+				"Xen %s's xl drops the first channel entry (it gets devid 0, "
+				"the primary console; fixed in " XC_XL_FIRST_FIXED_TEXT
+				"); add a placeholder first entry such as \"connection=pty, "
+				"name=org.example.dummy\"",
+				l->xen);
+		break;
+	case XC_XL_FIRST_FIXED:
+		if (placeholder)
+			xc_diag(l->d, XC_R_CFG_PLACEHOLDER_EXTRA, ch->loc,
+				"Xen %s's xl keeps the first channel entry: placeholder "
+				"'%s'%s%s%s is an extra %schannel (devid 1) in the guest; "
+				"remove it (the workaround is for xl of Xen "
+				XC_XL_FIRST_AFFECTED_TEXT " only)",
+				l->xen, ESC(ch->name), at_open, at, at_close,
+				kind_word(ch));
+		break;
+	case XC_XL_FIRST_UNKNOWN:
+		if (placeholder)
+			xc_diag(l->d, XC_R_CFG_XL_FIRST_UNKNOWN, ch->loc,
+				"placeholder first entry '%s'%s%s%s works around xl of Xen "
+				XC_XL_FIRST_AFFECTED_TEXT ", which drops the first channel "
+				"entry; xl of " XC_XL_FIRST_FIXED_TEXT " keeps it as an extra "
+				"%schannel (devid 1), to be removed there; %s%s%s",
+				ESC(ch->name), at_open, at, at_close, kind_word(ch),
+				UNKNOWN_END(l));
+		else
+			xc_diag(l->d, XC_R_CFG_XL_FIRST_UNKNOWN, ch->loc,
+				"xl of Xen " XC_XL_FIRST_AFFECTED_TEXT " drops the first "
+				"channel entry (it gets devid 0, the primary console) and "
+				"needs a placeholder first entry such as \"connection=pty, "
+				"name=org.example.dummy\"; xl of " XC_XL_FIRST_FIXED_TEXT
+				" keeps it, and a placeholder would be an extra channel; "
+				"%s%s%s",
+				UNKNOWN_END(l));
+		break;
+	}
+}
+
+/* A placeholder that is created: an extra channel in the guest. */
+static void extra_placeholder(struct xc_lint *l, const struct xc_domcfg *cfg,
+			      const struct xc_chan *ch, unsigned devid)
+{
+	switch (cfg->kind) {
+	case XC_CFG_XL:
+		xc_diag(l->d, XC_R_CFG_PLACEHOLDER_EXTRA, ch->loc,
+			"placeholder '%s' is not the first channel entry, so xl creates it "
+			"on every Xen: an extra %schannel (devid %u) in the guest; remove it",
+			ESC(ch->name), kind_word(ch), devid);
+		break;
+	case XC_CFG_LIBVIRT:
+		xc_diag(l->d, XC_R_CFG_PLACEHOLDER_EXTRA, ch->loc,
+			"libvirt's libxl driver creates every channel on every Xen (the "
+			"first-channel bug is xl's alone): placeholder '%s' is an extra "
+			"%schannel (devid %u) in the guest; remove it",
+			ESC(ch->name), kind_word(ch), devid);
+		break;
+	case XC_CFG_LIVE:
+		xc_diag(l->d, XC_R_CFG_PLACEHOLDER_EXTRA, ch->loc,
+			"channel '%s' is a placeholder the toolstack created: an extra "
+			"%schannel in the guest (xl drops a first placeholder entry only on "
+			"Xen " XC_XL_FIRST_AFFECTED_TEXT "); remove it from the domain's "
+			"config",
+			ESC(ch->name), kind_word(ch));
+		break;
+	}
+}
+
 void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 {
 	_cleanup_(xc_strmap_freep) struct xc_strmap *seen = xc_strmap_new();
+	bool xl = cfg->kind == XC_CFG_XL, placeholder0, gone0;
+	/* An affected xl numbers the entries from 0, the one it drops. */
+	bool from0 = xl && l->xl_first == XC_XL_FIRST_AFFECTED;
+	bool either = xl && l->xl_first == XC_XL_FIRST_UNKNOWN;
+	const struct xc_chan *again;
 
 	if (!seen) {
 		l->d->oom = true;
 		return;
 	}
-	if (cfg->kind == XC_CFG_XL && cfg->n > 0 &&
-	    !(cfg->ch[0].name && xc_name_is_dummy(cfg->ch[0].name)))
-		xc_diag(l->d, XC_R_CFG_XL_FIRST_DROPPED, cfg->ch[0].loc,
-			"Xen 4.17 xl drops the first channel entry (it becomes devid 0, the "
-			"primary console); add a dummy first entry: \"connection=pty, "
-			"name=org.example.dummy\"");
+	placeholder0 = first_is_placeholder(cfg, &again);
+	/*
+	 * The entry xl drops is not there to clash with the others: on an
+	 * affected xl, and, the version not known, when it is a placeholder
+	 * meant to be dropped (xl_first_entry() says what it is on a fixed xl).
+	 * Its own form is still checked: xl parses it.
+	 */
+	gone0 = xl && cfg->n > 0 && (from0 || (either && placeholder0));
+	if (xl && cfg->n > 0)
+		xl_first_entry(l, cfg, placeholder0, again);
 	for (size_t i = 0; i < cfg->n; i++) {
 		const struct xc_chan *ch = &cfg->ch[i];
 		const char *kind = kind_of(ch);
+		bool gone = gone0 && i == 0;
+		unsigned devid = from0 ? ch->devid - 1 : ch->devid;
 		void *old = NULL;
 		struct use *u;
 
@@ -352,13 +490,21 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 			xc_diag(l->d, XC_R_CFG_MISSING_NAME, ch->loc, "channel has no name");
 		} else {
 			xc_lint_name(l, ch->name, ch->name_loc);
-			if (xc_strmap_add(seen, ch->name, (void *)ch, &old) == 1)
+			if (gone) {
+				/* A placeholder's real entry is checked where it is. */
+				if (!placeholder0)
+					check_registered(l, ch);
+			} else if (xc_strmap_add(seen, ch->name, (void *)ch, &old) == 1) {
 				xc_diag(l->d, XC_R_CFG_DUPLICATE_NAME, ch->name_loc,
 					"channel name '%s' is used twice in domain %s (also at %s)",
 					ESC(ch->name), dom_label(l, cfg),
 					xc_diags_where(l->d, ((struct xc_chan *)old)->name_loc));
-			else
+			} else {
 				check_registered(l, ch);
+			}
+			/* xl_first_entry() speaks of an xl config's first entry. */
+			if (xc_name_is_placeholder(ch->name) && (!xl || i > 0))
+				extra_placeholder(l, cfg, ch, devid);
 		}
 		/* A live channel's connection is not always recorded. */
 		if (!ch->connection && cfg->kind != XC_CFG_LIVE)
@@ -386,10 +532,10 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 				xc_diag(l->d, XC_R_CFG_PATH_LENGTH, ch->path_loc,
 					"socket path is %zu bytes: sun_path holds %d with the NUL",
 					plen, XC_SUN_PATH_MAX - 1);
-			u = new_use(l, cfg, ch);
-			if (!u) {
+			u = gone ? NULL : new_use(l, cfg, ch);
+			if (!gone && !u) {
 				l->d->oom = true;
-			} else if (xc_strmap_add(l->paths, ch->path, u, &old) == 1 &&
+			} else if (u && xc_strmap_add(l->paths, ch->path, u, &old) == 1 &&
 				   !same_domain(old, u)) {
 				const struct use *at = old, *other = u;
 
@@ -405,12 +551,19 @@ void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg)
 					dom_label(l, at->cfg), xc_diags_where(l->d, at->ch->path_loc));
 			}
 		}
-		if (ch->devid > XC_DIRECT_MAX_DEVID)
+		if (devid > XC_DIRECT_MAX_DEVID && either)
+			xc_diag(l->d, XC_R_CFG_DEVID, ch->loc,
+				"channel gets devid %u (%u with xl of Xen "
+				XC_XL_FIRST_AFFECTED_TEXT "): Linux hvc_xen takes the device "
+				"number from the last character of the node name and cannot "
+				"use it",
+				devid, devid - 1);
+		else if (devid > XC_DIRECT_MAX_DEVID)
 			xc_diag(l->d, XC_R_CFG_DEVID, ch->loc,
 				"channel gets devid %u: Linux hvc_xen takes the device number "
 				"from the last character of the node name and cannot use it",
-				ch->devid);
-		if (ch->name && kind && !xc_name_is_dummy(ch->name)) {
+				devid);
+		if (ch->name && kind && !xc_name_is_placeholder(ch->name) && !gone) {
 			u = new_use(l, cfg, ch);
 			if (!u) {
 				l->d->oom = true;

@@ -19,6 +19,7 @@
 
 struct xc_registry;
 struct xc_lint;
+struct xc_xenver;
 
 /*
  * A checking session: reg (borrowed, may be NULL: then no registry rules
@@ -41,6 +42,17 @@ void xc_lint_name(struct xc_lint *l, const char *name, struct xc_loc loc);
 void xc_lint_vchan_notes(struct xc_lint *l, bool all);
 
 /*
+ * The Xen whose xl the xl configs are for (v is copied; see xenver.h): what
+ * config-xl-first-dropped, config-xl-first-unknown and
+ * config-placeholder-extra say of a config's first channel entry, and how
+ * entries are numbered (an affected xl numbers them from 0 and drops that
+ * one).  NULL, the default: not known, and the config-xl-first-unknown note
+ * explains both behaviours.  libvirt documents and live domains do not
+ * depend on it: libvirt's libxl driver never had the bug.
+ */
+void xc_lint_xen(struct xc_lint *l, const struct xc_xenver *v);
+
+/*
  * A use of name with vchan, at loc: a vchan endpoint of a running domain
  * that carries the name.  Gives the name-vchan-port note when the name is
  * too long to be its own port (once per name, as xc_lint_name()).  name is
@@ -59,6 +71,12 @@ void xc_lint_registry(struct xc_lint *l, size_t from);
  * The channel rules over one domain, and the rules across domains (socket
  * path clashes, names with several meanings) against every domain checked
  * before in the session.  cfg must stay alive until xc_lint_free().
+ *
+ * A placeholder (xc_name_is_placeholder(), or an xl config's first entry
+ * whose name a later entry uses again) is a channel the guest should not
+ * have: config-placeholder-extra, except as the first entry of an xl config
+ * for an xl that drops it.  The entry such an xl drops takes no part in the
+ * duplicate-name, path-clash and name-meaning rules.
  */
 void xc_lint_domain(struct xc_lint *l, const struct xc_domcfg *cfg);
 

@@ -463,12 +463,46 @@ bool xc_label_is_version(const char *label, size_t len)
 	return true;
 }
 
-bool xc_name_is_dummy(const char *name)
-{
-	static const char dummy[] = ".dummy";
-	size_t n = strlen(name);
+/* The words that make a label a placeholder's (xc_name_is_placeholder()). */
+static const char *const placeholder_words[] = {
+	"dummy", "placeholder", "unused", "reserved", "padding", "filler",
+};
 
-	return n > strlen(dummy) && streq(name + n - strlen(dummy), dummy);
+/* A label of len bytes, or one of its '-'-separated parts, is such a word. */
+static bool placeholder_label(const char *label, size_t len)
+{
+	const char *end = label + len, *p = label;
+
+	while (p <= end) {
+		const char *q = memchr(p, '-', (size_t)(end - p));
+		size_t n;
+
+		if (!q)
+			q = end;
+		n = (size_t)(q - p);
+		for (size_t i = 0; i < ARRAY_SIZE(placeholder_words); i++)
+			if (n == strlen(placeholder_words[i]) &&
+			    strneq(p, placeholder_words[i], n))
+				return true;
+		p = q + 1;
+	}
+	return false;
+}
+
+bool xc_name_is_placeholder(const char *name)
+{
+	const char *last = strrchr(name, '.'), *end = name + strlen(name);
+
+	last = last ? last + 1 : name;
+	if (placeholder_label(last, (size_t)(end - last)))
+		return true;
+	/* org.example.dummy.0: a version after the word. */
+	if (last == name || !xc_label_is_version(last, (size_t)(end - last)))
+		return false;
+	end = last - 1;
+	for (last = end; last > name && last[-1] != '.'; last--)
+		;
+	return placeholder_label(last, (size_t)(end - last));
 }
 
 /* a and b differ only in a last label that is a version in both. */
@@ -524,7 +558,7 @@ const struct xc_reg_entry *xc_registry_near(struct xc_registry *r, const char *n
 		if (!k)
 			break;
 		e = xc_registry_find(r, k);
-		if (e && !xc_name_is_dummy(e->name))
+		if (e && !xc_name_is_placeholder(e->name))
 			return e;
 	}
 	/* Levenshtein over the names within NEAR_DISTANCE_MAX bytes of length:

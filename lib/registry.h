@@ -68,11 +68,14 @@ const struct xc_reg_entry *xc_registry_find(const struct xc_registry *r, const c
 const struct xc_reg_entry *xc_registry_near(struct xc_registry *r, const char *name);
 
 /*
- * True for the dummy first entry that works around the Xen 4.17 xl bug: a
- * name whose last label is "dummy" (org.example.dummy).  The near-miss
- * search never suggests one.
+ * True for the name of a placeholder channel, such as the first entry that
+ * works around the xl first-channel bug (xenver.h): a name whose last label,
+ * or the label before a last version label, is one of the words dummy,
+ * placeholder, unused, reserved, padding and filler, or holds one as a
+ * '-'-separated part (org.example.dummy, org.example.unused.0,
+ * org.example.xl-dummy).  The near-miss search never suggests one.
  */
-bool xc_name_is_dummy(const char *name);
+bool xc_name_is_placeholder(const char *name);
 
 /*
  * True for a version label: digits, or "v" or "version" followed by digits.

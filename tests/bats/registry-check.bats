@@ -6,6 +6,12 @@ load helpers
 sim_host_per_file
 
 D=$top_srcdir/tests/data/registry
+# Made-up systems whose Xen tools the configs are checked for (README.md
+# there).  Unless a test says otherwise: Debian 12's Xen 4.17.5, whose xl
+# drops the first channel entry, and never the Xen of the machine running
+# the tests.
+X=$top_srcdir/tests/data/xen
+export XENCHAN_SYSROOT=$X/debian12
 
 rc_() {
 	timeout "$T" xenchan-registry-check "$@"
@@ -54,7 +60,7 @@ chk_out() {
 	assert_failure 1
 	run chk --strict -q -r "$D/good.registry" "$D/nodummy.cfg"
 	assert_failure 1
-	assert_output --partial 'nodummy.cfg:2:13: warning: Xen 4.17 xl drops the first channel entry'
+	assert_output --partial "nodummy.cfg:2:13: warning: Xen 4.17.5+23's xl drops the first channel entry"
 }
 
 @test "--quiet prints errors only and no summary" {
@@ -177,9 +183,10 @@ print(len(d))' < <(chk -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cf
 @test "--list-rules lists every rule once with a severity" {
 	run rc_ --list-rules
 	assert_success
-	[ "${#lines[@]}" -ge 27 ]
+	[ "${#lines[@]}" -ge 29 ]
 	for id in name-syntax name-shape name-version name-vchan-port registry-duplicate \
-		config-path-clash config-xl-first-dropped near-miss unregistered name-meaning; do
+		config-path-clash config-xl-first-dropped config-xl-first-unknown \
+		config-placeholder-extra near-miss unregistered name-meaning; do
 		assert_line --regexp "^$id +(error|warning|note) "
 	done
 	run bash -c "xenchan-registry-check --list-rules | awk '{print \$1}' | sort | uniq -d"
@@ -270,4 +277,129 @@ print(len(d))' < <(chk -J -r "$D/good.registry" -r "$D/bad.registry" "$D/typo.cf
 	assert_failure 2
 	run rc_ --list-rules --disable near-miss
 	assert_failure 2
+}
+
+# The three configs of the first-channel tests: no workaround, a placeholder
+# named other than *.dummy, the real first entry given twice.
+FIRST=("$D/nodummy.cfg" "$D/placeholder.cfg" "$D/twice.cfg")
+
+@test "Xen 4.17 (affected): no workaround is warned; any placeholder is the workaround" {
+	run chk -W --xen-version 4.17 -r "$D/good.registry" "$D/nodummy.cfg"
+	assert_failure 1
+	assert_line "$D/nodummy.cfg:2:13: warning: Xen 4.17's xl drops the first channel entry (it gets devid 0, the primary console; fixed in 4.18.5, 4.19.2, 4.20.1, 4.21 and later); add a placeholder first entry such as \"connection=pty, name=org.example.dummy\" [config-xl-first-dropped]"
+	# The same for 4.18.4, 4.19.1 and 4.20.0, and a Debian 12 package version.
+	for v in 4.18.4 4.19.1 4.20.0 4.17.5+23-ga4e5191b-1~deb12u1; do
+		run chk --xen-version "$v" -r "$D/good.registry" "$D/nodummy.cfg"
+		assert_output --partial '[config-xl-first-dropped]'
+	done
+	# A placeholder by its name, or the real entry given twice: nothing to
+	# say, and the entry xl drops is no duplicate and no path clash.
+	run chk -W --xen-version 4.17 -r "$D/good.registry" "$D/placeholder.cfg" "$D/twice.cfg"
+	assert_success
+	assert_output --partial '0 errors, 0 warnings, 0 notes'
+}
+
+@test "Xen 4.20.4 (fixed): no first-entry warning; a placeholder is an extra channel" {
+	run chk -W --xen-version 4.20.4 -r "$D/good.registry" "$D/nodummy.cfg"
+	assert_success
+	assert_output --partial '0 errors, 0 warnings, 0 notes'
+	run chk --xen-version 4.20.4 -r "$D/good.registry" "$D/placeholder.cfg"
+	assert_success
+	assert_line "$D/placeholder.cfg:3:13: warning: Xen 4.20.4's xl keeps the first channel entry: placeholder 'org.example.unused.0' is an extra pty channel (devid 1) in the guest; remove it (the workaround is for xl of Xen before 4.18.5, 4.19.0-4.19.1 and 4.20.0 only) [config-placeholder-extra]"
+	refute_output --partial '[config-xl-first-dropped]'
+	# The real entry twice: two channels of one name, on one socket path.
+	run chk --xen-version 4.20.4 -r "$D/good.registry" "$D/twice.cfg"
+	assert_failure 1
+	assert_line --partial "$D/twice.cfg:3:13: warning: Xen 4.20.4's xl keeps the first channel entry: placeholder 'org.example.agent.0' (its name is used again at $D/twice.cfg:4:38) is an extra socket channel (devid 1)"
+	assert_output --partial '[config-duplicate-name]'
+	assert_output --partial '[config-path-clash]'
+	# The releases with the fix, and Debian 13's package version.
+	for v in 4.18.5 4.19.2 4.20.1 4.21 4.20.4+7-g1c3ba6e8-1; do
+		run chk --xen-version "$v" -r "$D/good.registry" "$D/good.cfg"
+		assert_output --partial '[config-placeholder-extra]'
+	done
+}
+
+@test "Xen not known: one note that explains both behaviours, nothing that fails" {
+	# No Xen tools under the root, no --xen-version.
+	export XENCHAN_SYSROOT=$BATS_TEST_TMPDIR
+	run chk -W -r "$D/good.registry" "${FIRST[@]}"
+	assert_success
+	assert_output --partial '0 errors, 0 warnings, 3 notes'
+	assert_line "$D/nodummy.cfg:2:13: note: xl of Xen before 4.18.5, 4.19.0-4.19.1 and 4.20.0 drops the first channel entry (it gets devid 0, the primary console) and needs a placeholder first entry such as \"connection=pty, name=org.example.dummy\"; xl of 4.18.5, 4.19.2, 4.20.1, 4.21 and later keeps it, and a placeholder would be an extra channel; the Xen version is not known: give --xen-version [config-xl-first-unknown]"
+	assert_line "$D/placeholder.cfg:3:13: note: placeholder first entry 'org.example.unused.0' works around xl of Xen before 4.18.5, 4.19.0-4.19.1 and 4.20.0, which drops the first channel entry; xl of 4.18.5, 4.19.2, 4.20.1, 4.21 and later keeps it as an extra pty channel (devid 1), to be removed there; the Xen version is not known: give --xen-version [config-xl-first-unknown]"
+	assert_line --partial "$D/twice.cfg:3:13: note: placeholder first entry 'org.example.agent.0' (its name is used again at $D/twice.cfg:4:38) works around xl of Xen before 4.18.5"
+	# A version that spans the fix says so.
+	for v in 4.20 4.18 4.20.0+68-g35cb38b222-1 4.20.1-rc1; do
+		run chk --xen-version "$v" -r "$D/good.registry" "$D/nodummy.cfg"
+		assert_success
+		assert_output --partial "does not say which: give --xen-version X.Y.Z [config-xl-first-unknown]"
+		refute_output --partial '[config-xl-first-dropped]'
+	done
+}
+
+@test "-v says which Xen the configs are checked for, and where that came from" {
+	run --separate-stderr chk -v "$D/good.cfg"
+	[[ $stderr == *"xenchan-registry-check: checking for Xen 4.17.5+23 (installed xen-utils-4.17, version 4.17.5+23-ga4e5191b-1~deb12u1)"* ]]
+	XENCHAN_SYSROOT=$X/debian13 run --separate-stderr chk -v "$D/good.cfg"
+	[[ $stderr == *"checking for Xen 4.20.4+7 (installed xen-utils-4.20, version 4.20.4+7-g1c3ba6e8-1)"* ]]
+	run --separate-stderr chk -v --xen-version 4.20.1 "$D/good.cfg"
+	[[ $stderr == *"checking for Xen 4.20.1 (--xen-version)"* ]]
+	XENCHAN_SYSROOT=$X/libdir run --separate-stderr chk -v "$D/good.cfg"
+	[[ $stderr == *"checking for Xen 4.20 ($X/libdir/usr/lib/xen-4.20/bin/xl, no package version)"* ]]
+	[[ $stderr == *"Xen 4.20 does not say whether xl drops the first channel entry"* ]]
+	assert_output --partial '[config-xl-first-unknown]'
+	XENCHAN_SYSROOT=$BATS_TEST_TMPDIR run --separate-stderr chk -v "$D/good.cfg"
+	[[ $stderr == *"no Xen tools under $BATS_TEST_TMPDIR (no xen-utils-X.Y package, no usr/lib/xen-X.Y/bin/xl)"* ]]
+	# Without -v, not a word of it.
+	run --separate-stderr chk "$D/good.cfg"
+	[[ $stderr != *"checking for Xen"* ]]
+}
+
+@test "by default, the installed Xen tools' version decides" {
+	XENCHAN_SYSROOT=$X/debian13 run chk -r "$D/good.registry" "$D/good.cfg" "$D/nodummy.cfg"
+	assert_line --partial "good.cfg:4:13: warning: Xen 4.20.4+7's xl keeps the first channel entry: placeholder 'org.example.dummy' is an extra pty channel (devid 1)"
+	refute_output --partial 'nodummy.cfg'
+	XENCHAN_SYSROOT=$X/debian12 run chk -r "$D/good.registry" "$D/good.cfg" "$D/nodummy.cfg"
+	assert_line --partial "nodummy.cfg:2:13: warning: Xen 4.17.5+23's xl drops the first channel entry"
+	refute_output --partial 'good.cfg'
+	# --xen-version overrides the tools.
+	XENCHAN_SYSROOT=$X/debian13 run chk --xen-version 4.17 -r "$D/good.registry" "$D/good.cfg"
+	assert_success
+	assert_output --partial '0 errors, 0 warnings, 0 notes'
+}
+
+@test "--xen-version: what is not a Xen version is a usage error" {
+	for v in '' 4 4.x 4.20.x 04.20 4.20.4- 4.20.4+ 4.20.4-beta 'latest' ' 4.20' $'4.20\n'; do
+		run chk --xen-version "$v" "$D/good.cfg"
+		assert_failure 2
+		assert_line --partial ": not a Xen version: "
+		assert_line "Try 'xenchan-registry-check --help' for more information."
+	done
+	run chk --xen-version 4.x "$D/good.cfg"
+	assert_line "xenchan-registry-check: --xen-version 4.x: not a Xen version: want X.Y[.Z], such as 4.20.4"
+	run chk --xen-version
+	assert_failure 2
+	run rc_ --list-rules --xen-version 4.20
+	assert_failure 2
+}
+
+@test "libvirt XML: libvirt's libxl driver keeps every channel on every Xen" {
+	for v in 4.17 4.20.4 4.20; do
+		run chk -W --xen-version "$v" -r "$D/good.registry" "$D/web01.xml"
+		refute_output --partial '[config-xl-first'
+		run chk --xen-version "$v" -r "$D/good.registry" "$D/placeholder.xml"
+		assert_success
+		assert_line "$D/placeholder.xml:4:20: warning: libvirt's libxl driver creates every channel on every Xen (the first-channel bug is xl's alone): placeholder 'org.example.dummy' is an extra pty channel (devid 1) in the guest; remove it [config-placeholder-extra]"
+		refute_output --partial '[config-xl-first'
+	done
+}
+
+@test "--live: a placeholder in a running domain is an extra channel" {
+	sim_create --channel name=org.example.dummy,connection=pty \
+		--channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/ph.sock" ph01
+	run chk -l -r "$D/good.registry"
+	assert_success
+	assert_line "domain ph01/devid 1: warning: channel 'org.example.dummy' is a placeholder the toolstack created: an extra pty channel in the guest (xl drops a first placeholder entry only on Xen before 4.18.5, 4.19.0-4.19.1 and 4.20.0); remove it from the domain's config [config-placeholder-extra]"
+	refute_output --partial 'ph01/devid 2'
 }

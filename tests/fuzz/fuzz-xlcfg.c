@@ -20,6 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fuzz_session_open(&s) < 0)
 		return 0;
+	/* The Xen the config is for: each of the first-channel answers. */
+	fuzz_session_xen(&s, size);
 	if (xc_xlcfg_parse(&s.d, s.file, (const char *)data, size, &s.cfg) == 0)
 		xc_lint_domain(s.l, &s.cfg);
 	fuzz_session_close(&s, size);

@@ -19,6 +19,7 @@
 #include "registry.h"
 #include "tap.h"
 #include "virtxml.h"
+#include "xenver.h"
 #include "xlcfg.h"
 
 static const char registry_text[] = "N: org.example.agent.0\n"
@@ -39,10 +40,35 @@ struct rule_case {
 	const char *fail; /* must raise rule; NULL: no failing input */
 	/* For a failing XL/XML case checked together with a second config. */
 	const char *other;
+	/* The Xen the configs are for: NULL for 4.17.7 (its xl drops the
+	 * first channel entry), "" for none given. */
+	const char *xen;
 };
 
 #define SOCK(name, path) "\"connection=socket, name=" name ", path=" path "\""
 #define DUMMY "\"connection=pty, name=org.example.dummy\", "
+/* The first-channel cases: a config with no workaround, one whose
+ * placeholder has another word for a name, one whose first entry is the
+ * second's name again. */
+#define PLAIN "channel = [ \"connection=pty, name=a.b.0\" ]\n"
+#define UNUSED                                                                            \
+	"channel = [ \"connection=pty, name=org.example.unused.0\", "                       \
+	"\"connection=pty, name=a.b.0\" ]\n"
+#define TWICE "channel = [ " SOCK("a.b.0", "/run/a") ", " SOCK("a.b.0", "/run/a") " ]\n"
+#define NINE_AFTER_DUMMY                                                                  \
+	"channel = [ " DUMMY "'connection=pty,name=a.b.1', 'connection=pty,name=a.b.2', "  \
+	"'connection=pty,name=a.b.3', 'connection=pty,name=a.b.4', "                      \
+	"'connection=pty,name=a.b.5', 'connection=pty,name=a.b.6', "                      \
+	"'connection=pty,name=a.b.7', 'connection=pty,name=a.b.8', "                      \
+	"'connection=pty,name=a.b.9'"
+#define NINE                                                                              \
+	"channel = [ 'connection=pty,name=a.b.1', 'connection=pty,name=a.b.2', "          \
+	"'connection=pty,name=a.b.3', 'connection=pty,name=a.b.4', "                      \
+	"'connection=pty,name=a.b.5', 'connection=pty,name=a.b.6', "                      \
+	"'connection=pty,name=a.b.7', 'connection=pty,name=a.b.8', "                      \
+	"'connection=pty,name=a.b.9'"
+#define XML_CH(type, name)                                                                \
+	"<channel type='" type "'><target type='xen' name='" name "'/></channel>"
 
 static const struct rule_case cases[] = {
 	{ XC_R_NAME_SYNTAX, NAME, "org.example.agent.0", "org.example agent.0" },
@@ -112,18 +138,54 @@ static const struct rule_case cases[] = {
 					    "aaaaaaaaaa") " ]\n" },
 	{ XC_R_CFG_PATH_RELATIVE, XL, "channel = [ " DUMMY SOCK("a.b.0", "/run/a") " ]\n",
 	  "channel = [ " DUMMY SOCK("a.b.0", "run/a") " ]\n" },
-	{ XC_R_CFG_DEVID, XL,
-	  "channel = [ " DUMMY "'connection=pty,name=a.b.2', 'connection=pty,name=a.b.3',"
-	  "'connection=pty,name=a.b.4', 'connection=pty,name=a.b.5', "
-	  "'connection=pty,name=a.b.6', 'connection=pty,name=a.b.7', "
-	  "'connection=pty,name=a.b.8', 'connection=pty,name=a.b.9' ]\n",
-	  "channel = [ " DUMMY "'connection=pty,name=a.b.2', 'connection=pty,name=a.b.3',"
-	  "'connection=pty,name=a.b.4', 'connection=pty,name=a.b.5', "
-	  "'connection=pty,name=a.b.6', 'connection=pty,name=a.b.7', "
-	  "'connection=pty,name=a.b.8', 'connection=pty,name=a.b.9', "
-	  "'connection=pty,name=a.b.10' ]\n" },
+	/* 4.17's xl numbers the entries from 0: the placeholder's. */
+	{ XC_R_CFG_DEVID, XL, NINE_AFTER_DUMMY " ]\n",
+	  NINE_AFTER_DUMMY ", 'connection=pty,name=a.b.10' ]\n" },
+	/* A fixed xl from 1; unknown: warned as for a fixed xl. */
+	{ XC_R_CFG_DEVID, XL, NINE " ]\n", NINE ", 'connection=pty,name=a.b.10' ]\n", NULL,
+	  "4.20.4" },
+	{ XC_R_CFG_DEVID, XL, NULL, NINE ", 'connection=pty,name=a.b.10' ]\n", NULL, "" },
 	{ XC_R_CFG_XL_FIRST_DROPPED, XL, "channel = [ " DUMMY "\"connection=pty, name=a.b.0\" ]\n",
-	  "channel = [ \"connection=pty, name=a.b.0\" ]\n" },
+	  PLAIN },
+	/* Affected: any placeholder will do; fixed or unknown: no warning. */
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, UNUSED, PLAIN },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, TWICE, PLAIN },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, PLAIN, NULL, NULL, "4.20.4" },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, PLAIN, NULL, NULL, "4.18.5" },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, PLAIN, NULL, NULL, "4.20" },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, PLAIN, NULL, NULL, "" },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, NULL, PLAIN, NULL, "4.20.0" },
+	{ XC_R_CFG_XL_FIRST_DROPPED, XL, NULL, PLAIN, NULL, "4.19.1" },
+	/* Unknown: a note, whatever the first entry; known: none. */
+	{ XC_R_CFG_XL_FIRST_UNKNOWN, XL, NULL, PLAIN, NULL, "" },
+	{ XC_R_CFG_XL_FIRST_UNKNOWN, XL, NULL, UNUSED, NULL, "" },
+	{ XC_R_CFG_XL_FIRST_UNKNOWN, XL, NULL, TWICE, NULL, "4.20" },
+	{ XC_R_CFG_XL_FIRST_UNKNOWN, XL, NULL, PLAIN, NULL, "4.20.0+68-g35cb38b222-1" },
+	{ XC_R_CFG_XL_FIRST_UNKNOWN, XL, TWICE, NULL, NULL, "4.20.4" },
+	{ XC_R_CFG_XL_FIRST_UNKNOWN, XL, PLAIN, NULL },
+	{ XC_R_CFG_XL_FIRST_UNKNOWN, XML,
+	  "<domain><devices>" XML_CH("pty", "a.b.0") "</devices></domain>", NULL, NULL, "" },
+	/* A placeholder that is created: first on a fixed xl, later in the
+	 * list on any, in libvirt XML (libvirt never had the bug). */
+	{ XC_R_CFG_PLACEHOLDER_EXTRA, XL, PLAIN, UNUSED, NULL, "4.20.4" },
+	{ XC_R_CFG_PLACEHOLDER_EXTRA, XL, PLAIN, TWICE, NULL, "4.21.0" },
+	{ XC_R_CFG_PLACEHOLDER_EXTRA, XL, UNUSED, NULL },
+	{ XC_R_CFG_PLACEHOLDER_EXTRA, XL, TWICE, NULL },
+	{ XC_R_CFG_PLACEHOLDER_EXTRA, XL, UNUSED, NULL, NULL, "" },
+	{ XC_R_CFG_PLACEHOLDER_EXTRA, XL, NULL, UNUSED, NULL, "4.19.2" },
+	{ XC_R_CFG_PLACEHOLDER_EXTRA, XL, UNUSED,
+	  "channel = [ \"connection=pty, name=a.b.0\", \"connection=pty, name=a.b.1\", "
+	  "\"connection=pty, name=org.example.dummy\" ]\n" },
+	{ XC_R_CFG_PLACEHOLDER_EXTRA, XML,
+	  "<domain><devices>" XML_CH("pty", "a.b.0") "</devices></domain>",
+	  "<domain><devices>" XML_CH("pty", "org.example.dummy") XML_CH("pty", "a.b.0")
+	  "</devices></domain>" },
+	/* The entry an affected xl drops is no duplicate and no path clash;
+	 * on a fixed xl it is both. */
+	{ XC_R_CFG_DUPLICATE_NAME, XL, TWICE, NULL },
+	{ XC_R_CFG_DUPLICATE_NAME, XL, NULL, TWICE, NULL, "4.20.4" },
+	{ XC_R_CFG_PATH_CLASH, XL, TWICE, NULL },
+	{ XC_R_CFG_PATH_CLASH, XL, NULL, TWICE, NULL, "4.20.4" },
 	/* An xl-only rule: a libvirt document never raises it. */
 	{ XC_R_CFG_XL_FIRST_DROPPED, XML,
 	  "<domain><devices><channel type='pty'><target type='xen' name='a.b.0'/>"
@@ -149,7 +211,7 @@ static const struct rule_case cases[] = {
 
 /* Check text (and other, when given) and count the diagnostics of rule. */
 static unsigned count_rule(enum xc_rule_id rule, enum input kind, const char *text,
-			   const char *other, struct xc_diags *d)
+			   const char *other, const char *xen, struct xc_diags *d)
 {
 	struct xc_registry *reg = NULL;
 	struct xc_lint *l = NULL;
@@ -170,6 +232,13 @@ static unsigned count_rule(enum xc_rule_id rule, enum input kind, const char *te
 		tap_bail("out of memory");
 	if (xc_lint_new(reg, d, &l) < 0)
 		tap_bail("out of memory");
+	if (!xen || *xen) {
+		struct xc_xenver v;
+
+		if (xc_xenver_parse(xen ? xen : "4.17.7", &v, NULL) < 0)
+			tap_bail("bad version in a case: %s", xen);
+		xc_lint_xen(l, &v);
+	}
 	if (kind == REGISTRY)
 		xc_lint_registry(l, from);
 	if (kind == NAME)
@@ -265,6 +334,113 @@ static void live_clash(struct xc_diags *d)
 	xc_diags_clear(d);
 }
 
+/*
+ * What the first-channel messages say: the version, the versions on each
+ * side, the placeholder and the channel it makes (9 tests).
+ */
+static void first_channel_messages(struct xc_diags *d)
+{
+	static const struct {
+		const char *xen;
+		enum input kind;
+		const char *text;
+		const char *says[3];
+	} m[] = {
+		{ NULL, XL, PLAIN,
+		  { "Xen 4.17.7's xl drops the first channel entry",
+		    "fixed in " XC_XL_FIRST_FIXED_TEXT, "name=org.example.dummy" } },
+		{ "4.20.4", XL, UNUSED,
+		  { "Xen 4.20.4's xl keeps the first channel entry",
+		    "placeholder 'org.example.unused.0' is an extra pty channel (devid 1)",
+		    "remove it" } },
+		{ "4.20.4", XL, TWICE,
+		  { "placeholder 'a.b.0' (its name is used again at a.cfg:1:",
+		    "extra socket channel", XC_XL_FIRST_AFFECTED_TEXT } },
+		{ "", XL, PLAIN,
+		  { "xl of Xen " XC_XL_FIRST_AFFECTED_TEXT " drops the first channel entry",
+		    "xl of " XC_XL_FIRST_FIXED_TEXT " keeps it",
+		    "the Xen version is not known: give --xen-version" } },
+		{ "4.20", XL, UNUSED,
+		  { "placeholder first entry 'org.example.unused.0' works around xl of Xen "
+		    XC_XL_FIRST_AFFECTED_TEXT,
+		    "keeps it as an extra pty channel (devid 1)",
+		    "Xen 4.20 does not say which: give --xen-version X.Y.Z" } },
+		{ NULL, XML,
+		  "<domain><devices>" XML_CH("pty", "a.b.0") XML_CH("pty", "org.example.dummy")
+		  "</devices></domain>",
+		  { "libvirt's libxl driver creates every channel",
+		    "placeholder 'org.example.dummy' is an extra pty channel (devid 2)",
+		    "remove it" } },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
+		bool ok = true;
+
+		count_rule(XC_R_COUNT, m[i].kind, m[i].text, NULL, m[i].xen, d);
+		for (size_t k = 0; k < ARRAY_SIZE(m[i].says); k++)
+			if (count_in(d, m[i].says[k]) != 1) {
+				tap_diag("  no message says \"%s\"", m[i].says[k]);
+				ok = false;
+			}
+		if (!tap_ok(ok, "first-channel message %zu (Xen %s)", i,
+			    m[i].xen ? *m[i].xen ? m[i].xen : "unknown" : "4.17.7"))
+			show(d);
+		xc_diags_clear(d);
+	}
+
+	/* A placeholder in a running domain was created: an extra channel. */
+	{
+		struct xc_domcfg live = { .kind = XC_CFG_LIVE };
+		struct xc_lint *l = NULL;
+		struct xc_chan *ch;
+		unsigned f;
+
+		xc_diags_init(d);
+		f = xc_diags_file(d, "domain run01/devid 1");
+		ch = xc_domcfg_add(&live);
+		if (xc_lint_new(NULL, d, &l) < 0 || !ch ||
+		    !(ch->name = strdup("org.example.dummy")) ||
+		    !(ch->connection = strdup("pty")))
+			tap_bail("out of memory");
+		ch->loc = ch->name_loc = ch->conn_loc = ch->path_loc =
+			(struct xc_loc){ f, 0, 0 };
+		xc_lint_domain(l, &live);
+		if (!tap_ok(d->n == 1 && d->v[0].rule == XC_R_CFG_PLACEHOLDER_EXTRA &&
+				    count_in(d, "channel 'org.example.dummy' is a placeholder the "
+						"toolstack created: an extra pty channel") == 1,
+			    "a placeholder in a running domain is an extra channel"))
+			show(d);
+		xc_lint_free(l);
+		xc_domcfg_clear(&live);
+		xc_diags_clear(d);
+	}
+	/* xc_lint_xen(NULL) forgets a version given before. */
+	{
+		struct xc_domcfg cfg = { 0 };
+		struct xc_lint *l = NULL;
+		struct xc_xenver v;
+
+		xc_diags_init(d);
+		if (xc_lint_new(NULL, d, &l) < 0 || xc_xenver_parse("4.17", &v, NULL) < 0 ||
+		    xc_xlcfg_parse(d, xc_diags_file(d, "a.cfg"), PLAIN, strlen(PLAIN),
+				   &cfg) < 0)
+			tap_bail("out of memory");
+		xc_lint_xen(l, &v);
+		xc_lint_xen(l, NULL);
+		xc_lint_domain(l, &cfg);
+		tap_ok(d->n == 1 && d->v[0].rule == XC_R_CFG_XL_FIRST_UNKNOWN,
+		       "no version after a version: unknown");
+		xc_lint_free(l);
+		xc_domcfg_clear(&cfg);
+		xc_diags_clear(d);
+	}
+	/* The descriptions name no single version as the one with the bug. */
+	tap_ok(!strstr(xc_rules[XC_R_CFG_XL_FIRST_DROPPED].description, "4.17") &&
+		       strstr(xc_rules[XC_R_CFG_XL_FIRST_DROPPED].description,
+			      XC_XL_FIRST_AFFECTED_TEXT),
+	       "config-xl-first-dropped's description gives the affected versions");
+}
+
 /* With name-version off: an unversioned name raises nothing, a bad one
  * still raises name-shape (2 tests). */
 static void n_disabled_check(struct xc_diags *d)
@@ -306,7 +482,7 @@ static bool table_complete(void)
 int main(void)
 {
 	bool has_pass[XC_R_COUNT] = { false }, has_fail[XC_R_COUNT] = { false };
-	unsigned planned = XC_R_COUNT + 2 + 5 + 2;
+	unsigned planned = XC_R_COUNT + 2 + 5 + 2 + 9;
 	struct xc_diags d;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -321,14 +497,14 @@ int main(void)
 
 		if (c->pass) {
 			has_pass[c->rule] = true;
-			n = count_rule(c->rule, c->kind, c->pass, NULL, &d);
+			n = count_rule(c->rule, c->kind, c->pass, NULL, c->xen, &d);
 			if (!tap_ok(n == 0, "%s: passing case %zu", id, i))
 				show(&d);
 			xc_diags_clear(&d);
 		}
 		if (c->fail) {
 			has_fail[c->rule] = true;
-			n = count_rule(c->rule, c->kind, c->fail, c->other, &d);
+			n = count_rule(c->rule, c->kind, c->fail, c->other, c->xen, &d);
 			if (!tap_ok(n >= 1, "%s: failing case %zu", id, i))
 				show(&d);
 			xc_diags_clear(&d);
@@ -344,7 +520,7 @@ int main(void)
 		static const char evil[] = "channel = [ \"connection=pty, name=a.\x1b[31m.0\" ]\n";
 		bool ok = true;
 
-		count_rule(XC_R_NAME_SHAPE, XL, evil, NULL, &d);
+		count_rule(XC_R_NAME_SHAPE, XL, evil, NULL, NULL, &d);
 		for (size_t i = 0; i < d.n; i++)
 			for (const char *p = d.v[i].message; *p; p++)
 				if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
@@ -372,6 +548,7 @@ int main(void)
 		xc_diags_clear(&d);
 	}
 	live_clash(&d);
+	first_channel_messages(&d);
 	{
 		/* A rule turned off is neither stored nor counted. */
 		int r = xc_rule_find("name-version");

@@ -65,13 +65,42 @@ static const struct near_case near_cases[] = {
 	{ "x", NULL },
 };
 
+struct placeholder_case {
+	const char *name;
+	bool placeholder;
+};
+
+static const struct placeholder_case placeholder_cases[] = {
+	{ "org.example.dummy", true },
+	{ "org.example.placeholder", true },
+	{ "org.example.unused", true },
+	{ "org.example.reserved", true },
+	{ "org.example.padding", true },
+	{ "org.example.filler", true },
+	{ "org.example.dummy.0", true },       /* a version after the word */
+	{ "org.example.unused.v2", true },
+	{ "org.example.xl-dummy", true },      /* a '-'-separated part */
+	{ "org.example.unused-slot.0", true },
+	{ "dummy", true },
+	{ "org.example.agent.0", false },
+	{ "org.example.dummyagent.0", false }, /* a word inside a part is not one */
+	{ "org.example.dummies", false },
+	{ "org.dummy.agent.0", false },        /* only the last label counts */
+	{ "org.example.dummy.agent", false },
+	{ "org.example.0", false },
+	{ "org.example.dummy.0.1", false },    /* one version label after it at most */
+	{ "", false },
+	{ ".", false },
+};
+
 int main(void)
 {
 	struct xc_diags d;
 	struct xc_registry *r;
 	const struct xc_reg_entry *e;
 
-	tap_plan(22 + (unsigned)ARRAY_SIZE(near_cases));
+	tap_plan(22 + (unsigned)ARRAY_SIZE(near_cases) +
+		 (unsigned)ARRAY_SIZE(placeholder_cases));
 
 	xc_diags_init(&d);
 	r = parse(xen_text, &d);
@@ -161,5 +190,12 @@ int main(void)
 	}
 	xc_registry_free(r);
 	xc_diags_clear(&d);
+
+	for (size_t i = 0; i < ARRAY_SIZE(placeholder_cases); i++) {
+		const struct placeholder_case *c = &placeholder_cases[i];
+
+		tap_ok(xc_name_is_placeholder(c->name) == c->placeholder,
+		       "'%s' is %sa placeholder", c->name, c->placeholder ? "" : "not ");
+	}
 	return tap_done();
 }
