@@ -8,10 +8,11 @@
 #   sim_host_per_test          no host of its own: a test that needs one calls
 #                              sim_test_host
 #
-# make check exports top_builddir, top_srcdir (absolute) and XENSTORED.  Run by
-# hand, the tree the test file lives in is used as both.  Every call that could
-# block is bounded by `timeout $T`; a test that cannot run fails, it never skips.
-# A test waits for a condition (wait_until), never for a fixed time.
+# make check exports top_builddir, top_srcdir (absolute), XENSTORED and
+# XEN_BINDIR.  Run by hand, the tree the test file lives in is used as both.
+# Every call that could block is bounded by `timeout $T`; a test that cannot
+# run fails, it never skips.  A test waits for a condition (wait_until), never
+# for a fixed time.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -19,6 +20,9 @@ bats_load_library bats-assert
 : "${top_builddir:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${top_srcdir:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 SIM_BIN=$top_builddir/tests/sim
+# The installed Xen release's tools (vchan-socket-proxy, ...), as configure
+# found them.
+: "${XEN_BINDIR:=$(sed -n 's/^XEN_BINDIR = //p' "$top_builddir/Makefile" 2>/dev/null)}"
 XENCHAN_SIM=$SIM_BIN/xenchan-sim
 # Seconds one step may take before the test fails; xenchan-sim's own bound is
 # shorter so that its message, not timeout(1)'s silence, says what hung.

@@ -8,7 +8,7 @@
 load helpers
 sim_host_per_file web01_setup
 
-PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
+PROXY=$XEN_BINDIR/vchan-socket-proxy
 
 # web01: a sink agent on a socket channel, and a guest that never reads.
 web01_setup() {
@@ -17,7 +17,7 @@ web01_setup() {
 		return 1
 	fi
 	if [ ! -x "$PROXY" ]; then
-		echo "# $PROXY is missing (Debian package xen-utils-4.17)" >&3
+		echo "# $PROXY is missing (Debian package xen-utils-X.Y)" >&3
 		return 1
 	fi
 	sim_create --channel "name=org.example.agent.0,connection=socket,path=$SIM_DIR/agent.sock" \
