@@ -593,7 +593,7 @@ serving() {
 		run env XENCHAN_RUNDIR="$SIM_DIR/file/run" timeout "$T" $c web01 org.example.agent.0 \
 			</dev/null
 		assert_failure 2
-		assert_output --partial 'lock:'
+		assert_output --partial "lock directory $SIM_DIR/file/run/locks: Not a directory"
 		refute_output --partial 'connect:'
 	done
 }
