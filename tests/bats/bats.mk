@@ -12,6 +12,7 @@ BATS_TESTS += \
 	tests/bats/emulator.bats \
 	tests/bats/layout.bats \
 	tests/bats/xen-release.bats \
+	tests/bats/unprivileged.bats \
 	tests/bats/channels.bats \
 	tests/bats/vchan.bats
 
