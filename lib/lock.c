@@ -22,6 +22,20 @@
 /* "<pid>\n" */
 #define PID_TEXT_MAX 32
 
+/* The step the last failure to take a lock failed at, for xc_lock_error(). */
+static char lock_error[PATH_MAX + 64];
+
+static int failed(int err, const char *what, const char *path)
+{
+	snprintf(lock_error, sizeof(lock_error), "%s %s: %s", what, path, strerror(err));
+	return -err;
+}
+
+const char *xc_lock_error(void)
+{
+	return lock_error;
+}
+
 int xc_lock_path(const char *dir, const char *kind, const char *id, char *buf,
 		 size_t len)
 {
@@ -88,9 +102,9 @@ static int lock_open(const char *path)
 	*strrchr(dir, '/') = '\0';
 	r = mkdir_p(dir);
 	if (r < 0)
-		return r;
+		return failed(-r, "lock directory", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	return fd < 0 ? -errno : fd;
+	return fd < 0 ? failed(errno, "lock file", path) : fd;
 }
 
 /* Lock the open lock file fd and write our pid into it: 0, -EBUSY or -errno. */
@@ -100,11 +114,11 @@ static int lock_claim(int fd, const char *path)
 	int n;
 
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+		return errno == EWOULDBLOCK ? -EBUSY : failed(errno, "lock file", path);
 	/* The holder's pid, for the message a second user gets. */
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		return -errno;
+		return failed(errno ? errno : EIO, "lock file", path);
 	xc_dbg("lock %s taken", path);
 	return 0;
 }
@@ -133,7 +147,7 @@ int xc_lock_take_wait(const char *path, uint64_t deadline)
 		return fd;
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ino < 0)
-		return -errno;
+		return failed(errno, "lock file", path);
 	/*
 	 * A holder releasing the lock truncates the file (xc_lock_release());
 	 * one that dies closes a descriptor open for writing.  Watched before
@@ -141,7 +155,7 @@ int xc_lock_take_wait(const char *path, uint64_t deadline)
 	 * descriptor stays open, so our own tries wake nobody.
 	 */
 	if (inotify_add_watch(ino, path, IN_MODIFY | IN_CLOSE_WRITE) < 0)
-		return -errno;
+		return failed(errno, "lock file", path);
 	for (;;) {
 		uint64_t now = xc_now_ms();
 		struct pollfd p = { .fd = ino, .events = POLLIN };

@@ -51,6 +51,13 @@ int xc_lock_take(const char *path);
 #define XC_LOCK_RECHECK_MS 500
 int xc_lock_take_wait(const char *path, uint64_t deadline);
 
+/*
+ * After xc_lock_take() or xc_lock_take_wait() failed with an error other
+ * than -EBUSY and -EINTR: the step that failed, e.g. "lock directory
+ * /run/xenchan/locks: Permission denied" or "lock file PATH: ...".
+ */
+const char *xc_lock_error(void);
+
 /* Release a lock taken with xc_lock_take(); -1 is allowed. */
 void xc_lock_release(int fd);
 

@@ -37,7 +37,7 @@ const char *xc_proof_name(enum xc_proof p)
 /* ---- locking ---- */
 
 /* Why the lock could not be taken, for xc_stream_strerror(): -ENOLCK. */
-static int lock_errno;
+static char lock_failure[PATH_MAX + 64];
 
 /* The last client seen holding qemu's socket instead of us. */
 static pid_t foreign_pid;
@@ -86,7 +86,7 @@ static int lock_path(const struct xc_channel *c, const struct xc_stream_opts *op
 	return xc_lock_path(dir, kind, id, buf, len);
 }
 
-/* Take c's lock into s->lock_fd: 0, -EBUSY, or -ENOLCK (see lock_errno). */
+/* Take c's lock into s->lock_fd: 0, -EBUSY, or -ENOLCK (see lock_failure). */
 static int stream_lock(struct xc_stream *s, const struct xc_channel *c,
 		       const struct xc_stream_opts *opts)
 {
@@ -94,9 +94,14 @@ static int stream_lock(struct xc_stream *s, const struct xc_channel *c,
 	int r;
 
 	r = lock_path(c, opts, path, sizeof(path));
-	if (r == 0 && opts && opts->busy_deadline)
+	if (r < 0) {
+		snprintf(lock_failure, sizeof(lock_failure), "lock file name: %s",
+			 strerror(-r));
+		return -ENOLCK;
+	}
+	if (opts && opts->busy_deadline)
 		r = xc_lock_take_wait(path, opts->busy_deadline);
-	else if (r == 0)
+	else
 		r = xc_lock_take(path);
 	if (r >= 0) {
 		s->lock_fd = r;
@@ -104,7 +109,7 @@ static int stream_lock(struct xc_stream *s, const struct xc_channel *c,
 	}
 	if (r == -EBUSY || r == -EINTR)
 		return r;
-	lock_errno = -r;
+	snprintf(lock_failure, sizeof(lock_failure), "%s", xc_lock_error());
 	return -ENOLCK;
 }
 
@@ -251,7 +256,7 @@ char *xc_stream_strerror(int err, const struct xc_channel *c,
 		snprintf(buf, len, "%s: endpoint failed validation: not used", op);
 		break;
 	case -ENOLCK:
-		snprintf(buf, len, "lock: %s", strerror(lock_errno));
+		snprintf(buf, len, "%s", lock_failure);
 		break;
 	default:
 		snprintf(buf, len, "%s: %s", op, strerror(-err));

@@ -11,6 +11,8 @@ BATS_TESTS += \
 	tests/bats/sim.bats \
 	tests/bats/emulator.bats \
 	tests/bats/layout.bats \
+	tests/bats/xen-release.bats \
+	tests/bats/unprivileged.bats \
 	tests/bats/channels.bats \
 	tests/bats/vchan.bats
 

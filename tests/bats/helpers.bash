@@ -8,10 +8,11 @@
 #   sim_host_per_test          no host of its own: a test that needs one calls
 #                              sim_test_host
 #
-# make check exports top_builddir, top_srcdir (absolute) and XENSTORED.  Run by
-# hand, the tree the test file lives in is used as both.  Every call that could
-# block is bounded by `timeout $T`; a test that cannot run fails, it never skips.
-# A test waits for a condition (wait_until), never for a fixed time.
+# make check exports top_builddir, top_srcdir (absolute), XENSTORED and
+# XEN_BINDIR.  Run by hand, the tree the test file lives in is used as both.
+# Every call that could block is bounded by `timeout $T`; a test that cannot
+# run fails, it never skips.  A test waits for a condition (wait_until), never
+# for a fixed time.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -19,6 +20,9 @@ bats_load_library bats-assert
 : "${top_builddir:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${top_srcdir:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 SIM_BIN=$top_builddir/tests/sim
+# The installed Xen release's tools (vchan-socket-proxy, ...), as configure
+# found them.
+: "${XEN_BINDIR:=$(sed -n 's/^XEN_BINDIR = //p' "$top_builddir/Makefile" 2>/dev/null)}"
 XENCHAN_SIM=$SIM_BIN/xenchan-sim
 # Seconds one step may take before the test fails; xenchan-sim's own bound is
 # shorter so that its message, not timeout(1)'s silence, says what hung.
@@ -173,9 +177,21 @@ spawn() {
 	SIM_SPAWNED+=($!)
 }
 
-# xenchan-sim, bounded.
+# xenchan-sim, bounded.  A create with channels, on a host whose xl drops the
+# first channel entry (Xen 4.17 and others: xenchan-sim status), gets the
+# placeholder first entry the xl configs of those releases carry: a test's
+# channels are devids 1, 2, ... on whichever release the host models.
 sim() {
+	if [ "${1:-}" = create ] && [[ " $* " == *" --channel"* ]] && first_channel_dropped; then
+		shift
+		set -- create --channel name=org.xenchan.test.placeholder,connection=pty "$@"
+	fi
 	timeout "$T" "$XENCHAN_SIM" "$@"
+}
+
+# The host's xl drops the first channel entry.
+first_channel_dropped() {
+	timeout "$T" "$XENCHAN_SIM" status | grep -q '^first-channel: dropped'
 }
 
 # sim_create ARGS... NAME: build a domain, wait for its channels, set $domid.

@@ -8,7 +8,7 @@ load helpers
 sim_host_per_file vch1_setup
 
 TV=$top_builddir/tests/unit/test-vchan
-PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
+PROXY=$XEN_BINDIR/vchan-socket-proxy
 
 # vch1: a guest with no channel, to serve vchan endpoints from.
 vch1_setup() {

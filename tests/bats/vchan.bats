@@ -6,12 +6,12 @@
 load helpers
 sim_host_per_file vchan1_setup
 
-PROXY=/usr/lib/xen-4.17/bin/vchan-socket-proxy
+PROXY=$XEN_BINDIR/vchan-socket-proxy
 
 # vchan1: a guest with no channel; the vchan path the proxies use.
 vchan1_setup() {
 	[ -x "$PROXY" ] || {
-		echo "# $PROXY missing (Debian package xen-utils-4.17)" >&3
+		echo "# $PROXY missing (Debian package xen-utils-X.Y)" >&3
 		return 1
 	}
 	sim_create vchan1

@@ -22,6 +22,6 @@ EXTRA_DIST += $(XC_BENCH) tests/bench/README.md
 bench: all tests/unit/test-vchan
 	@for s in $(XC_BENCH); do \
 		echo "== $$s"; \
-		top_builddir='$(abs_top_builddir)' $(SHELL) '$(abs_top_srcdir)'/$$s || exit 1; \
+		top_builddir='$(abs_top_builddir)' XEN_BINDIR='$(XEN_BINDIR)' $(SHELL) '$(abs_top_srcdir)'/$$s || exit 1; \
 	done
 .PHONY: bench

@@ -26,7 +26,13 @@ median_ms() {
 	printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
 }
 
-xsctl=/usr/lib/xen-4.17/bin/xenstore-control
+# The installed Xen tools, as configure found them (make bench passes them).
+XEN_BINDIR=${XEN_BINDIR:-$(sed -n 's/^XEN_BINDIR = //p' "$top_builddir/Makefile" 2>/dev/null)}
+xsctl=$XEN_BINDIR/xenstore-control
+if [ ! -x "$xsctl" ]; then
+	echo "ls-scale.sh: $xsctl not found: configure the build tree first" >&2
+	exit 2
+fi
 
 # xenstore requests a command makes, from xenstored's trace, switched on only
 # around it (tracing slows xenstored down); less those of switching it.

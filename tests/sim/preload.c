@@ -11,8 +11,9 @@
  * is a connection to the hypervisor daemon (sim.h); granted pages are the
  * daemon's shared memory file, mapped at the frames it names.
  *
- * For xenstored it also provides xc_interface_open, xc_interface_close and
- * xc_domain_getinfo.
+ * For xenstored it also provides xc_interface_open, xc_interface_close,
+ * xc_domain_getinfo (imported by xenstored up to Xen 4.17) and
+ * xc_domain_getinfo_single (Xen 4.18 and later).
  *
  * It refuses to load outside an emulated host: without XENCHAN_SIM_DIR it
  * would otherwise be one typo away from a real dom0's devices.
@@ -830,28 +831,73 @@ EXPORT int xc_interface_close(xc_interface *xch)
 	return 0;
 }
 
+/*
+ * The hypervisor's view of the first domain >= domid: 0 and its id and
+ * whether it is dying, or -1 when there is none (or no connection).
+ * Called with the lock held.
+ */
+static int domain_info(uint32_t domid, uint32_t *found, bool *dying)
+{
+	struct sim_req q = { .op = SIM_DOMAIN_INFO, .a = domid };
+	struct sim_rep r;
+
+	if (xc_ctl < 0 || call(xc_ctl, &q, NULL, 0, &r, NULL, 0, -1))
+		return -1;
+	*found = (uint32_t)r.a;
+	*dying = r.b & SIM_DOMINFO_DYING;
+	return 0;
+}
+
+#ifdef HAVE_XC_DOMINFO_T
+/* Xen 4.17 and before (xenstored 4.17 imports it); 4.18 removed it. */
 EXPORT int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid, unsigned int max_doms,
 			     xc_dominfo_t *info)
 {
 	unsigned n = 0;
-	uint64_t next = first_domid;
+	uint32_t next = first_domid, domid;
+	bool dying;
 
 	pthread_mutex_lock(&lock);
-	while (n < max_doms && xc_ctl >= 0) {
-		struct sim_req q = { .op = SIM_DOMAIN_INFO, .a = next };
-		struct sim_rep r;
-
-		if (call(xc_ctl, &q, NULL, 0, &r, NULL, 0, -1))
-			break;
+	while (n < max_doms && domain_info(next, &domid, &dying) == 0) {
 		memset(&info[n], 0, sizeof(info[n]));
-		info[n].domid = (uint32_t)r.a;
-		info[n].dying = !!(r.b & SIM_DOMINFO_DYING);
-		info[n].running = !info[n].dying;
+		info[n].domid = domid;
+		info[n].dying = dying;
+		info[n].running = !dying;
 		info[n].nr_online_vcpus = 1;
 		info[n].max_vcpu_id = 0;
 		n++;
-		next = r.a + 1;
+		next = domid + 1;
 	}
 	pthread_mutex_unlock(&lock);
 	return (int)n;
+}
+#endif
+
+#if !HAVE_DECL_XC_DOMAIN_GETINFO_SINGLE
+int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid, xc_domaininfo_t *info);
+#endif
+
+/*
+ * Xen 4.18 and later (xenstored 4.18+ imports it): exactly domain domid,
+ * -1 with ESRCH when it does not exist.
+ */
+EXPORT int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid, xc_domaininfo_t *info)
+{
+	uint32_t found;
+	bool dying;
+	int r;
+
+	pthread_mutex_lock(&lock);
+	r = domain_info(domid, &found, &dying);
+	pthread_mutex_unlock(&lock);
+	if (r < 0 || found != domid) {
+		errno = ESRCH;
+		return -1;
+	}
+	memset(info, 0, sizeof(*info));
+	info->domain = (domid_t)domid;
+	info->flags = dying ? XEN_DOMINF_dying : XEN_DOMINF_running;
+	info->nr_online_vcpus = 1;
+	info->max_vcpu_id = 0;
+	return 0;
 }

@@ -1,15 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * xenchan-sim-qemu: qemu's Xen console backend (hw/char/xen_console.c with
- * the legacy backend core hw/xen/xen-legacy-backend.c, qemu 7.2 as in
- * Debian 12) for the channels (devid >= 1, frontend type "ioemu") of one
- * domain, run in dom0.
+ * xenchan-sim-qemu: qemu's Xen console backend for the consoles of one
+ * domain whose frontend type is "ioemu" (the channels), run in dom0.  Two
+ * generations of it, chosen with --model:
  *
- * Backend states as qemu drives them: Initialising (written by the
- * toolstack) -> InitWait once the chardev exists (with hotplug-status
- * "connected", which qemu writes itself) -> Connected once the frontend is
- * Initialised or Connected and its ring is mapped.  A frontend going to
- * Closing/Closed is mirrored and the device is dropped.
+ * legacy       hw/char/xen_console.c on the legacy backend core
+ *              (hw/xen/xen-legacy-backend.c), qemu 7.2 as Debian 12 pairs
+ *              with Xen 4.17.  Backend states: Initialising (written by the
+ *              toolstack) -> InitWait once the chardev exists (with
+ *              hotplug-status "connected", which qemu writes itself) ->
+ *              Connected once the frontend is Initialised or Connected and
+ *              its ring is mapped.  A frontend going to Closing/Closed is
+ *              mirrored and the device is dropped.  Exiting leaves xenstore
+ *              to the toolstack.
+ *
+ * xen-console  the "xen-console" device on the XenBus core (hw/xen/xen-bus.c),
+ *              qemu 8.2 and later (Debian 13 pairs qemu 10 with Xen 4.20).
+ *              It enumerates backend/console/<domid> and creates a device
+ *              for every entry that is online and Initialising, declining
+ *              those whose frontend type is not "ioemu" (the primary
+ *              console's "xenconsoled").  A pty channel has two ptys: the
+ *              "libxl-channelN" chardev libxl puts on the command line, which
+ *              nothing uses, and the "xenconsN" one the device makes from
+ *              the frontend's output key, named in the frontend's tty key
+ *              and carrying the data.  The frontend's Closing is mirrored,
+ *              Closed (or a frontend that is gone) closes the backend, which
+ *              goes back to InitWait when the frontend initialises again; a
+ *              backend set offline and Closed is destroyed.  Destroying a
+ *              device, and exiting, delete its frontend and backend nodes.
  *
  * Data path as qemu's: guest output is always taken off the ring into a
  * buffer bounded by the frontend's `limit` (qemu drops the middle of the
@@ -17,7 +35,7 @@
  * socket client the output waits for the next one.  Chardev input goes into
  * in[] only as far as it fits.
  *
- * Usage: xenchan-sim-qemu --domid D [--ready-fd FD]
+ * Usage: xenchan-sim-qemu --domid D [--model legacy|xen-console] [--ready-fd FD]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +65,8 @@ struct con {
 	unsigned devid, gen;
 	char *be, *fe, *token;
 	bool watching;
-	int be_state;        /* last state we wrote */
+	int be_state;        /* last state we wrote (xen-console: or read) */
+	int fe_state;        /* xen-console: the frontend's, as last read */
 	bool connected;      /* ring mapped, port bound */
 	bool inited;         /* chardev open, backend InitWait */
 	bool failed;         /* the chardev could not be made */
@@ -59,6 +78,12 @@ struct con {
 	char *path;          /* socket path we listen on */
 	int lfd, cfd;        /* socket: listener, the one client */
 	int master, slave;   /* pty */
+	int lx_master, lx_slave; /* xen-console: libxl's unused pty chardev */
+
+	/* xen-console */
+	bool declined;       /* frontend type not ioemu: left alone */
+	bool online;         /* the backend's online key, as last read */
+	char *be_token;
 
 	/* qemu's struct buffer */
 	unsigned char *data;
@@ -72,6 +97,7 @@ static xengnttab_handle *xgt;
 static struct con *devices;
 static unsigned domid, next_gen = 1;
 static char *be_root;
+static bool xen_console; /* --model xen-console */
 
 static void on_signal(int sig)
 {
@@ -309,6 +335,24 @@ static void chr_accept(struct con *c)
 	chr_send(c); /* the backlog */
 }
 
+/* A raw pty pair; its slave's name into name. */
+static bool pty_open(struct con *c, int *master, int *slave, char *name)
+{
+	struct termios tio;
+
+	if (openpty(master, slave, name, NULL, NULL) < 0) {
+		sim_warn("console %u: openpty: %s", c->devid, strerror(errno));
+		return false;
+	}
+	fcntl(*master, F_SETFD, FD_CLOEXEC);
+	fcntl(*slave, F_SETFD, FD_CLOEXEC);
+	fcntl(*master, F_SETFL, O_NONBLOCK);
+	tcgetattr(*slave, &tio);
+	cfmakeraw(&tio);
+	tcsetattr(*slave, TCSAFLUSH, &tio);
+	return true;
+}
+
 static bool chr_open(struct con *c)
 {
 	char *conn = xread(c->be, "connection");
@@ -328,27 +372,19 @@ static bool chr_open(struct con *c)
 				ok = fcntl(c->lfd, F_SETFL, O_NONBLOCK) == 0;
 		}
 	} else if (conn && !strcmp(conn, "pty")) {
-		struct termios tio;
 		char name[64];
 
 		c->pty = true;
-		if (openpty(&c->master, &c->slave, name, NULL, NULL) < 0) {
-			sim_warn("console %u: openpty: %s", c->devid, strerror(errno));
-		} else {
-			fcntl(c->master, F_SETFD, FD_CLOEXEC);
-			fcntl(c->slave, F_SETFD, FD_CLOEXEC);
-			fcntl(c->master, F_SETFL, O_NONBLOCK);
-			tcgetattr(c->slave, &tio);
-			cfmakeraw(&tio);
-			tcsetattr(c->slave, TCSAFLUSH, &tio);
-			/*
-			 * qemu closes the slave and, while nobody has it open
-			 * (the master reports POLLHUP), polls for a reader once
-			 * a second and discards output.  Keeping the slave open
-			 * here avoids that timer: output waits in the tty (then
-			 * in the buffer) for the next reader instead.
-			 */
-			/* qemu's store_con_info(): the FRONTEND's tty key. */
+		/*
+		 * qemu closes the slave and, while nobody has it open (the
+		 * master reports POLLHUP), polls for a reader once a second and
+		 * discards output.  Keeping the slave open here avoids that
+		 * timer: output waits in the tty (then in the buffer) for the
+		 * next reader instead.
+		 */
+		if (pty_open(c, &c->master, &c->slave, name)) {
+			/* The FRONTEND's tty key: store_con_info() (legacy),
+			 * xen_console_realize() (xen-console). */
 			ok = xwrite(c->fe, "tty", name);
 		}
 	} else {
@@ -369,6 +405,8 @@ static void con_free(struct con *c)
 	*pp = c->next;
 	if (c->watching)
 		xs_unwatch(xs, c->fe, c->token);
+	if (c->be_token)
+		xs_unwatch(xs, c->be, c->be_token);
 	if (c->connected) {
 		xenevtchn_unbind(xce, c->port);
 		xengnttab_unmap(xgt, c->intf, 1);
@@ -383,6 +421,11 @@ static void con_free(struct con *c)
 		close(c->master);
 	if (c->slave >= 0)
 		close(c->slave);
+	if (c->lx_master >= 0)
+		close(c->lx_master);
+	if (c->lx_slave >= 0)
+		close(c->lx_slave);
+	free(c->be_token);
 	free(c->be);
 	free(c->fe);
 	free(c->token);
@@ -391,8 +434,8 @@ static void con_free(struct con *c)
 	free(c);
 }
 
-/* qemu's con_initialise() + xen_be_try_initialise(). */
-static void con_connect(struct con *c)
+/* qemu's con_initialise() + xen_be_try_initialise(), xen_console_connect(). */
+static bool con_connect(struct con *c)
 {
 	unsigned long ref, port, limit;
 	char *s1 = xread(c->fe, "ring-ref"), *s2 = xread(c->fe, "port");
@@ -418,6 +461,7 @@ static void con_connect(struct con *c)
 	}
 	c->port = lport;
 	c->connected = true;
+	c->broken = false;
 	set_state(c, 4);
 	/* Output the guest wrote before the port was bound raised no event. */
 	buffer_append(c);
@@ -426,6 +470,18 @@ out:
 	free(s1);
 	free(s2);
 	free(s3);
+	return c->connected;
+}
+
+/* xen_console_disconnect(): the ring and the port go, the buffer stays. */
+static void con_disconnect(struct con *c)
+{
+	if (!c->connected)
+		return;
+	xenevtchn_unbind(xce, c->port);
+	xengnttab_unmap(xgt, c->intf, 1);
+	c->intf = NULL;
+	c->connected = false;
 }
 
 /* xen_be_try_init() with con_init(): retried on every event until it works. */
@@ -493,6 +549,7 @@ static void con_try_add(unsigned devid, const char *name)
 		goto out;
 
 	c = sim_xmalloc(sizeof(*c));
+	memset(c, 0, sizeof(*c));
 	c->devid = devid;
 	c->gen = next_gen++;
 	c->be = be;
@@ -500,7 +557,7 @@ static void con_try_add(unsigned devid, const char *name)
 	be = fe = NULL;
 	c->token = sim_xasprintf("fe:%u:%u", devid, c->gen);
 	c->be_state = 1;
-	c->lfd = c->cfd = c->master = c->slave = -1;
+	c->lfd = c->cfd = c->master = c->slave = c->lx_master = c->lx_slave = -1;
 	c->max_capacity = DEFAULT_LIMIT;
 	c->next = devices;
 	devices = c;
@@ -516,7 +573,7 @@ out:
 	free(fe);
 }
 
-static void rescan(void)
+static void legacy_rescan(void)
 {
 	unsigned n = 0, i;
 	char **names = xs_directory(xs, XBT_NULL, be_root, &n);
@@ -547,28 +604,266 @@ static void rescan(void)
 	free(names);
 }
 
+/* ---- the xen-console device on XenBus (qemu 8.2 and later) ---- */
+
+static bool read_online(const char *be)
+{
+	char *s = xread(be, "online");
+	unsigned long v;
+	bool on = parse_uint(s, UINT32_MAX, &v) && v;
+
+	free(s);
+	return on;
+}
+
+/* xen_device_unrealize(): the device's frontend and backend nodes go. */
+static void xb_destroy(struct con *c)
+{
+	char *fe = strdup(c->fe), *be = strdup(c->be);
+	bool realized = c->inited;
+
+	if (!fe || !be)
+		sim_die("out of memory");
+	con_disconnect(c);
+	con_free(c);
+	if (realized) {
+		if (!xs_rm(xs, XBT_NULL, fe) && errno != ENOENT)
+			sim_warn("rm %s: %s", fe, strerror(errno));
+		if (!xs_rm(xs, XBT_NULL, be) && errno != ENOENT)
+			sim_warn("rm %s: %s", be, strerror(errno));
+	}
+	free(fe);
+	free(be);
+}
+
+/* The frontend will react to the backend: InitWait to Closing. */
+static bool xb_frontend_active(int st)
+{
+	return st >= 2 && st <= 5;
+}
+
+/* xen_device_frontend_changed() and xen_console_frontend_changed(). */
+static void xb_frontend_changed(struct con *c)
+{
+	int st = read_state(c->fe);
+
+	if (st < 0)
+		st = 0; /* XenbusStateUnknown: no state, or the frontend is gone */
+	c->fe_state = st;
+	if (st == 1 && c->be_state == 6 && c->online) {
+		/* The frontend is initialising again. */
+		set_state(c, 2);
+		return;
+	}
+	switch (st) {
+	case 3:
+	case 4:
+		if (c->be_state == 4)
+			break;
+		con_disconnect(c);
+		if (!con_connect(c))
+			set_state(c, 5);
+		break;
+	case 5:
+		set_state(c, 5);
+		break;
+	case 6:
+	case 0:
+		con_disconnect(c);
+		set_state(c, 6);
+		break;
+	default:
+		break;
+	}
+}
+
+/* xen_device_backend_changed(): the toolstack closing or unplugging it. */
+static void xb_backend_changed(struct con *c)
+{
+	int st = read_state(c->be);
+
+	if (st < 0)
+		st = 0;
+	c->be_state = st;
+	c->online = read_online(c->be);
+	if (st == 5 && !xb_frontend_active(c->fe_state)) {
+		set_state(c, 6);
+		st = 6;
+	}
+	/* Offline and not in use: xen_bus_cleanup() destroys it. */
+	if (!c->online && (st == 6 || st == 1 || st == 2 || st == 0))
+		xb_destroy(c);
+}
+
+/*
+ * xen_console_device_create() and xen_device_realize(): the device for an
+ * online, Initialising backend entry, unless its frontend is not ioemu.
+ */
+static void xb_create(unsigned devid, const char *name)
+{
+	char *be = sim_xasprintf("%s/%s", be_root, name);
+	char *fe = devid ? sim_xasprintf("/local/domain/%u/device/console/%u", domid, devid) :
+			   sim_xasprintf("/local/domain/%u/console", domid);
+	char *type = NULL, *conn = NULL;
+	struct con *c;
+
+	for (c = devices; c; c = c->next)
+		if (c->devid == devid)
+			break;
+	if (c && !c->declined)
+		goto out;
+	if (read_state(be) != 1 || !read_online(be))
+		goto out;
+	type = xread(fe, "type");
+	if (!type || strcmp(type, "ioemu")) {
+		/* Said once, where qemu says it at every enumeration. */
+		if (!c) {
+			sim_warn("console %u: declining to handle console type '%s'", devid,
+				 type ? type : "");
+			c = sim_xmalloc(sizeof(*c));
+			memset(c, 0, sizeof(*c));
+			c->devid = devid;
+			c->declined = true;
+			c->be = be;
+			c->fe = fe;
+			be = fe = NULL;
+			c->lfd = c->cfd = c->master = c->slave = c->lx_master = c->lx_slave = -1;
+			c->next = devices;
+			devices = c;
+		}
+		goto out;
+	}
+	if (c)
+		con_free(c);
+
+	c = sim_xmalloc(sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->devid = devid;
+	c->gen = next_gen++;
+	c->be = be;
+	c->fe = fe;
+	be = fe = NULL;
+	c->token = sim_xasprintf("fe:%u:%u", devid, c->gen);
+	c->be_token = sim_xasprintf("bk:%u:%u", devid, c->gen);
+	c->be_state = 1;
+	c->fe_state = 0;
+	c->lfd = c->cfd = c->master = c->slave = c->lx_master = c->lx_slave = -1;
+	c->max_capacity = DEFAULT_LIMIT;
+	c->next = devices;
+	devices = c;
+
+	/* libxl's -chardev pty,id=libxl-channelN: a pty nothing reads. */
+	conn = xread(c->be, "connection");
+	if (conn && !strcmp(conn, "pty")) {
+		char lx[64];
+
+		if (pty_open(c, &c->lx_master, &c->lx_slave, lx))
+			sim_warn("console %u: chardev libxl-channel%u on %s (unused)", devid,
+				 devid, lx);
+	}
+	/* The "xencons<N>" chardev from the frontend's output. */
+	if (!chr_open(c)) {
+		sim_warn("console %u: no valid chardev: not created", devid);
+		c->failed = true;
+		free(c->be_token);
+		c->be_token = NULL;
+		goto out;
+	}
+	c->inited = true;
+	xwrite(c->be, "frontend", c->fe);
+	{
+		char id[16];
+
+		snprintf(id, sizeof(id), "%u", domid);
+		xwrite(c->be, "frontend-id", id);
+	}
+	xwrite(c->be, "hotplug-status", "connected");
+	xwrite(c->be, "online", "1");
+	c->online = true;
+	set_state(c, 2);
+	/* They fire at once, which runs the handlers. */
+	if (xs_watch(xs, c->fe, c->token))
+		c->watching = true;
+	else
+		sim_warn("console %u: watch %s: %s", devid, c->fe, strerror(errno));
+	if (!xs_watch(xs, c->be, c->be_token)) {
+		sim_warn("console %u: watch %s: %s", devid, c->be, strerror(errno));
+		free(c->be_token);
+		c->be_token = NULL;
+	}
+	xb_frontend_changed(c);
+out:
+	free(be);
+	free(fe);
+	free(type);
+	free(conn);
+}
+
+/* xen_bus_type_enumerate() for console, our domain. */
+static void xb_rescan(void)
+{
+	unsigned n = 0, i;
+	char **names = xs_directory(xs, XBT_NULL, be_root, &n);
+	struct con *c, *next;
+
+	/* Declined entries whose backend went: forgotten. */
+	for (c = devices; c; c = next) {
+		next = c->next;
+		if (!c->declined && !c->failed)
+			continue;
+		for (i = 0; i < n; i++)
+			if (!strcmp(names[i], c->be + strlen(be_root) + 1))
+				break;
+		if (i == n)
+			con_free(c);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned long devid;
+
+		if (parse_uint(names[i], 0xffff, &devid))
+			xb_create((unsigned)devid, names[i]);
+	}
+	free(names);
+}
+
+static void rescan(void)
+{
+	if (xen_console)
+		xb_rescan();
+	else
+		legacy_rescan();
+}
+
 static void handle_watch(char **w)
 {
 	const char *token = w[XS_WATCH_TOKEN];
 	unsigned devid, gen;
 	struct con *c;
+	char kind[3];
 
 	if (!strcmp(token, "be")) {
 		rescan();
 		return;
 	}
-	if (sscanf(token, "fe:%u:%u", &devid, &gen) != 2)
+	if (sscanf(token, "%2[a-z]:%u:%u", kind, &devid, &gen) != 3)
 		return;
 	for (c = devices; c; c = c->next)
-		if (c->devid == devid && c->gen == gen)
+		if (c->devid == devid && c->gen == gen && !c->declined)
 			break;
-	if (c)
+	if (!c)
+		return;
+	if (!xen_console)
 		con_check(c);
+	else if (!strcmp(kind, "fe"))
+		xb_frontend_changed(c);
+	else if (!strcmp(kind, "bk"))
+		xb_backend_changed(c);
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: %s --domid D [--ready-fd FD]\n", sim_progname);
+	fprintf(stderr, "usage: %s --domid D [--model legacy|xen-console] [--ready-fd FD]\n",
+		sim_progname);
 	exit(2);
 }
 
@@ -589,6 +884,12 @@ int main(int argc, char **argv)
 				usage();
 			domid = v;
 			have_domid = true;
+		} else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "xen-console"))
+				xen_console = true;
+			else if (strcmp(argv[i], "legacy"))
+				usage();
 		} else if (!strcmp(argv[i], "--ready-fd") && i + 1 < argc) {
 			if (!parse_uint(argv[++i], INT32_MAX, &v))
 				usage();
@@ -715,9 +1016,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Like qemu on exit: the sockets go, xenstore is left to the toolstack. */
+	/*
+	 * Like qemu on exit: the sockets go; the legacy backend leaves xenstore
+	 * to the toolstack, the xen-console device deletes its nodes.
+	 */
 	for (struct con *c = devices; c; c = c->next)
 		if (c->lfd >= 0)
 			unlink(c->path);
+	while (xen_console && devices) {
+		struct con *c = devices;
+
+		if (c->declined || c->failed)
+			con_free(c);
+		else
+			xb_destroy(c);
+	}
 	return 0;
 }

@@ -2,7 +2,12 @@
 /*
  * xenchan-sim: the toolstack of the emulated host.  It starts the hypervisor
  * daemon and the real xenstored, builds and destroys domains writing the
- * xenstore nodes Xen 4.17 libxl writes, and runs commands inside a domain.
+ * xenstore nodes libxl writes, and runs commands inside a domain.
+ *
+ * A host models one Xen release (start --xen-version, default: the release
+ * of the xenstored it runs): its xl (whether the first channel entry is
+ * dropped) and the qemu Debian pairs with it (the console backend run by
+ * xenchan-sim-qemu --model).
  *
  * Every wait is bounded ($XENCHAN_SIM_TIMEOUT seconds, default 10).
  */
@@ -33,7 +38,10 @@
 
 #include "simutil.h"
 
-#define DEFAULT_XENSTORED "/usr/lib/xen-4.17/bin/xenstored"
+/* configure's XENSTORED: the installed Xen release's. */
+#ifndef DEFAULT_XENSTORED
+#error "DEFAULT_XENSTORED must be defined (configure's XENSTORED)"
+#endif
 #define DOM0_UUID "00000000-0000-0000-0000-000000000000"
 #define XENCONSOLE_LIMIT "1048576"
 #define XENCONSOLE_PROTOCOL "vt100"
@@ -57,9 +65,11 @@ static void usage(FILE *f)
 		"Drive an emulated Xen host.\n"
 		"\n"
 		"Commands:\n"
-		"  start [DIR]          start a host (hypervisor and xenstored), print DIR\n"
+		"  start [--xen-version X.Y[.Z]] [DIR]\n"
+		"                       start a host (hypervisor and xenstored), print DIR\n"
 		"  stop [DIR]           destroy every domain and stop the host\n"
 		"  env [DIR]            print the shell lines that enter the host as dom0\n"
+		"  status [DIR]         print the Xen release the host models, and how\n"
 		"  shell [DIR]          run $SHELL in the host as dom0\n"
 		"  create [-D DOMID] [-u UUID] [--channel SPEC]... [--agent NAME=SPEC]...\n"
 		"         [--wait] NAME build a domain, print its domid\n"
@@ -77,8 +87,14 @@ static void usage(FILE *f)
 		"  name=NAME,connection=socket,path=PATH  or  name=NAME,connection=pty\n"
 		"Agent SPEC: echo | sink:FILE | source:COUNT | stall | cmd:SHELLCMD\n"
 		"\n"
-		"Environment: XENCHAN_SIM_DIR, XENCHAN_SIM_LIBEXEC, XENCHAN_SIM_TIMEOUT,\n"
-		"XENCHAN_SIM_TRACE, XENSTORED (default " DEFAULT_XENSTORED ").\n");
+		"A host models a Xen release (X.Y means X.Y.0; 4.17 and later): by default\n"
+		"the release of the xenstored it runs.  Its xl drops the first channel entry\n"
+		"before 4.18.5, in 4.19.0-4.19.1 and in 4.20.0; from 4.18 its qemu opens a\n"
+		"second pty per pty channel and deletes a channel's nodes when it exits.\n"
+		"\n"
+		"Environment: XENCHAN_SIM_DIR, XENCHAN_SIM_XEN_VERSION (default release),\n"
+		"XENCHAN_SIM_LIBEXEC, XENCHAN_SIM_TIMEOUT, XENCHAN_SIM_TRACE,\n"
+		"XENSTORED (default " DEFAULT_XENSTORED ").\n");
 }
 
 __attribute__((noreturn)) static void bad_usage(const char *fmt, ...)
@@ -421,6 +437,219 @@ static bool tx_end(struct txn *tx)
 	if (errno == EAGAIN)
 		return false;
 	sim_die("xenstore transaction end: %s", strerror(errno));
+}
+
+/* ---- the Xen release a host models ---- */
+
+struct xen_version {
+	unsigned major, minor, patch;
+};
+
+#define XEN_VERSION_FILE "xen-version"
+
+/* "X.Y" or "X.Y.Z" and nothing else when strict; else what leads a Debian
+ * version ("4.20.4+37-g...-1", an epoch allowed). */
+static bool parse_version(const char *s, bool strict, struct xen_version *v)
+{
+	unsigned long n[3] = { 0, 0, 0 };
+	int parts = 0;
+
+	if (!strict && isdigit((unsigned char)*s) && strchr(s, ':')) {
+		const char *p = s;
+
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p == ':')
+			s = p + 1;
+	}
+	while (parts < 3 && isdigit((unsigned char)*s)) {
+		char *end;
+
+		errno = 0;
+		n[parts] = strtoul(s, &end, 10);
+		if (errno || n[parts] > 9999)
+			return false;
+		parts++;
+		s = end;
+		if (*s != '.' || parts == 3)
+			break;
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return false;
+	}
+	if (parts < 2 || (strict && *s) || (!strict && isdigit((unsigned char)*s)))
+		return false;
+	v->major = (unsigned)n[0];
+	v->minor = (unsigned)n[1];
+	v->patch = (unsigned)n[2];
+	return true;
+}
+
+static int version_cmp(const struct xen_version *v, unsigned major, unsigned minor,
+		       unsigned patch)
+{
+	if (v->major != major)
+		return v->major < major ? -1 : 1;
+	if (v->minor != minor)
+		return v->minor < minor ? -1 : 1;
+	if (v->patch != patch)
+		return v->patch < patch ? -1 : 1;
+	return 0;
+}
+
+/*
+ * xl gives the first entry of channel = [...] devid 0, which libxl takes
+ * for the primary console and drops: up to 4.18.4, in 4.19.0-4.19.1 and in
+ * 4.20.0.  Fixed in 4.21 (xen commit e1ccced4af) and backported to 4.18.5,
+ * 4.19.2 and 4.20.1; never in 4.17.
+ */
+static bool xl_drops_first_channel(const struct xen_version *v)
+{
+	if (version_cmp(v, 4, 18, 5) < 0)
+		return true;
+	if (v->major == 4 && v->minor == 19)
+		return v->patch < 2;
+	if (v->major == 4 && v->minor == 20)
+		return v->patch < 1;
+	return false;
+}
+
+/* Debian pairs Xen 4.17 with qemu 7.2 (legacy console backend), later
+ * releases with qemu 8.2 and later (the xen-console device). */
+static bool qemu_xen_console(const struct xen_version *v)
+{
+	return version_cmp(v, 4, 18, 0) >= 0;
+}
+
+static char *version_text(const struct xen_version *v)
+{
+	return sim_xasprintf("%u.%u.%u", v->major, v->minor, v->patch);
+}
+
+/* A version given by the user: die with a clear message when it is not one. */
+static void user_version(const char *s, const char *what, struct xen_version *v)
+{
+	if (!parse_version(s, true, v))
+		bad_usage("%s%s: not a Xen version (X.Y or X.Y.Z)", what, s);
+	if (version_cmp(v, 4, 17, 0) < 0)
+		bad_usage("%s%s: xenchan-sim models Xen 4.17 and later", what, s);
+}
+
+/* Run argv; its standard output (first 4 KiB), or NULL when it fails. */
+static char *capture(const char *const argv[])
+{
+	char buf[4096];
+	size_t got = 0;
+	int p[2], st;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return NULL;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		signal(SIGALRM, SIG_DFL);
+		if (dup2(p[1], 1) < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 2) < 0)
+			_exit(127);
+		unsetenv("LD_PRELOAD");
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], buf + got, sizeof(buf) - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof(buf) - 1)
+			break;
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return NULL;
+	buf[got] = '\0';
+	return strdup(buf);
+}
+
+/*
+ * The Xen release xenstored belongs to: the version of the Debian package
+ * that installed it (dpkg-query -S, then -W), else the X.Y of a
+ * /usr/lib/xen-X.Y/ path when the patch level makes no difference to the
+ * model.  Dies, saying what to pass instead, when it cannot tell.
+ */
+static void xenstored_version(const char *xenstored, struct xen_version *v)
+{
+	char *real = realpath(xenstored, NULL);
+	const char *path = real ? real : xenstored;
+	const char *sargv[] = { "dpkg-query", "-S", path, NULL };
+	char *out = capture(sargv), *line, *save = NULL;
+	const char *p;
+
+	for (line = out ? strtok_r(out, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strstr(line, ": ");
+		char *ver;
+
+		if (strncmp(line, "diversion ", 10) == 0 || !colon)
+			continue;
+		*colon = '\0';
+		line[strcspn(line, ", ")] = '\0';
+		{
+			const char *wargv[] = { "dpkg-query", "-W", "-f=${Version}", line, NULL };
+
+			ver = capture(wargv);
+		}
+		if (ver && parse_version(ver, false, v)) {
+			free(ver);
+			free(out);
+			free(real);
+			return;
+		}
+		free(ver);
+		break;
+	}
+	free(out);
+	p = strstr(path, "/xen-");
+	if (p && parse_version(p + 5, false, v) && version_cmp(v, 4, 17, 0) >= 0) {
+		struct xen_version last = *v;
+
+		/* Does the patch level matter?  Compare X.Y.0 with X.Y.9999. */
+		last.patch = 9999;
+		if (xl_drops_first_channel(v) == xl_drops_first_channel(&last)) {
+			free(real);
+			return;
+		}
+		sim_die("%s: cannot tell which Xen %u.%u.Z it belongs to (dpkg does not know it), "
+			"and Z matters; pass --xen-version or set XENCHAN_SIM_XEN_VERSION",
+			path, v->major, v->minor);
+	}
+	sim_die("%s: cannot tell which Xen release it belongs to; pass --xen-version or set "
+		"XENCHAN_SIM_XEN_VERSION", path);
+}
+
+/* The release the host in dir models, as start recorded it. */
+static void host_version(const char *dir, struct xen_version *v)
+{
+	char *f = sim_xasprintf("%s/" XEN_VERSION_FILE, dir);
+	char *s = read_file(f);
+
+	if (!s || !parse_version(s, true, v))
+		sim_die("%s: %s (is the host running?)", f, s ? "not a Xen version" :
+							      strerror(errno));
+	free(s);
+	free(f);
 }
 
 /* ---- processes ---- */
@@ -787,16 +1016,19 @@ static void cleanup(void)
 
 /* ---- start, stop, env, shell ---- */
 
-static char *env_text(const char *dir)
+static char *env_text(const char *dir, const struct xen_version *v)
 {
 	char *xp = xs_sock(dir);
 	char *pp = path_prefix();
-	char *s = sim_xasprintf("export %s='%s'\n"
+	char *s = sim_xasprintf("# an emulated host modelling Xen %u.%u.%u (xenchan-sim status)\n"
+				"export %s='%s'\n"
 				"export XENSTORED_PATH='%s'\n"
 				"export LD_PRELOAD='%s'\n"
 				"export %s=0\n"
-				"export PATH='%s':\"$PATH\"\n",
-				SIM_ENV_DIR, dir, xp, preload(), SIM_ENV_DOMID, pp);
+				"export PATH='%s':\"$PATH\"\n"
+				"export XENCHAN_RUNDIR='%s/run'\n",
+				v->major, v->minor, v->patch, SIM_ENV_DIR, dir, xp, preload(),
+				SIM_ENV_DOMID, pp, dir);
 
 	free(xp);
 	free(pp);
@@ -822,16 +1054,38 @@ static void init_dom0(struct xs_handle *h)
 
 static int cmd_start(int argc, char **argv)
 {
-	const char *arg = optind < argc ? argv[optind++] : NULL;
-	const char *xenstored = getenv("XENSTORED");
+	static const struct option opts[] = {
+		{ "xen-version", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *arg, *want = NULL, *xenstored = getenv("XENSTORED");
 	char *dir, *f, *log, *rundir, *sock, *text;
 	const char *hv_argv[4], *xs_argv[6], *hv_env[3], *xs_env[8];
+	struct xen_version ver;
 	struct xs_handle *h;
 	pid_t hv, xsd;
-	int rfd, fd;
+	int rfd, fd, c;
 
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			want = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			bad_usage("start: bad option");
+		}
+	}
+	arg = optind < argc ? argv[optind++] : NULL;
 	if (optind < argc)
 		bad_usage("start: too many arguments");
+	if (want)
+		user_version(want, "--xen-version ", &ver);
+	else if (getenv("XENCHAN_SIM_XEN_VERSION") && *getenv("XENCHAN_SIM_XEN_VERSION"))
+		user_version(getenv("XENCHAN_SIM_XEN_VERSION"), "XENCHAN_SIM_XEN_VERSION=", &ver);
 	if (!arg)
 		arg = opt_dir ? opt_dir : getenv(SIM_ENV_DIR);
 	if (arg && *arg) {
@@ -857,7 +1111,13 @@ static int cmd_start(int argc, char **argv)
 	if (access(xenstored, X_OK) != 0)
 		sim_die("%s: %s (set XENSTORED to the real xenstored binary)", xenstored,
 			strerror(errno));
+	if (!want && !(getenv("XENCHAN_SIM_XEN_VERSION") && *getenv("XENCHAN_SIM_XEN_VERSION")))
+		xenstored_version(xenstored, &ver);
 	cleanup_dir = dir;
+	f = sim_xasprintf("%s/" XEN_VERSION_FILE, dir);
+	write_file(f, sim_xasprintf("%s\n", version_text(&ver)));
+	f = sim_xasprintf("%s/xenstored.path", dir);
+	write_file(f, sim_xasprintf("%s\n", xenstored));
 
 	hv_argv[0] = sim_prog("xenchan-sim-hv");
 	hv_argv[1] = "--ready-fd";
@@ -904,7 +1164,7 @@ static int cmd_start(int argc, char **argv)
 	xs_close(h);
 	guard(NULL);
 
-	text = env_text(dir);
+	text = env_text(dir, &ver);
 	f = sim_xasprintf("%s/env", dir);
 	write_file(f, text);
 	cleanup_pids[0] = cleanup_pids[1] = 0;
@@ -978,6 +1238,38 @@ static int cmd_env(int argc, char **argv)
 	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
 		fwrite(buf, 1, n, stdout);
 	fclose(in);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		sim_die("write error: %s", strerror(errno));
+	return 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	const char *dir = host_dir(optind < argc ? argv[optind++] : NULL);
+	char *f = sim_xasprintf("%s/xenstored.path", dir);
+	char *xenstored = read_file(f);
+	struct xen_version v;
+
+	if (optind < argc)
+		bad_usage("status: too many arguments");
+	host_version(dir, &v);
+	printf("host: %s\n"
+	       "xen-version: %u.%u.%u\n"
+	       "xenstored: %s\n",
+	       dir, v.major, v.minor, v.patch, xenstored ? xenstored : "-");
+	if (xl_drops_first_channel(&v))
+		printf("first-channel: dropped (xl gives the first channel entry devid 0, "
+		       "the primary console's)\n");
+	else
+		printf("first-channel: kept (channels are devids 1, 2, ... in order)\n");
+	if (qemu_xen_console(&v))
+		printf("device-model: xen-console (qemu 8.2 and later: two ptys per pty channel, "
+		       "nodes deleted when qemu exits)\n");
+	else
+		printf("device-model: legacy (qemu 7.2: one pty per pty channel, nodes left when "
+		       "qemu exits)\n");
+	free(f);
+	free(xenstored);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		sim_die("write error: %s", strerror(errno));
 	return 0;
@@ -1229,7 +1521,7 @@ static void add_consoles(struct xs_handle *h, unsigned d, const struct channel *
 {
 	struct txn tx;
 
-	/* libxl 4.17 adds the channels first, then the primary console. */
+	/* libxl adds the channels first, then the primary console. */
 	for (size_t i = 0; i < n; i++) {
 		do {
 			tx_begin(&tx, h);
@@ -1312,8 +1604,10 @@ static int cmd_create(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct channel ch[MAX_CHANNELS];
-	size_t nch = 0;
+	/* One more than the guest can have: xl may drop the first entry. */
+	struct channel ch[MAX_CHANNELS + 1];
+	struct xen_version ver;
+	size_t nch = 0, nentries;
 	char *agents = strdup(""), *uuid = NULL;
 	unsigned want = 0, d, port;
 	bool wait = false;
@@ -1334,7 +1628,7 @@ static int cmd_create(int argc, char **argv)
 			uuid = optarg;
 			break;
 		case 'c':
-			if (nch == MAX_CHANNELS)
+			if (nch == MAX_CHANNELS + 1)
 				bad_usage("create: at most %d channels", MAX_CHANNELS);
 			parse_channel(optarg, &ch[nch++]);
 			break;
@@ -1369,6 +1663,18 @@ static int cmd_create(int argc, char **argv)
 		uuid = random_uuid();
 
 	dir = host_dir(NULL);
+	host_version(dir, &ver);
+	nentries = nch;
+	if (nch && xl_drops_first_channel(&ver)) {
+		/* libxl: "Primary console has invalid configuration"; xl goes on. */
+		sim_warn("Xen %u.%u.%u xl drops the first channel entry (%s): devid 0 is the "
+			 "primary console's",
+			 ver.major, ver.minor, ver.patch, ch[0].name);
+		memmove(&ch[0], &ch[1], (nch - 1) * sizeof(ch[0]));
+		nch--;
+	}
+	if (nch > MAX_CHANNELS)
+		bad_usage("create: at most %d channels", MAX_CHANNELS);
 	hv = hv_open(dir);
 	h = xs_connect(dir);
 	if (name_taken(h, name))
@@ -1419,9 +1725,11 @@ static int cmd_create(int argc, char **argv)
 		wait_ready(rfd, cpid, "xenchan-sim-console", log);
 	}
 	/* libxl starts the device model before it unpauses the domain, and
-	 * records its pid (libxl__spawn_local_dm). */
-	if (nch) {
+	 * records its pid (libxl__spawn_local_dm): for a PV domain, when its
+	 * configuration has channels. */
+	if (nentries) {
 		const char *qargv[] = { sim_prog("xenchan-sim-qemu"), "--domid", sim_xasprintf("%u", d),
+				  "--model", qemu_xen_console(&ver) ? "xen-console" : "legacy",
 				  "--ready-fd", "3", NULL };
 		const char *qenv[] = { sim_xasprintf("%s=0", SIM_ENV_DOMID), direnv, ldenv,
 				 sim_xasprintf("XENSTORED_PATH=%s", xs_sock(dir)), NULL };
@@ -1669,6 +1977,7 @@ int main(int argc, char **argv)
 		{ "start", cmd_start },	    { "stop", cmd_stop },	{ "env", cmd_env },
 		{ "shell", cmd_shell },	    { "create", cmd_create },	{ "destroy", cmd_destroy },
 		{ "exec", cmd_exec },	    { "list", cmd_list },	{ "stats", cmd_stats },
+		{ "status", cmd_status },
 	};
 	const char *t = getenv("XENCHAN_SIM_TIMEOUT");
 	int c;
@@ -1706,20 +2015,20 @@ int main(int argc, char **argv)
 			int r;
 
 			/* Subcommands parse their own options from here. */
+			bool own_opts = strcmp(cmd, "create") == 0 || strcmp(cmd, "exec") == 0 ||
+					strcmp(cmd, "start") == 0;
+
 			argc -= optind;
 			argv += optind;
 			optind = 1;
-			if (strcmp(cmd, "create") != 0 && strcmp(cmd, "exec") != 0 &&
-			    argc > 1 && (strcmp(argv[1], "--help") == 0 ||
-					 strcmp(argv[1], "-h") == 0)) {
+			if (!own_opts && argc > 1 &&
+			    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 				usage(stdout);
 				return 0;
 			}
-			if (strcmp(cmd, "create") != 0 && strcmp(cmd, "exec") != 0 && argc > 1 &&
-			    argv[1][0] == '-' && strcmp(argv[1], "--") != 0)
+			if (!own_opts && argc > 1 && argv[1][0] == '-' && strcmp(argv[1], "--") != 0)
 				bad_usage("%s: unknown option %s", cmd, argv[1]);
-			if (argc > 1 && strcmp(argv[1], "--") == 0 && strcmp(cmd, "create") != 0 &&
-			    strcmp(cmd, "exec") != 0)
+			if (!own_opts && argc > 1 && strcmp(argv[1], "--") == 0)
 				optind = 2;
 			atexit(cleanup);
 			r = cmds[i].fn(argc, argv);

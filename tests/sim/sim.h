@@ -10,6 +10,8 @@
  * Layout of a host directory:
  *   hv.sock            the hypervisor daemon (SOCK_SEQPACKET)
  *   hv.pid, xenstored.pid
+ *   xen-version        the Xen release the host models ("4.20.4")
+ *   xenstored.path     the xenstored it runs
  *   xenstored/socket   xenstored's sockets (XENSTORED_RUNDIR)
  *   dom<N>/xenbus      a plain file a guest's XENSTORED_PATH names; the
  *                      preload turns open() of it into a connection to
@@ -17,6 +19,7 @@
  *   dom<N>/agents      "name agent-spec" lines read by the guest's hvc driver
  *   dom<N>/pgid        process group of the domain's processes
  *   env                shell lines that enter the host (dom0)
+ *   run/locks          xenchan's lock files (XENCHAN_RUNDIR in env)
  */
 #ifndef XENCHAN_SIM_H
 #define XENCHAN_SIM_H

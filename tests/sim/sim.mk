@@ -40,7 +40,7 @@ tests_sim_xenchan_sim_console_LDADD = $(SIM_LIBS) $(XEN_LIBS) -lutil
 
 noinst_PROGRAMS += tests/sim/xenchan-sim
 tests_sim_xenchan_sim_SOURCES = tests/sim/sim.c
-tests_sim_xenchan_sim_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+tests_sim_xenchan_sim_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS) -DDEFAULT_XENSTORED='"$(XENSTORED)"'
 tests_sim_xenchan_sim_LDADD = $(SIM_LIBS) $(XEN_LIBS)
 
 EXTRA_DIST += tests/sim/README.md

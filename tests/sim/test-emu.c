@@ -2,8 +2,10 @@
 /*
  * The hypervisor daemon and the preload library against the real
  * libxenevtchn and libxengnttab: Xen's event-channel and grant-table
- * semantics, unmap-notify on unmap and on process death, and what one
- * notification and one grant map cost.  TAP output.
+ * semantics, unmap-notify on unmap and on process death, what one
+ * notification and one grant map cost, and the xenctrl calls xenstored
+ * imports (4.17: xc_domain_getinfo, 4.18 on: xc_domain_getinfo_single).
+ * TAP output.
  *
  * Run without arguments, it starts its own emulated hypervisor in a temporary
  * directory and re-executes itself inside it; peers in other domains are
@@ -23,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
 
@@ -227,7 +231,11 @@ static int run_tests(void)
 	pid_t pid;
 	double t;
 
-	printf("1..25\n");
+#ifdef HAVE_XC_DOMINFO_T
+	printf("1..30\n");
+#else
+	printf("1..29\n");
+#endif
 	ok(x && gt && ctl >= 0, "devices open under the emulator");
 	if (!x || !gt || ctl < 0)
 		return 1;
@@ -343,12 +351,42 @@ static int run_tests(void)
 	put(to, 0);
 	waitpid(pid, NULL, 0);
 
+	/* What xenstored asks of libxenctrl, answered by the preload library. */
+	xc_interface *(*xopen)(xentoollog_logger *, xentoollog_logger *, unsigned) =
+		dlsym(RTLD_DEFAULT, "xc_interface_open");
+	int (*single)(xc_interface *, uint32_t, xc_domaininfo_t *) =
+		dlsym(RTLD_DEFAULT, "xc_domain_getinfo_single");
+	xc_interface *xch = xopen ? xopen(NULL, NULL, 0) : NULL;
+	xc_domaininfo_t di;
+
+	ok(xch && single, "xc_interface_open and xc_domain_getinfo_single are provided");
+	ok(single && single(xch, 1, &di) == 0 && di.domain == 1 &&
+		   !(di.flags & XEN_DOMINF_dying),
+	   "xc_domain_getinfo_single: domain 1, alive");
+	errno = 0;
+	ok(single && single(xch, 100, &di) == -1 && errno == ESRCH,
+	   "xc_domain_getinfo_single: no domain 100 (ESRCH)");
+#ifdef HAVE_XC_DOMINFO_T
+	{
+		int (*getinfo)(xc_interface *, uint32_t, unsigned, xc_dominfo_t *) =
+			dlsym(RTLD_DEFAULT, "xc_domain_getinfo");
+		xc_dominfo_t info[4];
+
+		ok(getinfo && getinfo(xch, 0, 4, info) == 3 && info[0].domid == 0 &&
+			   info[1].domid == 1 && !info[1].dying && info[2].domid == 2,
+		   "xc_domain_getinfo: domains 0, 1 and 2");
+	}
+#endif
+
 	q.op = SIM_DOMAIN_DESTROY;
 	q.a = 1;
 	ok(sim_hv_call(ctl, &q, NULL, 0, &r, NULL, 0, NULL, NULL) == 0,
 	   "domain 1 destroyed");
 	ok(!xengnttab_map_grant_ref(gt, 1, refs[0], PROT_READ),
 	   "its grants are gone with it");
+	errno = 0;
+	ok(single && single(xch, 1, &di) == -1 && errno == ESRCH,
+	   "xc_domain_getinfo_single: domain 1 is gone (ESRCH, not domain 2)");
 	xengnttab_close(gt);
 	xenevtchn_close(x);
 	close(ctl);

@@ -190,7 +190,7 @@ static void test_lock(const char *sock)
 	struct xc_target_opts to = { 0 };
 	struct xc_stream *s1 = NULL, *s2 = NULL;
 	struct xc_target t;
-	char dir[160], file[160], why[256];
+	char dir[160], file[160], why[256], want[256];
 	int r;
 
 	make_domain();
@@ -217,8 +217,9 @@ static void test_lock(const char *sock)
 	snprintf(dir, sizeof(dir), "%s/file/locks", tmpdir);
 	r = xc_stream_open(st, t.chosen, &o, &s1);
 	xc_stream_strerror(r, t.chosen, &o, why, sizeof(why));
-	tap_ok(r == -ENOLCK && strstr(why, "lock: Not a directory"),
-	       "stream: a lock that cannot be taken says so: %s", why);
+	snprintf(want, sizeof(want), "lock directory %s: Not a directory", dir);
+	tap_ok(r == -ENOLCK && strcmp(why, want) == 0,
+	       "stream: a lock that cannot be taken names the step: %s", why);
 	unlink(file);
 	xc_target_clear(&t);
 }
