@@ -12,8 +12,9 @@
 #      own dependencies, and run once as a plain user: every command's --version
 #      and --help, their man pages, and the installed xenchan-sim's demo.
 #
-# The packages land in out/debs/RELEASE/.  Run as root.  The mirror is the one
-# the machine's apt sources use for its own release, with the suite swapped.
+# The releases are built in parallel; the packages land in out/debs/RELEASE/.
+# Run as root.  The mirror is the one the machine's apt sources use for its
+# own release, with the suite swapped.
 #
 # Environment: XENCHAN_DEB_CACHE (default /var/cache/xenchan-deb),
 # XENCHAN_DEB_MAX_AGE (minutes a cached chroot is used, default 1440),
@@ -119,12 +120,15 @@ fi
 
 roots=()
 
-# /proc and /dev in ROOT, for apt, the builds and the emulated host's ptys.
+# /proc and /dev in ROOT, for apt, the builds and the emulated host's ptys;
+# apt's downloads kept across chroots of the release.
 mount_root() {
-	local root=$1
+	local root=$1 rel=$2
 	mount -t proc proc "$root/proc"
 	mount --rbind /dev "$root/dev"
 	mount --make-rslave "$root/dev"
+	mkdir -p "$cache/archives/$rel/partial"
+	mount --bind "$cache/archives/$rel" "$root/var/cache/apt/archives"
 }
 
 # Kill what still runs in ROOT and unmount what is mounted under it.
@@ -151,17 +155,17 @@ destroy_root() {
 		return 1
 	fi
 	rm -rf --one-file-system "$root"
+	rm -f "$root.tar.gz"
 }
 
+# The chroots of this release's subshell (its EXIT trap).
 cleanup() {
-	local r ok=1
+	local r
 	for r in "${roots[@]}"; do
-		[ -d "$r" ] && { destroy_root "$r" || ok=0; }
+		[ -d "$r" ] && destroy_root "$r"
 	done
-	[ $ok = 0 ] || rm -rf "$cache/work.$$"
+	return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
 
 in_root() {
 	local root=$1
@@ -187,28 +191,32 @@ pristine() {
 		return
 	fi
 	stage "$rel: debootstrap (cache refresh)"
-	dir=$cache/work.$$/$rel
-	mkdir -p "$dir"
+	dir=$(mktemp -d "$cache/bootstrap.$rel.XXXXXX")
 	roots+=("$dir")
+	chmod 755 "$dir"
 	debootstrap --variant=buildd --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-		"$rel" "$dir" "$mirror" >"$cache/work.$$/$rel.log" 2>&1 || {
-		tail -n 30 "$cache/work.$$/$rel.log" >&2
+		"$rel" "$dir" "$mirror" >"$dir.log" 2>&1 || {
+		tail -n 30 "$dir.log" >&2
+		rm -f "$dir.log"
 		die "debootstrap $rel failed"
 	}
+	rm -f "$dir.log"
 	sources_for "$rel" >"$dir/etc/apt/sources.list"
 	# A throwaway chroot: no fsync for every file dpkg writes.
 	echo force-unsafe-io >"$dir/etc/dpkg/dpkg.cfg.d/xenchan-unsafe-io"
 	printf 'APT::Install-Recommends "false";\nAcquire::Languages "none";\n' \
 		>"$dir/etc/apt/apt.conf.d/90xenchan"
 	cp /etc/resolv.conf "$dir/etc/resolv.conf"
-	mount_root "$dir"
+	in_root "$dir" apt-get clean
+	mount_root "$dir" "$rel"
 	in_root "$dir" apt-get -q update >/dev/null
 	in_root "$dir" apt-get -q -y dist-upgrade >/dev/null
-	in_root "$dir" apt-get clean
+	# The downloads cache keeps only what the mirror still has.
+	in_root "$dir" apt-get -q autoclean >/dev/null
 	in_root "$dir" useradd -m -s /bin/bash builder
 	umount_root "$dir"
-	tar -C "$dir" --numeric-owner -czf "$tarball.new" .
-	mv "$tarball.new" "$tarball"
+	tar -C "$dir" --numeric-owner -czf "$dir.tar.gz" .
+	mv "$dir.tar.gz" "$tarball"
 	destroy_root "$dir"
 }
 
@@ -219,10 +227,9 @@ fresh_root() {
 	root=$(mktemp -d "$cache/root.$rel.XXXXXX")
 	roots+=("$root")
 	tar -C "$root" --numeric-owner -xzf "$cache/$rel.tar.gz"
+	chmod 755 "$root"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
-	mount_root "$root"
-	mkdir -p "$cache/archives/$rel/partial"
-	mount --bind "$cache/archives/$rel" "$root/var/cache/apt/archives"
+	mount_root "$root" "$rel"
 }
 
 # ---- one release ----
@@ -245,11 +252,14 @@ build_release() {
 	in_root "$root" sh -c 'cd /home/builder/src && apt-get -q -y build-dep ./' >/dev/null
 
 	stage "$rel: dpkg-buildpackage"
-	as_user "$root" 'cd ~/src && dpkg-buildpackage -us -uc -b' >"$root/build.log" 2>&1 || {
-		tail -n 60 "$root/build.log" >&2
-		die "$rel: dpkg-buildpackage failed"
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	as_user "$root" 'cd ~/src && dpkg-buildpackage -us -uc -b' >"$dest/build.log" 2>&1 || {
+		tail -n 40 "$dest/build.log" >&2
+		die "$rel: dpkg-buildpackage failed (log: $dest/build.log)"
 	}
-	grep -E '^(dpkg-buildpackage|dh_auto_test|PASS|FAIL|# )' "$root/build.log" | tail -n 20
+	# The unit tests' summary and what the tools warned about.
+	grep -E '^# (TOTAL|PASS|FAIL|ERROR):|warning:' "$dest/build.log" || true
 
 	stage "$rel: lintian"
 	in_root "$root" apt-get -q -y install lintian >/dev/null
@@ -257,8 +267,6 @@ build_release() {
 		die "$rel: lintian found problems"
 	}
 
-	rm -rf "$dest"
-	mkdir -p "$dest"
 	cp "$root"/home/builder/*.deb "$root"/home/builder/*.changes "$root"/home/builder/*.buildinfo "$dest/"
 	destroy_root "$root"
 
@@ -298,22 +306,68 @@ build_release() {
 		echo "xenchan-cat: $reply"
 		printf 'some bytes\n' >cfg
 		xenchan-send -v web01 org.example.sink.0 cfg
+		# The guest's sink agent counts what it consumed (bytes, hash).
+		for i in $(seq 100); do
+			read -r n _ <"$D/sunk" && [ "$n" = 11 ] && break
+			sleep 0.1
+		done
+		echo "the guest's sink: $(cat "$D/sunk")"
+		[ "$n" = 11 ]
 		xenchan-sim stop "$D"
 		trap - EXIT
 		echo "== the installed demo"
 		sh /usr/share/doc/xenchan-sim/examples/demo.sh >demo.log 2>&1 || { cat demo.log; exit 1; }
-		tail -n 3 demo.log
+		grep -x 'hello again' demo.log
+		grep -x same demo.log
 	EOF
 	)"
 	destroy_root "$root"
 	stage_end
 	ls -l "$dest"
+	printf '%s\n' "${timings[@]}"
 }
 
+# The releases in parallel, each in its own subshell (its own chroots, and its
+# own trap to remove them), its output prefixed with its name.  Each leaves its
+# pid and then its exit status in $jobs_dir.
+jobs_dir=$(mktemp -d "$cache/jobs.XXXXXX")
+stop_jobs() {
+	local f p
+	for f in "$jobs_dir"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	# What runs in our chroots, so that the jobs' traps run now.
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/root" 2>/dev/null) in
+		"$cache"/*) kill -KILL "${p#/proc/}" 2>/dev/null ;;
+		esac
+	done
+	wait
+	rm -rf "$jobs_dir"
+}
+trap 'stop_jobs; exit 130' INT TERM HUP
 for rel in "${releases[@]}"; do
-	build_release "$rel"
+	{
+		(
+			echo "$BASHPID" >"$jobs_dir/$rel.pid"
+			trap cleanup EXIT
+			trap 'exit 130' INT TERM HUP
+			build_release "$rel"
+		) 2>&1 && st=0 || st=$?
+		echo "$st" >"$jobs_dir/$rel.status"
+		rm -f "$jobs_dir/$rel.pid"
+	} | sed -u "s/^/[$rel] /" &
 done
-
-echo "==== timings"
-printf '%s\n' "${timings[@]}"
-printf '%-34s %4ds\n' total $((SECONDS - t0))
+wait
+trap - INT TERM HUP
+failed=()
+for rel in "${releases[@]}"; do
+	[ "$(cat "$jobs_dir/$rel.status" 2>/dev/null)" = 0 ] || failed+=("$rel")
+done
+rm -rf "$jobs_dir"
+printf '==== all releases: %ds\n' $((SECONDS - t0))
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "$prog: failed: ${failed[*]}" >&2
+	exit 1
+fi
+echo "$prog: packages in $out: ${releases[*]}"
