@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build xenchan with warnings as errors and sanitizers, and run the whole test
 # suite: unit tests and the bats tests on the emulated Xen host (make check),
-# then the real-Xen scenarios under QEMU (make check-xen).
+# the Debian packages (make check-deb), then the real-Xen scenarios under QEMU
+# (make check-xen).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,6 +29,8 @@ if ! make -j"$jobs" check; then
 	cat test-suite.log 2>/dev/null || true
 	exit 1
 fi
+# The Debian packages of Debian 12 and 13, built and tried in clean chroots.
+make check-deb
 make fuzz-run
 # The same scenarios against real Xen, booted under QEMU (tests/xen/README.md).
 make check-xen

@@ -3,7 +3,8 @@
 # A tour of the emulated Xen host: two guests with channels, the xenstore nodes
 # libxl would write for them, and bytes through a socket and a pty channel.
 #
-# Run from the build tree: tests/sim/demo.sh (or with top_builddir set).
+# Run from the build tree: tests/sim/demo.sh (or with top_builddir set); with
+# the xenchan-sim package installed: sh /usr/share/doc/xenchan-sim/examples/demo.sh
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +16,10 @@ fi
 sim=$bin/xenchan-sim
 # The xenchan commands, from the same build tree.
 PATH=$bin/../../cmd:$PATH
+# Outside a build tree: the installed xenchan-sim and commands.
+if [ ! -x "$sim" ] && [ -z "${top_builddir:-}" ] && command -v xenchan-sim >/dev/null; then
+	sim=$(command -v xenchan-sim)
+fi
 if [ ! -x "$sim" ]; then
 	echo "demo.sh: $sim not found: build first (make)" >&2
 	exit 2
@@ -124,6 +129,10 @@ echo "# Lint domain configs before starting them: a socket path used twice and a
 echo "# misspelt channel name, checked against a registry of the names in use."
 top=${top_builddir:-$(cd "$here/../.." && pwd)}
 check=$top/cmd/xenchan-registry-check
+[ -x "$check" ] || check=$(command -v xenchan-registry-check) || {
+	echo "demo.sh: xenchan-registry-check not found" >&2
+	exit 2
+}
 cat >"$dir/demo.registry" <<-'EOF_REG'
 	N: org.example.agent.0
 	C: Example Ops <ops@example.org>

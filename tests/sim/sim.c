@@ -38,9 +38,13 @@
 
 #include "simutil.h"
 
-/* configure's XENSTORED: the installed Xen release's. */
+/* Both come from the build (tests/sim/sim.mk): configure's XENSTORED, the
+ * installed Xen release's, and where make install puts the helpers. */
 #ifndef DEFAULT_XENSTORED
 #error "DEFAULT_XENSTORED must be defined (configure's XENSTORED)"
+#endif
+#ifndef SIM_LIBEXECDIR
+#error "SIM_LIBEXECDIR must be defined (tests/sim/sim.mk)"
 #endif
 #define DOM0_UUID "00000000-0000-0000-0000-000000000000"
 #define XENCONSOLE_LIMIT "1048576"
@@ -202,11 +206,15 @@ static bool parse_domid(const char *s, unsigned *out)
 	return true;
 }
 
-/* Directory of this program: the other programs and the preload live there. */
+/*
+ * The directory of the host's other programs and the preload library:
+ * $XENCHAN_SIM_LIBEXEC, else this program's own directory when they were
+ * built next to it (a build tree), else where make install put them.
+ */
 static const char *libexec(void)
 {
 	static char *dir;
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], *self, *hv;
 	ssize_t n;
 
 	if (dir)
@@ -222,7 +230,12 @@ static const char *libexec(void)
 	if (n < 0)
 		sim_die("/proc/self/exe: %s", strerror(errno));
 	buf[n] = '\0';
-	dir = strdup(dirname(buf));
+	self = dirname(buf);
+	hv = sim_xasprintf("%s/xenchan-sim-hv", self);
+	dir = strdup(access(hv, X_OK) == 0 ? self : SIM_LIBEXECDIR);
+	free(hv);
+	if (!dir)
+		sim_die("out of memory");
 	return dir;
 }
 
