@@ -117,7 +117,12 @@ static void channel(struct ctx *c, xmlNode *n)
 		ch->connection = strdup("pty");
 	else if (type)
 		ch->connection = strdup(type);
-	if (source) {
+	/*
+	 * Only a unix channel's source path is configuration.  A pty channel's
+	 * is where libvirt reports the pty it allocated (virsh dumpxml of a
+	 * running domain); libvirt ignores it on input.
+	 */
+	if (source && type && streq(type, "unix")) {
 		ch->path = prop(source, "path");
 		if (ch->path)
 			ch->path_loc = loc_of(c, source, "path", ch->path);

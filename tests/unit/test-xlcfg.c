@@ -80,7 +80,7 @@ int main(void)
 	struct xc_diags d;
 	struct xc_domcfg cfg;
 
-	tap_plan(25 + (unsigned)ARRAY_SIZE(bad) * 2);
+	tap_plan(26 + (unsigned)ARRAY_SIZE(bad) * 2);
 
 	parse("# web01\n"
 	      "name = \"web01\"   # trailing comment\n"
@@ -173,6 +173,21 @@ int main(void)
 	tap_ok(cfg.n == 2 && at(cfg.ch[0].name_loc, 6, 32) && at(cfg.ch[0].path_loc, 5, 33) &&
 		       at(cfg.ch[1].name_loc, 9, 32),
 	       "lines and columns of the values");
+	done(&d, &cfg);
+
+	/* virsh dumpxml of a running domain: the pty libvirt allocated. */
+	parse("<domain type='xen' id='3'>\n"
+	      "  <name>web01</name>\n"
+	      "  <devices>\n"
+	      "    <channel type='pty'>\n"
+	      "      <source path='/dev/pts/2'/>\n"
+	      "      <target type='xen' name='org.example.pty.0'/>\n"
+	      "    </channel>\n"
+	      "  </devices>\n"
+	      "</domain>\n",
+	      true, &d, &cfg);
+	tap_ok(d.n == 0 && cfg.n == 1 && streq(cfg.ch[0].connection, "pty") && !cfg.ch[0].path,
+	       "a pty channel's source path (the pty libvirt allocated) is no config path");
 	done(&d, &cfg);
 
 	parse("<domain><name>x</name>", true, &d, &cfg);

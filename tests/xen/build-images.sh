@@ -55,7 +55,11 @@ cache=$(cd "$cache" && pwd)
 
 # Packages. USERLAND is extracted with its whole dependency closure into one
 # tree; the hypervisor and kernel packages are extracted on their own.
-USERLAND="xen-utils-4.17 xenstore-utils qemu-system-xen busybox-static socat"
+# LIBVIRT: libvirtd, its libxl driver, virsh and dmidecode (libvirtd runs it
+# to describe the host), for scenarios/libvirt.sh; the same package names on
+# Debian 12 and 13 (mkbase.sh's libvirt_files).
+LIBVIRT="libvirt-daemon-driver-xen libvirt-clients dmidecode"
+USERLAND="xen-utils-4.17 xenstore-utils qemu-system-xen busybox-static socat $LIBVIRT"
 BOOT="xen-hypervisor-4.17-amd64 linux-image-amd64"
 
 aptq() {

@@ -45,10 +45,15 @@ dest() {
 	esac
 }
 
-# Copy the libraries a dynamic ELF file needs, as the tree's loader resolves them.
+# Copy the libraries a dynamic ELF file needs, as the tree's loader resolves
+# them: programs (they name the loader) and shared objects (*.so: a plugin a
+# program loads, which names no loader).
 copy_libs() {
 	local root=$1 file=$2 out lib
-	head -c 4096 "$file" | grep -qa 'ld-linux-x86-64' || return 0
+	case $file in
+	*.so) ;;
+	*) head -c 4096 "$file" | grep -qa 'ld-linux-x86-64' || return 0 ;;
+	esac
 	out=$("$loader" --library-path "$libpath" --list "$file") ||
 		die "$file: cannot list libraries"
 	if echo "$out" | grep 'not found' >&2; then
@@ -130,6 +135,51 @@ xenstore_tools() {
 	done
 }
 
+# libvirt's libxl driver, for scenarios/libvirt.sh: libvirtd (Debian 12 has no
+# modular virtxend, and libvirtd needs neither systemd nor dbus), the driver it
+# loads from its module directory, virsh, dmidecode, the CPU models the driver
+# matches the host's CPU with, and a configuration for a dom0 with no polkit
+# and no network: only root's unix socket, no authentication on it.
+#
+# The driver does not start on a host whose CPU features cover none of
+# libvirt's CPU models. Every real x86-64 CPU covers several, but the one
+# QEMU emulates here does not: TCG has no vme (every model from 486 on has
+# it, or sep), and Xen hides sep on this AMD-vendor CPU in 64-bit mode. So
+# the image's cpu_map gains one model of features every x86-64 CPU has.
+libvirt_files() {
+	local root=$1 drv=usr/lib/x86_64-linux-gnu/libvirt/connection-driver f
+	local map=$root/usr/share/libvirt/cpu_map
+	copy "$root" usr/sbin/libvirtd usr/bin/virsh $drv/libvirt_driver_libxl.so usr/sbin/dmidecode
+	mkdir -p "$root/usr/share/libvirt" "$root/etc/libvirt" "$root/var/lib/libvirt/libxl" \
+		"$root/var/log/libvirt/libxl"
+	cp -r "$TREE/usr/share/libvirt/cpu_map" "$root/usr/share/libvirt/"
+	{
+		echo "<cpus>"
+		echo "  <model name='xenchan-x86-64'>"
+		echo "    <decode host='on' guest='off'/>"
+		for f in apic clflush cmov cx8 de fpu fxsr lm mca mce mmx msr mtrr nx pae \
+			pat pge pse pse36 sse sse2 syscall tsc; do
+			echo "    <feature name='$f'/>"
+		done
+		echo "  </model>"
+		echo "</cpus>"
+	} >"$map/x86_xenchan-x86-64.xml"
+	sed -i "s|^\( *\)<include filename='x86_features.xml'/>|&\n\1<include filename='x86_xenchan-x86-64.xml'/>|" \
+		"$map/index.xml"
+	grep -q "x86_xenchan-x86-64.xml" "$map/index.xml" ||
+		die "$map/index.xml: no x86_features.xml include to add a model after"
+	cat >"$root/etc/libvirt/libvirtd.conf" <<-'EOF'
+	# libvirtd in xenchan's test dom0 (tests/xen/mkbase.sh)
+	auth_unix_ro = "none"
+	auth_unix_rw = "none"
+	log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+	EOF
+	cat >"$root/etc/libvirt/libxl.conf" <<-'EOF'
+	# dom0's memory is fixed on Xen's command line: never balloon it.
+	autoballoon = 0
+	EOF
+}
+
 xenmods="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
 
 # dom0: the toolstack and qemu's Xen device model.
@@ -147,6 +197,7 @@ cp -r "$TREE/etc/xen" "$r/etc/"
 mkdir -p "$r/var/lib/xen" "$r/var/log/xen/console"
 # unix_diag: sock_diag for unix sockets, how xenchan proves qemu accepted it.
 copy_modules "$r" $xenmods unix_diag
+libvirt_files "$r"
 
 # domU: the guest halves of the scenarios.
 r=$BASE/domU-root

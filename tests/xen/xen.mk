@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/xen/guest/channels.sh \
 	tests/xen/guest/idle.sh \
 	tests/xen/guest/lib.sh \
+	tests/xen/guest/libvirt.sh \
 	tests/xen/guest/lifecycle.sh \
 	tests/xen/guest/transfer.sh \
 	tests/xen/guest/vchan.sh \
@@ -23,6 +24,7 @@ EXTRA_DIST += \
 	tests/xen/scenarios/commands.sh \
 	tests/xen/bench/throughput.sh \
 	tests/xen/scenarios/lib.sh \
+	tests/xen/scenarios/libvirt.sh \
 	tests/xen/scenarios/programs.sh \
 	tests/xen/scenarios/release.sh \
 	tests/xen/scenarios/transfer.sh \

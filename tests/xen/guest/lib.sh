@@ -37,6 +37,29 @@ upcase_agent() {
 	) &
 }
 
+# counting_agent NAME: upcase_agent without a banner that also keeps a copy
+# of all it read in /tmp/sock.in and writes its size and md5 to data/sock-in
+# whenever they change, so dom0 can check what arrived at the guest.
+counting_agent() {
+	_dev=$(hvc_of "$1") || return 1
+	echo "guest: $1 is $_dev"
+	: >/tmp/sock.in
+	(
+		exec 3<>"$_dev"
+		stty -F "$_dev" raw -echo
+		tee /tmp/sock.in <&3 | tr a-z A-Z >&3
+	) &
+	(
+		_last=
+		while sleep 1; do
+			_size=$(wc -c </tmp/sock.in)
+			[ "$_size" = "$_last" ] && continue
+			xenstore-write data/sock-in "$_size $(md5sum </tmp/sock.in | cut -d' ' -f1)"
+			_last=$_size
+		done
+	) &
+}
+
 # hvc_wait NAME SECONDS: hvc_of NAME for a channel that may not exist yet (one
 # hotplugged into the running guest): polls for up to SECONDS until a console
 # device called NAME is there and Connected (its hvc is allocated by then).

@@ -1,7 +1,7 @@
 # Guest half of scenarios/transfer.sh.
 # - org.example.pty.0: an upper-casing agent.
-# - org.example.test.0 (socket): upper-cases too, and keeps a copy of all it
-#   read in /tmp/sock.in; its size and md5 go to data/sock-in when they change.
+# - org.example.test.0 (socket): upper-cases too, and reports the size and md5
+#   of all it read in data/sock-in (counting_agent).
 # - vchan endpoints for dom0, ports sock and vc named org.example.test.0 and
 #   org.example.vc.0, served by vchan-socket-proxy in front of an
 #   upper-casing socat.
@@ -11,24 +11,7 @@ self=$(xenstore-read domid)
 
 upcase_agent org.example.pty.0
 
-if sock=$(hvc_of org.example.test.0); then
-	echo "guest: org.example.test.0 is $sock"
-	: >/tmp/sock.in
-	(
-		exec 3<>"$sock"
-		stty -F "$sock" raw -echo
-		tee /tmp/sock.in <&3 | tr a-z A-Z >&3
-	) &
-	(
-		last=
-		while sleep 1; do
-			size=$(wc -c </tmp/sock.in)
-			[ "$size" = "$last" ] && continue
-			xenstore-write data/sock-in "$size $(md5sum </tmp/sock.in | cut -d' ' -f1)"
-			last=$size
-		done
-	) &
-fi
+counting_agent org.example.test.0
 
 # vchan ports are short (libxenvchan builds key paths in 64 bytes, and a port
 # has no dots): the channel name goes in a name key beside ring-ref.
