@@ -259,7 +259,10 @@ add_bindir() {
 # and the libraries its programs need that the base root lacks.
 if [ -n "$xenchan_deb" ]; then
 	note "adding ${xenchan_deb##*/} and its dependencies"
-	deb_debs=$(closure "$xenchan_deb") || die "apt-get cannot resolve the dependencies of ${xenchan_deb##*/}"
+	deb_debs=$(closure "$xenchan_deb") ||
+		die "apt-get cannot resolve the dependencies of ${xenchan_deb##*/}"
+	# apt lists the local package itself too, as a file: URI.
+	deb_debs=$(echo "$deb_debs" | grep -v '^xenchan_' || true)
 	aptq --download-only install "$xenchan_deb" >"$cache/apt/download-deb.log" 2>&1 ||
 		{ cat "$cache/apt/download-deb.log" >&2; die "apt-get download failed"; }
 	debtree=$work/debtree

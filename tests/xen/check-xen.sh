@@ -8,6 +8,8 @@
 #
 # Environment: top_srcdir, top_builddir (default: this tree, the current
 # directory); XENCHAN_BINDIR (default: the xenchan* programs of top_builddir);
+# XENCHAN_XEN_DEBDIR (instead of BINDIR: a directory with RELEASE/xenchan_*.deb
+# for each release, installed in that release's images);
 # XENCHAN_XEN_RELEASES (default "bookworm trixie"); XENCHAN_XEN_CACHE (see
 # build-images.sh); XENCHAN_XEN_TIMEOUT (bound on each QEMU run, default
 # 480 s); XENCHAN_XEN_SCENARIOS (run these scenario files only, no layout
@@ -61,9 +63,18 @@ for rel in $releases; do
 	esac
 done
 
-# The programs under test: xenchan's binaries from the build tree.
+# The programs under test: xenchan's package for each release, or the
+# binaries of the build tree.
+debdir=${XENCHAN_XEN_DEBDIR:-}
 bindir=${XENCHAN_BINDIR:-}
-if [ -z "$bindir" ]; then
+if [ -n "$debdir" ]; then
+	bindir=
+	for rel in $releases; do
+		ls "$debdir/$rel"/xenchan_*.deb >/dev/null 2>&1 ||
+			fail "XENCHAN_XEN_DEBDIR: no $debdir/$rel/xenchan_*.deb"
+		echo "check-xen: $rel: programs under test from $(ls "$debdir/$rel"/xenchan_*.deb)"
+	done
+elif [ -z "$bindir" ]; then
 	bindir=$top_builddir/tests/xen/bin
 	rm -rf "$bindir"
 	mkdir -p "$bindir"
@@ -72,7 +83,7 @@ if [ -z "$bindir" ]; then
 		if head -c 4 "$f" | grep -q ELF; then cp "$f" "$bindir/"; fi
 	done
 fi
-echo "check-xen: programs under test: $(ls "$bindir" | tr '\n' ' ')"
+[ -z "$bindir" ] || echo "check-xen: programs under test: $(ls "$bindir" | tr '\n' ' ')"
 
 set --
 if [ -n "${XENCHAN_XEN_SCENARIOS:-}" ]; then
@@ -83,6 +94,15 @@ else
 		[ "${s##*/}" = lib.sh ] || set -- "$@" "$s"
 	done
 fi
+
+# build_images RELEASE IMGDIR
+build_images() {
+	if [ -n "$debdir" ]; then
+		XENCHAN_BINDIR= bash "$xendir/build-images.sh" -r "$1" -d "$debdir/$1" "$2"
+	else
+		XENCHAN_BINDIR=$bindir bash "$xendir/build-images.sh" -r "$1" "$2"
+	fi
+}
 
 # One release: images, QEMU run, layout comparison; prints its summary line
 # and adds to the totals.
@@ -99,7 +119,7 @@ run_release() {
 	rm -f "$images/xen-version"
 	echo "check-xen: $rel"
 	t0=$(stamp)
-	if XENCHAN_BINDIR=$bindir bash "$xendir/build-images.sh" -r "$rel" "$images"; then
+	if build_images "$rel" "$images"; then
 		t1=$(stamp)
 		echo "check-xen: $rel images built in $((t1 - t0)) s"
 		bash "$xendir/run.sh" -i "$images" -o "$out" -t "${XENCHAN_XEN_TIMEOUT:-480}" "$@" |
