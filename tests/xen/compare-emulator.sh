@@ -4,14 +4,26 @@
 # permissions, and diff both dumps after normalize-xenstore.sh.  Prints one
 # TAP line (and the diff as comments); exit status 1 when they differ.
 #
-# usage: compare-emulator.sh XL-XENSTORE.TXT   (top_builddir: the build tree)
+# usage: compare-emulator.sh [-x X.Y] XL-XENSTORE.TXT   (top_builddir: the build tree)
+#   -x X.Y  the Xen version the real dump was made with; the emulator models
+#           it (XENCHAN_SIM_XEN_VERSION). Default: the emulator's own default.
 set -u
 
-real=${1:?usage: compare-emulator.sh XL-XENSTORE.TXT}
+usage() { echo "usage: compare-emulator.sh [-x X.Y] XL-XENSTORE.TXT" >&2; exit 2; }
+xen=
+while getopts x: opt; do
+	case $opt in
+	x) xen=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || usage
+real=$1
 here=$(cd "$(dirname "$0")" && pwd)
 top_builddir=${top_builddir:-.}
 sim=$top_builddir/tests/sim/xenchan-sim
-desc="the emulator's domain builder writes what xl and qemu write (xenstore-ls -fp, normalized)"
+desc="the emulator's domain builder writes what xl and qemu ${xen:+of Xen $xen }write (xenstore-ls -fp, normalized)"
 
 if [ ! -s "$real" ]; then
 	echo "not ok - $desc"
@@ -22,9 +34,13 @@ fi
 export ASAN_OPTIONS="verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 dir=$(mktemp -d /tmp/xcx.XXXXXX)
 trap '"$sim" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+if [ -n "$xen" ]; then
+	export XENCHAN_SIM_XEN_VERSION=$xen
+fi
 "$sim" start "$dir" >/dev/null || exit 1
 eval "$("$sim" env "$dir")"
-# The same channels as scenarios/lib.sh's guest; xl drops the dummy first one.
+# The same channels as scenarios/lib.sh's guest, without the dummy first one
+# that only an xl dropping it gets.
 domid=$("$sim" create --wait \
 	--channel "name=org.example.test.0,connection=socket,path=$dir/chan.sock" \
 	--channel name=org.example.pty.0,connection=pty xs) || exit 1

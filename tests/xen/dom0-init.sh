@@ -3,7 +3,19 @@
 # order, each under its own timeout, and power off. Results go to the console
 # as lines starting "XENCHAN-TAP: " (see scenarios/lib.sh); run.sh numbers them.
 # Kernel command line: xenchan_timeout=SECONDS per scenario (default 300).
-export PATH=/opt/xenchan/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin
+# The Xen tools are in /usr/lib/xen-X.Y/bin, X.Y that of the image's Xen.
+PATH=/usr/sbin:/usr/bin
+for d in /usr/lib/xen-*/bin; do
+	[ -d "$d" ] && PATH=$d:$PATH
+done
+export PATH=/opt/xenchan/bin:$PATH
+# The programs under test: build-images.sh -b puts them in /opt/xenchan/bin,
+# -d installs xenchan's package (/usr/bin).
+if ls /opt/xenchan/bin/xenchan* >/dev/null 2>&1; then
+	export XENCHAN_BIN=/opt/xenchan/bin
+else
+	export XENCHAN_BIN=/usr/bin
+fi
 export HOME=/root
 export XENCHAN_TAP_LOG=/run/xenchan-tap.log
 export LSAN_OPTIONS=suppressions=/xenchan/lsan.supp:print_suppressions=0

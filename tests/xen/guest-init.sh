@@ -1,7 +1,12 @@
 #!/bin/sh
 # The guest's /init: load the Xen modules, then run /guest/$xenchan_guest.sh
 # (xenchan_guest=NAME on the kernel command line) and stay up until destroyed.
-export PATH=/opt/xenchan/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin
+# The Xen tools are in /usr/lib/xen-X.Y/bin, X.Y that of the image's Xen.
+PATH=/usr/sbin:/usr/bin
+for d in /usr/lib/xen-*/bin; do
+	[ -d "$d" ] && PATH=$d:$PATH
+done
+export PATH=/opt/xenchan/bin:$PATH
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

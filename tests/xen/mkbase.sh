@@ -1,40 +1,70 @@
 #!/bin/bash
 # Build the cached part of the images; called by build-images.sh with
-#   TREE  the extracted userland packages (xen-utils, qemu-system-xen, ...)
-#   BASE  the output directory, holding hv/ and kernel/ (extracted packages)
+#   TREE         the extracted userland packages (xen-utils, qemu-system-xen, ...)
+#   BASE         the output directory, holding hv/ and kernel/ (extracted packages)
+#   XEN_VERSION  X.Y of the xen-utils-X.Y and xen-hypervisor-X.Y-amd64 packages
 # Writes BASE/xen, BASE/vmlinuz, BASE/domU-vmlinux.gz, BASE/dom0-root/,
 # BASE/domU-root/ and their BASE/dom0-base.cpio.gz, BASE/domU-base.cpio.gz.
+# Both the split-/usr tree of Debian 12 and the merged-/usr one of Debian 13
+# are read; the roots written are merged-/usr.
 set -euo pipefail
 
 prog=mkbase.sh
 die() { echo "$prog: $*" >&2; exit 1; }
-: "${TREE:?}" "${BASE:?}"
+: "${TREE:?}" "${BASE:?}" "${XEN_VERSION:?}"
 
 multiarch=usr/lib/x86_64-linux-gnu
-loader=$TREE/lib64/ld-linux-x86-64.so.2
-libpath=$TREE/$multiarch:$TREE/lib/x86_64-linux-gnu:$TREE/usr/lib/xen-4.17/lib
-[ -e "$loader" ] || die "no dynamic loader in $TREE"
+xenlib=usr/lib/xen-$XEN_VERSION
+# tree_path PATH...: the first of PATH (relative) present in the tree.
+tree_path() {
+	local p
+	for p; do
+		if [ -e "$TREE/$p" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	die "none of $* in the tree"
+}
+loader=$TREE/$(tree_path usr/lib64/ld-linux-x86-64.so.2 lib64/ld-linux-x86-64.so.2)
+busybox=$(tree_path usr/bin/busybox bin/busybox)
+libpath=$TREE/$multiarch:$TREE/lib/x86_64-linux-gnu:$TREE/$xenlib/lib:$TREE/$xenlib/lib/x86_64-linux-gnu
+[ -d "$TREE/$xenlib/bin" ] || die "no $xenlib/bin in the tree"
 
 # The hypervisor: a multiboot ELF that QEMU loads with -kernel.
-gunzip -c "$BASE/hv/boot/xen-4.17-amd64.gz" >"$BASE/xen"
+gunzip -c "$BASE/hv/boot/xen-$XEN_VERSION-amd64.gz" >"$BASE/xen"
 
 # The kernel: the bzImage for dom0 (Xen decompresses it natively) and, for
-# the domU, its payload as a gzipped vmlinux: libxenguest's xz decoder is slow
-# under emulation. The payload starts at (setup_sects + 1) * 512 + payload_offset.
+# the domU, its payload as a gzipped vmlinux: libxenguest's xz and zstd
+# decoders are slow under emulation. The payload starts at
+# (setup_sects + 1) * 512 + payload_offset and is payload_length bytes long,
+# the last 4 of them the decompressed size; its format is told by its magic.
 vmlinuz=$(ls "$BASE"/kernel/boot/vmlinuz-*)
 kver=${vmlinuz##*/vmlinuz-}
 cp "$vmlinuz" "$BASE/vmlinuz"
+le32() { od -An -tu4 -j "$1" -N4 "$vmlinuz" | tr -d ' '; }
 setup_sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$vmlinuz" | tr -d ' ')
-payload_offset=$(od -An -tu4 -j $((0x248)) -N4 "$vmlinuz" | tr -d ' ')
-start=$(( (setup_sects + 1) * 512 + payload_offset ))
-[ "$(od -An -tx1 -j "$start" -N6 "$vmlinuz" | tr -d ' ')" = fd377a585a00 ] ||
-	die "$vmlinuz: no xz payload at offset $start"
-tail -c +$((start + 1)) "$vmlinuz" >"$BASE/payload.xz"
-xz -dc --single-stream "$BASE/payload.xz" >"$BASE/vmlinux"
+start=$(( (setup_sects + 1) * 512 + $(le32 $((0x248))) ))
+length=$(le32 $((0x24c)))
+magic=$(od -An -tx1 -j "$start" -N6 "$vmlinuz" | tr -d ' ')
+case $magic in
+fd377a585a00) unpack="xz -dc --single-stream" ;;
+28b52ffd*)
+	command -v zstd >/dev/null || die "zstd is missing: $vmlinuz has a zstd payload"
+	unpack="zstd -dcq"
+	;;
+*) die "$vmlinuz: payload at offset $start is neither xz nor zstd (magic $magic)" ;;
+esac
+dd if="$vmlinuz" of="$BASE/payload" bs=64K iflag=skip_bytes,count_bytes skip="$start" \
+	count=$((length - 4)) status=none
+$unpack <"$BASE/payload" >"$BASE/vmlinux" || die "$vmlinuz: cannot decompress its payload"
 [ "$(head -c 4 "$BASE/vmlinux" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
 	die "$vmlinuz: the payload is not an ELF file"
 gzip -6 <"$BASE/vmlinux" >"$BASE/domU-vmlinux.gz"
-rm -f "$BASE/payload.xz" "$BASE/vmlinux"
+rm -f "$BASE/payload" "$BASE/vmlinux"
+modules=$BASE/kernel/lib/modules/$kver
+[ -d "$modules" ] || modules=$BASE/kernel/usr/lib/modules/$kver
+[ -d "$modules" ] || die "no modules directory for $kver"
 
 # Where a file of the tree goes in a root: merged /usr, libraries flattened
 # into the multiarch directory.
@@ -95,16 +125,23 @@ copy_modules() {
 	done
 }
 
+# A module compressed by the kernel's build (Debian 13: .ko.xz) is copied
+# decompressed: busybox insmod loads plain ELF objects only.
 add_module() {
-	local root=$1 name=$2 ko deps dep
+	local root=$1 name=$2 ko deps dep out=$1/usr/lib/modules/xen/$2.ko
 	grep -qx "$name.ko" "$root/usr/lib/modules/xen/order" && return 0
-	ko=$(find "$BASE/kernel/lib/modules/$kver" -name "$name.ko" -o -name "${name//-/_}.ko" | head -1)
+	ko=$(find "$modules" \( -name "$name.ko*" -o -name "${name//-/_}.ko*" \) \
+		-regex '.*\.ko\(\.xz\|\.zst\)?' | head -1)
 	[ -n "$ko" ] || die "module $name not found in $kver"
-	deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p' | head -1)
+	case $ko in
+	*.ko.xz) xz -dc "$ko" >"$out" ;;
+	*.ko.zst) zstd -dcq "$ko" >"$out" ;;
+	*) cp "$ko" "$out" ;;
+	esac
+	deps=$(tr '\0' '\n' <"$out" | sed -n 's/^depends=//p' | head -1)
 	for dep in ${deps//,/ }; do
 		add_module "$root" "$dep"
 	done
-	cp "$ko" "$root/usr/lib/modules/xen/$name.ko"
 	echo "$name.ko" >>"$root/usr/lib/modules/xen/order"
 }
 
@@ -119,8 +156,8 @@ skeleton() {
 	ln -s ../run "$root/var/run"
 	ln -s ../run/lock "$root/var/lock"
 	cp -L "$loader" "$root/usr/lib64/ld-linux-x86-64.so.2"
-	cp "$TREE/bin/busybox" "$root/usr/bin/busybox"
-	for applet in $("$TREE/bin/busybox" --list); do
+	cp "$TREE/$busybox" "$root/usr/bin/busybox"
+	for applet in $("$TREE/$busybox" --list); do
 		[ -e "$root/usr/bin/$applet" ] || ln -s busybox "$root/usr/bin/$applet"
 	done
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
@@ -185,11 +222,9 @@ xenmods="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
 # dom0: the toolstack and qemu's Xen device model.
 r=$BASE/dom0-root
 skeleton "$r"
-copy "$r" usr/lib/xen-4.17/bin/xenstored usr/lib/xen-4.17/bin/xenconsoled \
-	usr/lib/xen-4.17/bin/xl usr/lib/xen-4.17/bin/xen-init-dom0 \
-	usr/lib/xen-4.17/bin/xenconsole usr/lib/xen-4.17/bin/libxl-save-helper \
-	usr/lib/xen-4.17/bin/vchan-socket-proxy usr/libexec/xen-qemu-system-i386 \
-	usr/bin/socat
+copy "$r" $xenlib/bin/xenstored $xenlib/bin/xenconsoled $xenlib/bin/xl \
+	$xenlib/bin/xen-init-dom0 $xenlib/bin/xenconsole $xenlib/bin/libxl-save-helper \
+	$xenlib/bin/vchan-socket-proxy usr/libexec/xen-qemu-system-i386 usr/bin/socat
 xenstore_tools "$r"
 mkdir -p "$r/usr/share/qemu"
 cp -r "$TREE/usr/share/qemu/keymaps" "$r/usr/share/qemu/"
@@ -202,7 +237,7 @@ libvirt_files "$r"
 # domU: the guest halves of the scenarios.
 r=$BASE/domU-root
 skeleton "$r"
-copy "$r" usr/lib/xen-4.17/bin/vchan-socket-proxy usr/bin/socat
+copy "$r" $xenlib/bin/vchan-socket-proxy usr/bin/socat
 xenstore_tools "$r"
 copy_modules "$r" $xenmods
 

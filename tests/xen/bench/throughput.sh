@@ -5,7 +5,7 @@
 # by side in one run.  The guest half is guest/transfer.sh.
 . /xenchan/lib.sh
 
-bin=/opt/xenchan/bin
+bin=$XENCHAN_BIN
 size=4194304
 if ! guest_start xferb transfer; then
 	not_ok "guest for the benchmark started"

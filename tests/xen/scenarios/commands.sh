@@ -4,7 +4,7 @@
 # that does not exist yet, and for its end.
 . /xenchan/lib.sh
 
-bin=/opt/xenchan/bin
+bin=$XENCHAN_BIN
 if [ ! -x $bin/xenchan-ls ] || [ ! -x $bin/xenchan-wait ]; then
 	not_ok "xenchan-ls and xenchan-wait are in the image"
 	exit 1
@@ -25,14 +25,16 @@ check "xenchan-wait started before xl create returns 0 once the channels are rea
 	test $? = 0 -a -s /tmp/wait.out
 diag "$(cat /tmp/wait.out /tmp/wait.err)"
 
-tty=$(xenstore-read /local/domain/$domid/device/console/2/tty)
+sock=$(channel_devid "$domid" org.example.test.0)
+pty=$(channel_devid "$domid" org.example.pty.0)
+tty=$(xenstore-read /local/domain/$domid/device/console/$pty/tty)
 $bin/xenchan-ls -rn -o DOMID,DOMAIN,CHANNEL,DEVID,TRANSPORT,STATE,ENDPOINT,TRUST cmds \
 	>/tmp/ls.out 2>&1
 diag "$(cat /tmp/ls.out)"
 check "xenchan-ls: the socket channel, by its name, trusted, connected" \
-	grep -qx "$domid cmds org.example.test.0 1 socket connected /tmp/chan.sock trusted" /tmp/ls.out
+	grep -qx "$domid cmds org.example.test.0 $sock socket connected /tmp/chan.sock trusted" /tmp/ls.out
 check "xenchan-ls: the pty channel with the pty qemu wrote" \
-	grep -qx "$domid cmds org.example.pty.0 2 pty connected $tty trusted" /tmp/ls.out
+	grep -qx "$domid cmds org.example.pty.0 $pty pty connected $tty trusted" /tmp/ls.out
 check "xenchan-ls: two channels, no dummy, no primary console" \
 	test "$(wc -l </tmp/ls.out)" = 2
 check "xenchan-wait --print gives the same endpoints" \
@@ -52,7 +54,7 @@ $bin/xenchan-registry-check --no-default-registry -r /tmp/site.registry --live -
 rc=$?
 diag "$(cat /tmp/rc.out)"
 check "xenchan-registry-check --live -W: the unregistered pty channel, exit 1" \
-	sh -c "[ $rc = 1 ] && grep -q '^domain cmds/devid 2: warning: .*org.example.pty.0.* \[unregistered\]' /tmp/rc.out"
+	sh -c "[ $rc = 1 ] && grep -q '^domain cmds/devid $pty: warning: .*org.example.pty.0.* \[unregistered\]' /tmp/rc.out"
 check "xenchan-registry-check --live: the registered socket channel is not reported unregistered" \
 	sh -c "! grep -q 'org.example.test.0.*unregistered' /tmp/rc.out"
 

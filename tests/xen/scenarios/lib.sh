@@ -51,9 +51,63 @@ export_file() {
 	echo "XENCHAN-FILE-END: $1 $(wc -c <"$2")"
 }
 
-# The channel configuration every scenario guest gets. The first entry is a
-# dummy: xl 4.17 gives it devid 0 and drops it as an invalid primary console.
-XENCHAN_CHANNELS='"connection=pty, name=org.example.dummy", "connection=socket, name=org.example.test.0, path=/tmp/chan.sock", "connection=pty, name=org.example.pty.0"'
+# The versions of the image's Xen toolstack and qemu (X.Y.Z, written by
+# build-images.sh).
+XEN_VERSION=$(cat /xenchan/xen-version)
+QEMU_VERSION=$(cat /xenchan/qemu-version)
+
+# version_at_least VERSION MIN: VERSION (X.Y[.Z]) is MIN or later.
+version_at_least() {
+	echo "$1 $2" | awk '{
+		n = split($1, v, "."); m = split($2, w, ".")
+		for (i = 1; i <= 3; i++) {
+			a = (i <= n ? v[i] : 0) + 0; b = (i <= m ? w[i] : 0) + 0
+			if (a != b) exit !(a > b)
+		}
+		exit 0
+	}'
+}
+
+# xl_drops_first_channel: the image's xl gives the first entry of channel=[]
+# devid 0 and drops it as an invalid primary console. Fixed in 4.21 (xen
+# commit e1ccced4af) and in 4.18.5, 4.19.2 and 4.20.1; never in 4.17.
+xl_drops_first_channel() {
+	case $XEN_VERSION in
+	4.18.*) ! version_at_least "$XEN_VERSION" 4.18.5 ;;
+	4.19.*) ! version_at_least "$XEN_VERSION" 4.19.2 ;;
+	4.20.*) ! version_at_least "$XEN_VERSION" 4.20.1 ;;
+	*) ! version_at_least "$XEN_VERSION" 4.18 ;;
+	esac
+}
+
+# The channel configuration every scenario guest gets. Where xl drops the
+# first entry, a dummy goes first.
+XENCHAN_CHANNELS='"connection=socket, name=org.example.test.0, path=/tmp/chan.sock", "connection=pty, name=org.example.pty.0"'
+if xl_drops_first_channel; then
+	XENCHAN_CHANNELS='"connection=pty, name=org.example.dummy", '$XENCHAN_CHANNELS
+fi
+
+# xl_create NAME CFG: xl create CFG for domain NAME. Under emulation QEMU 10
+# as the device model can start slower than libxl's fixed 10 s QMP timeout
+# ("Post DM startup configs failed, rc=-9"): then the half-made domain is
+# destroyed and the create tried again, up to three times, each retry said
+# in a TAP comment. Any other failure is reported as it is.
+xl_create() {
+	_n=1
+	while ! xl create "$2" >"/tmp/$1.create.log" 2>&1; do
+		if [ $_n -ge 3 ] || ! grep -q 'Post DM startup configs failed, rc=-9' "/tmp/$1.create.log"; then
+			diag "$(cat "/tmp/$1.create.log")"
+			return 1
+		fi
+		diag "xl create retried: attempt $_n of $1 timed out waiting for the device model: $(grep -m 1 'rc=-9' "/tmp/$1.create.log")"
+		xl destroy "$1" >/dev/null 2>&1
+		if ! wait_for 30 sh -c "! xl domid '$1' >/dev/null 2>&1"; then
+			diag "the half-made domain $1 is still there after xl destroy"
+			return 1
+		fi
+		_n=$((_n + 1))
+	done
+}
 
 # guest_start NAME GUEST_SCRIPT: create PV domain NAME whose /init runs
 # /guest/GUEST_SCRIPT.sh, and wait until it writes data/xenchan-ready.
@@ -71,16 +125,17 @@ vcpus = 1
 on_crash = "preserve"
 channel = [ $XENCHAN_CHANNELS ]
 EOF
-	if ! xl create "/tmp/$_name.cfg" >"/tmp/$_name.create.log" 2>&1; then
-		diag "$(cat "/tmp/$_name.create.log")"
-		return 1
-	fi
+	_t0=$(now)
+	xl_create "$_name" "/tmp/$_name.cfg" || return 1
+	_t1=$(now)
 	domid=$(xl domid "$_name") || return 1
-	if ! wait_for 60 guest_is_ready; then
-		diag "guest $_name not ready after 60 s"
+	# A loaded host slows the guest's boot under emulation down a lot.
+	if ! wait_for 120 guest_is_ready; then
+		diag "guest $_name not ready 120 s after xl create returned"
 		guest_log "$_name"
 		return 1
 	fi
+	diag "guest $_name: xl create took $((_t1 - _t0)) s, ready $(($(now) - _t1)) s later"
 }
 
 guest_is_ready() {
@@ -94,7 +149,8 @@ guest_log() {
 	return 0
 }
 
-# channel_devid DOMID NAME: devid of the guest's channel called NAME.
+# channel_devid DOMID NAME: devid of the guest's channel called NAME (by its
+# frontend's name key: the numbering differs between Xen versions).
 channel_devid() {
 	for _d in $(xenstore-list "/local/domain/$1/device/console" 2>/dev/null); do
 		if [ "$(xenstore-read "/local/domain/$1/device/console/$_d/name" 2>/dev/null)" = "$2" ]; then
@@ -103,6 +159,20 @@ channel_devid() {
 		fi
 	done
 	return 1
+}
+
+# qmp_chardevs DOMID: "LABEL FILENAME" of each character device of the
+# guest's device model, asked over libxl's QMP socket (free between xl
+# commands).
+qmp_chardevs() {
+	printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-chardev"}' |
+		socat -t 3 - "UNIX-CONNECT:/run/xen/qmp-libxl-$1" 2>/dev/null |
+		grep '"return": *\[' |
+		awk -v RS='{' '/"label"/ {
+			l = $0; sub(/.*"label": *"/, "", l); sub(/".*/, "", l)
+			f = $0; sub(/.*"filename": *"/, "", f); sub(/".*/, "", f)
+			print l, f
+		}'
 }
 
 # exchange OUT BYTES SECONDS INFILE COMMAND...: run COMMAND with INFILE on its

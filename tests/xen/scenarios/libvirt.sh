@@ -9,7 +9,7 @@
 # first-entry bug does not apply: every channel of the XML is there, in order.
 . /xenchan/lib.sh
 
-bin=/opt/xenchan/bin
+bin=$XENCHAN_BIN
 virsh="virsh -q -c xen:///system"
 name=virt
 sockname=org.example.libvirt.0
