@@ -32,5 +32,7 @@ fi
 # The Debian packages of Debian 12 and 13, built and tried in clean chroots.
 make check-deb
 make fuzz-run
-# The same scenarios against real Xen, booted under QEMU (tests/xen/README.md).
-make check-xen
+# The same scenarios against real Xen, booted under QEMU (tests/xen/README.md):
+# Xen 4.17 with Debian 12 images, Xen 4.20 with Debian 13 images, each dom0
+# and guest running the xenchan package built above for its release.
+XENCHAN_XEN_DEBDIR=$(pwd)/out/debs make check-xen
