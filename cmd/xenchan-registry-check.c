@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "domcfg.h"
 #include "domain.h"
+#include "file.h"
 #include "json.h"
 #include "lint.h"
 #include "registry.h"
@@ -107,8 +108,6 @@ static void help(void)
 static int read_all(const char *path, char **out, size_t *len)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, cap = 0;
 
 	if (streq(path, "-"))
 		fd = dup(STDIN_FILENO);
@@ -116,38 +115,7 @@ static int read_all(const char *path, char **out, size_t *len)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= INPUT_MAX)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (!buf) {
-		buf = malloc(1);
-		if (!buf)
-			return -ENOMEM;
-	}
-	buf[n] = '\0';
-	*out = TAKE_PTR(buf);
-	*len = n;
-	return 0;
+	return xc_read_fd(fd, INPUT_MAX, out, len);
 }
 
 static int rc_input = XC_EXIT_OK;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "macro.h"
 #include "xenver.h"
 
@@ -251,55 +251,13 @@ static char *join(const char *root, const char *rel)
 	return s;
 }
 
-/*
- * The whole of the file at path, NUL-terminated, in *out (malloc'd).
- * Returns 0, -ENOMEM, -EFBIG or another negative errno.
- */
-static int read_file(const char *path, size_t max, char **out)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= max)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 4096;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[n] = '\0';
-	*out = TAKE_PTR(buf);
-	return 0;
-}
-
 /* A small number in a sysfs file: "4\n". */
 static bool read_sysfs_uint(const char *dir, const char *name, unsigned *out)
 {
 	_cleanup_free_ char *path = join(dir, name), *buf = NULL;
 	const char *p, *why;
 
-	if (!path || read_file(path, 64, &buf) < 0)
+	if (!path || xc_read_file(path, 64, &buf, NULL) < 0)
 		return false;
 	buf[strcspn(buf, "\n")] = '\0';
 	p = buf;
@@ -312,7 +270,7 @@ static bool running_xen(const char *hypervisor, unsigned *major, unsigned *minor
 	_cleanup_free_ char *path = NULL, *type = NULL;
 
 	if (!hypervisor || !(path = join(hypervisor, "type")) ||
-	    read_file(path, 64, &type) < 0)
+	    xc_read_file(path, 64, &type, NULL) < 0)
 		return false;
 	type[strcspn(type, "\n")] = '\0';
 	return streq(type, "xen") && read_sysfs_uint(hypervisor, "major", major) &&
@@ -413,7 +371,7 @@ static int from_dpkg(const char *root, struct found *best, unsigned *count, bool
 
 	if (!path)
 		return -ENOMEM;
-	r = read_file(path, STATUS_MAX, &buf);
+	r = xc_read_file(path, STATUS_MAX, &buf, NULL);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)

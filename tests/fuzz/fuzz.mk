@@ -153,7 +153,7 @@ FUZZ_STORE_LIB_SRCS = \
 	$(srcdir)/lib/untrusted.c \
 	$(srcdir)/lib/domain.c \
 	$(srcdir)/lib/channel.c
-FUZZ_LIB_SRCS = $(FUZZ_STORE_LIB_SRCS) $(srcdir)/lib/wait.c $(srcdir)/lib/xenver.c
+FUZZ_LIB_SRCS = $(FUZZ_STORE_LIB_SRCS) $(srcdir)/lib/wait.c $(srcdir)/lib/file.c $(srcdir)/lib/xenver.c
 
 fuzz:
 	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
@@ -244,6 +244,7 @@ FUZZ_LINT_LIB_SRCS = \
 	$(srcdir)/lib/registry.c \
 	$(srcdir)/lib/xlcfg.c \
 	$(srcdir)/lib/virtxml.c \
+	$(srcdir)/lib/file.c \
 	$(srcdir)/lib/xenver.c
 
 # make fuzz runs these too, FUZZ_TIME seconds each, in the same way.
