@@ -204,3 +204,21 @@ exchange_done() {
 payload() {
 	head -c $(( $2 * 3 / 4 )) /dev/urandom | base64 | head -c "$2" >"$1"
 }
+
+# cat_check GUEST DESC OUT CMD...: run CMD (bounded) with /tmp/payload on
+# standard input; ok when it exits 0 and OUT is /tmp/expect (what GUEST's
+# agent makes of the payload), else not ok with GUEST's console log.
+cat_check() {
+	_guest=$1 _desc=$2 _out=$3
+	shift 3
+	timeout 120 "$@" </tmp/payload >"$_out" 2>"$_out.err"
+	_rc=$?
+	if [ $_rc = 0 ] && cmp -s "$_out" /tmp/expect; then
+		ok "$_desc"
+	else
+		not_ok "$_desc"
+		diag "exit status $_rc, $(wc -c <"$_out") of $(wc -c </tmp/expect) bytes back"
+		diag "$(cat "$_out.err")"
+		guest_log "$_guest"
+	fi
+}

@@ -165,23 +165,9 @@ took "xenstore and xenchan-ls"
 # 5. Bytes both ways; the guest's agents upper-case them.
 payload /tmp/payload 16384
 tr a-z A-Z </tmp/payload >/tmp/expect
-cat_check() {
-	_desc=$1 _out=$2
-	shift 2
-	timeout 120 "$@" </tmp/payload >"$_out" 2>"$_out.err"
-	_rc=$?
-	if [ $_rc = 0 ] && cmp -s "$_out" /tmp/expect; then
-		ok "$_desc"
-	else
-		not_ok "$_desc"
-		diag "exit status $_rc, $(wc -c <"$_out") of $(wc -c </tmp/expect) bytes back"
-		diag "$(cat "$_out.err")"
-		guest_log $name
-	fi
-}
-cat_check "xenchan-cat -T socket: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-sock.out \
+cat_check $name "xenchan-cat -T socket: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-sock.out \
 	$bin/xenchan-cat -Q 3s -T socket $name $sockname
-cat_check "xenchan-cat -T pty: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-pty.out \
+cat_check $name "xenchan-cat -T pty: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-pty.out \
 	$bin/xenchan-cat -Q 3s -T pty $name $ptyname
 
 payload /tmp/send.data 65536

@@ -30,27 +30,10 @@ done
 payload /tmp/payload 16384
 tr a-z A-Z </tmp/payload >/tmp/expect
 
-# cat_check DESC OUT CMD...: run CMD (bounded) with the payload on standard
-# input; ok when it exits 0 and OUT is the upper-cased payload.
-cat_check() {
-	_desc=$1 _out=$2
-	shift 2
-	timeout 120 "$@" </tmp/payload >"$_out" 2>"$_out.err"
-	_rc=$?
-	if [ $_rc = 0 ] && cmp -s "$_out" /tmp/expect; then
-		ok "$_desc"
-	else
-		not_ok "$_desc"
-		diag "exit status $_rc, $(wc -c <"$_out") of $(wc -c </tmp/expect) bytes back"
-		diag "$(cat "$_out.err")"
-		guest_log xfer
-	fi
-}
-
 # 1. xenchan-cat over the channels xl created.
-cat_check "xenchan-cat -T socket: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-sock.out \
+cat_check xfer "xenchan-cat -T socket: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-sock.out \
 	$bin/xenchan-cat -Q 3s -T socket xfer org.example.test.0
-cat_check "xenchan-cat -T pty: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-pty.out \
+cat_check xfer "xenchan-cat -T pty: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-pty.out \
 	$bin/xenchan-cat -Q 3s -T pty xfer org.example.pty.0
 
 # 2. xenchan-send over the socket channel; the guest reports the size and md5
@@ -207,10 +190,10 @@ if ! check "the guest publishes vchan endpoints org.example.test.0 and org.examp
 		xenstore-read $vpath/vc/ring-ref >/dev/null"; then
 	guest_log xfer
 fi
-cat_check "xenchan-cat -T vchan: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-vc.out \
+cat_check xfer "xenchan-cat -T vchan: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-vc.out \
 	$bin/xenchan-cat -v -Q 3s -T vchan xfer org.example.vc.0
 diag "$(cat /tmp/cat-vc.out.err)"
-cat_check "xenchan-cat -b 40M: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-bw.out \
+cat_check xfer "xenchan-cat -b 40M: 16 KiB dom0 -> guest -> dom0 intact" /tmp/cat-bw.out \
 	$bin/xenchan-cat -v -Q 3s -b 40M xfer org.example.test.0
 diag "$(cat /tmp/cat-bw.out.err)"
 check "xenchan-cat -b 40M chose the vchan endpoint over the socket channel" \
