@@ -39,9 +39,13 @@ if [ -n "$xen" ]; then
 fi
 "$sim" start "$dir" >/dev/null || exit 1
 eval "$("$sim" env "$dir")"
-# The same channels as scenarios/lib.sh's guest, without the dummy first one
-# that only an xl dropping it gets.
-domid=$("$sim" create --wait \
+# The same channels as scenarios/lib.sh's guest, with the dummy first one
+# only where the modelled xl drops it (as the scenarios add it only there).
+first=
+if "$sim" status "$dir" | grep -q '^first-channel: dropped'; then
+	first="--channel name=org.example.dummy,connection=pty"
+fi
+domid=$("$sim" create --wait $first \
 	--channel "name=org.example.test.0,connection=socket,path=$dir/chan.sock" \
 	--channel name=org.example.pty.0,connection=pty xs) || exit 1
 
