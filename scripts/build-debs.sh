@@ -194,7 +194,10 @@ pristine() {
 	dir=$(mktemp -d "$cache/bootstrap.$rel.XXXXXX")
 	roots+=("$dir")
 	chmod 755 "$dir"
-	debootstrap --variant=buildd --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+	# passwd (useradd) is not in every debootstrap's buildd set: trixie's
+	# own debootstrap leaves it out.
+	debootstrap --variant=buildd --include=passwd \
+		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
 		"$rel" "$dir" "$mirror" >"$dir.log" 2>&1 || {
 		tail -n 30 "$dir.log" >&2
 		rm -f "$dir.log"
