@@ -4,7 +4,8 @@
 # each in a clean chroot of that release:
 #
 #   1. a fresh copy of a cached debootstrap --variant=buildd chroot
-#      (/var/cache/xenchan-deb/RELEASE.tar.gz, made again when older than a day);
+#      (/var/cache/xenchan-deb/RELEASE-KEY.tar.gz, made again when older than a day
+#      or when the way it is made changed);
 #   2. the source tree copied in (git's files: tracked and untracked, not
 #      ignored), its Build-Depends installed, dpkg-buildpackage -us -uc -b run
 #      as an unprivileged user, lintian run there (no error, no warning);
@@ -184,12 +185,22 @@ as_user() {
 		/bin/bash -euo pipefail -c "$@"
 }
 
-# The cached chroot of RELEASE, made when missing or older than max_age.
+# The cached chroot of RELEASE: RELEASE-KEY.tar.gz, KEY a hash of how it is
+# made (this function and what it calls), so a changed recipe is never
+# served an old chroot; made again when missing or older than max_age.
+pristine_tarball() {
+	local key
+	key=$(declare -f pristine sources_for mount_root umount_root | sha256sum | cut -c1-12)
+	echo "$cache/$1-$key.tar.gz"
+}
+
 pristine() {
-	local rel=$1 tarball=$cache/$1.tar.gz dir
+	local rel=$1 tarball dir
+	tarball=$(pristine_tarball "$rel")
 	if [ -f "$tarball" ] && [ -n "$(find "$tarball" -mmin -"$max_age")" ]; then
 		return
 	fi
+	rm -f "$cache/$rel.tar.gz" "$cache/$rel"-*.tar.gz
 	stage "$rel: debootstrap (cache refresh)"
 	dir=$(mktemp -d "$cache/bootstrap.$rel.XXXXXX")
 	roots+=("$dir")
@@ -229,7 +240,7 @@ fresh_root() {
 	local rel=$1
 	root=$(mktemp -d "$cache/root.$rel.XXXXXX")
 	roots+=("$root")
-	tar -C "$root" --numeric-owner -xzf "$cache/$rel.tar.gz"
+	tar -C "$root" --numeric-owner -xzf "$(pristine_tarball "$rel")"
 	chmod 755 "$root"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	mount_root "$root" "$rel"
@@ -248,7 +259,7 @@ build_release() {
 	mkdir -p "$root/home/builder/src"
 	(cd "$top" && git ls-files -z --cached --others --exclude-standard) |
 		(cd "$top" && while IFS= read -r -d '' f; do
-			[ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"
+			if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
 		done) | tar -C "$top" --null -T - -cf - | tar -C "$root/home/builder/src" -xf -
 	in_root "$root" chown -R builder:builder /home/builder/src
 	in_root "$root" apt-get -q update >/dev/null
@@ -354,12 +365,17 @@ stop_jobs() {
 trap 'stop_jobs; exit 130' INT TERM HUP
 for rel in "${releases[@]}"; do
 	{
+		# Not "( ... ) && st=0 || st=$?": set -e is off inside a command
+		# whose status && or || tests, and a failing step would go on.
+		set +e
 		(
+			set -e
 			echo "$BASHPID" >"$jobs_dir/$rel.pid"
 			trap cleanup EXIT
 			trap 'exit 130' INT TERM HUP
 			build_release "$rel"
-		) 2>&1 && st=0 || st=$?
+		) 2>&1
+		st=$?
 		echo "$st" >"$jobs_dir/$rel.status"
 		rm -f "$jobs_dir/$rel.pid"
 	} | sed -u "s/^/[$rel] /" &
