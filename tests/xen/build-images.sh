@@ -275,8 +275,12 @@ if [ -n "$xenchan_deb" ]; then
 		dpkg-deb -x "$cache/debs/$d" "$debtree"
 	done
 	dpkg-deb -x "$xenchan_deb" "$debtree"
-	deb_loader=$debtree/usr/lib64/ld-linux-x86-64.so.2
-	[ -e "$deb_loader" ] || deb_loader=$debtree/lib64/ld-linux-x86-64.so.2
+	# The multiarch loader, a plain file in either layout: Debian 12's
+	# lib64 one is an absolute link, to the host's loader from here.
+	deb_loader=$debtree/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+	[ -f "$deb_loader" ] && [ ! -L "$deb_loader" ] ||
+		deb_loader=$debtree/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+	[ -f "$deb_loader" ] && [ ! -L "$deb_loader" ] || die "no ld-linux-x86-64.so.2 in $release's libc6"
 	deb_libpath=$debtree/usr/lib/x86_64-linux-gnu:$debtree/lib/x86_64-linux-gnu:$debtree/usr/lib/xen-$xen/lib/x86_64-linux-gnu
 fi
 add_deb() {

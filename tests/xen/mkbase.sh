@@ -26,7 +26,25 @@ tree_path() {
 	done
 	die "none of $* in the tree"
 }
-loader=$TREE/$(tree_path usr/lib64/ld-linux-x86-64.so.2 lib64/ld-linux-x86-64.so.2)
+# tree_real PATH: the tree's file at PATH (relative), its symbolic links
+# followed inside the tree: Debian 12's /lib64/ld-linux-x86-64.so.2 is an
+# absolute link, which cp -L would follow to the host's own loader.
+tree_real() {
+	local p=$1 t n=0
+	while [ -L "$TREE/$p" ]; do
+		t=$(readlink "$TREE/$p")
+		case $t in
+		/*) p=${t#/} ;;
+		*) p=$(dirname "$p")/$t ;;
+		esac
+		n=$((n + 1))
+		[ $n -le 40 ] || die "$1: too many levels of symbolic links in the tree"
+	done
+	[ -f "$TREE/$p" ] || die "$1: not a file in the tree (resolved to $p)"
+	echo "$TREE/$p"
+}
+# The loader is a plain file in the multiarch directory of either layout.
+loader=$(tree_real "$(tree_path $multiarch/ld-linux-x86-64.so.2 lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)")
 busybox=$(tree_path usr/bin/busybox bin/busybox)
 libpath=$TREE/$multiarch:$TREE/lib/x86_64-linux-gnu:$TREE/$xenlib/lib:$TREE/$xenlib/lib/x86_64-linux-gnu
 [ -d "$TREE/$xenlib/bin" ] || die "no $xenlib/bin in the tree"
@@ -95,7 +113,7 @@ copy_libs() {
 		*) die "$file: $lib resolved outside the tree" ;;
 		esac
 		[ -e "$root/$multiarch/${lib##*/}" ] && continue
-		cp -L "$lib" "$root/$multiarch/${lib##*/}"
+		cp "$(tree_real "${lib#"$TREE"/}")" "$root/$multiarch/${lib##*/}"
 	done
 }
 
@@ -108,7 +126,7 @@ copy() {
 		d=$(dest "$f")
 		mkdir -p "$root/$(dirname "$d")"
 		rm -f "$root/$d"
-		cp -L "$TREE/$f" "$root/$d"
+		cp "$(tree_real "$f")" "$root/$d"
 		copy_libs "$root" "$TREE/$f"
 	done
 }
@@ -155,7 +173,7 @@ skeleton() {
 	ln -s usr/lib64 "$root/lib64"
 	ln -s ../run "$root/var/run"
 	ln -s ../run/lock "$root/var/lock"
-	cp -L "$loader" "$root/usr/lib64/ld-linux-x86-64.so.2"
+	cp "$loader" "$root/usr/lib64/ld-linux-x86-64.so.2"
 	cp "$TREE/$busybox" "$root/usr/bin/busybox"
 	for applet in $("$TREE/$busybox" --list); do
 		[ -e "$root/usr/bin/$applet" ] || ln -s busybox "$root/usr/bin/$applet"
