@@ -389,6 +389,11 @@ timed() {
 guest_kernel() {
 	pgrep -P "$(cat "$SIM_DIR/dom$1/pgid")" -x xenchan-sim-hvc
 }
+# The guest reports ready before its hvc driver has surely taken its name
+# (a fork, then an exec): wait for it.
+guest_kernel_wait() {
+	wait_until "$T" guest_kernel "$1" >/dev/null && guest_kernel "$1"
+}
 
 # create_interrupted SIG: xenchan-cat --create into a guest whose frontend
 # never connects (its hvc driver is stopped) gets SIG once the device is in
@@ -397,7 +402,7 @@ create_interrupted() {
 	local sig=$1 d hvc pid rc=0
 	sim_create "sig${sig,,}1"
 	d=$domid
-	hvc=$(guest_kernel "$d")
+	hvc=$(guest_kernel_wait "$d")
 	kill -STOP "$hvc"
 	timeout "$T" xenchan-cat --create "$d" org.example.new </dev/null >/dev/null \
 		2>"$SIM_DIR/sig.err" &
@@ -508,7 +513,7 @@ serving() {
 	local d hvc pid
 	sim_create killed2
 	d=$domid
-	hvc=$(guest_kernel "$d")
+	hvc=$(guest_kernel_wait "$d")
 	kill -STOP "$hvc"
 	timeout "$T" xenchan-cat --create "$d" org.example.new </dev/null >/dev/null 2>&1 &
 	pid=$!
