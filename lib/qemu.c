@@ -256,6 +256,13 @@ static void q_close(struct xc_stream *s)
 	s->priv = NULL;
 }
 
+static struct xc_peer *q_peer(struct xc_stream *s)
+{
+	struct qemu_stream *x = s->priv;
+
+	return x->peer;
+}
+
 static const struct xc_stream_ops qemu_ops = {
 	.read = q_read,
 	.write = q_write,
@@ -264,6 +271,7 @@ static const struct xc_stream_ops qemu_ops = {
 	.process = q_process,
 	.delivered = q_delivered,
 	.close = q_close,
+	.peer = q_peer,
 };
 
 static int wait_fd(int fd, short events, uint64_t deadline)
