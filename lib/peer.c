@@ -199,8 +199,14 @@ int xc_peer_check(struct xc_peer *p, const char **why)
 		return mark_gone(p, "the domain was destroyed", why);
 	if (r == -ECONNRESET)
 		return mark_gone(p, lost, why);
-	if (p->lifecycle)
+	if (p->lifecycle) {
 		record_lifecycle(p);
+		/* xl migrate renames the outgoing copy once the guest is on its
+		 * way out: from then on it is not the guest any more, whatever
+		 * its qemu or ring still accept. */
+		if (p->migrated)
+			return mark_gone(p, "the domain is migrating away", why);
+	}
 	if (!p->fe_state)
 		return 0;
 	r = xc_store_read_uint(p->st, XBT_NULL, p->fe_state, XC_STATE_RECONFIGURED, &state);

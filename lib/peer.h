@@ -75,8 +75,9 @@ const char *xc_peer_end_name(enum xc_peer_end e);
  * record what they say on every xc_peer_check() while the domain exists.
  * control/shutdown is the guest's to write (it acknowledges a request by
  * clearing it), so what it says is only ever reported, never acted on; a
- * request the guest cleared before we looked is not seen.  Returns 0 or a
- * negative errno.
+ * request the guest cleared before we looked is not seen.  The name is
+ * dom0's: once it ends in "--migratedaway" the peer is gone (-EPIPE), as
+ * the guest is leaving that copy.  Returns 0 or a negative errno.
  */
 int xc_peer_watch_lifecycle(struct xc_peer *p);
 
