@@ -733,10 +733,21 @@ static int domain_create(uint32_t want, uint32_t *domid, uint32_t *xs_port)
 		if (domains[want].alive)
 			return -EEXIST;
 	} else {
-		for (id = 1; id < SIM_MAX_DOMAINS && domains[id].alive; id++)
-			;
-		if (id == SIM_MAX_DOMAINS)
-			return -ENOSPC;
+		/*
+		 * As Xen's XEN_DOMCTL_createdomain: the first free domid after
+		 * the last one it chose, wrapping, so that a domid is not
+		 * reused at once (a reboot gets a new one).
+		 */
+		static uint32_t rover;
+		uint32_t start = rover + 1 < SIM_MAX_DOMAINS ? rover + 1 : 1;
+
+		for (id = start; domains[id].alive;) {
+			if (++id == SIM_MAX_DOMAINS)
+				id = 1;
+			if (id == start)
+				return -ENOSPC;
+		}
+		rover = id;
 	}
 	d = &domains[id];
 	memset(d, 0, sizeof(*d));

@@ -13,7 +13,10 @@
  * ("NAME SPEC" lines; a channel not listed gets echo):
  *   echo           write back every byte received
  *   sink:FILE      consume everything; after each batch FILE holds
- *                  "<bytes> <fnv1a64 as 16 hex digits>"
+ *                  "<bytes> <fnv1a64 as 16 hex digits>"; with --continue
+ *                  (a domain rebuilt by reboot, restore or migrate) the
+ *                  count and hash go on from what FILE holds, so that it
+ *                  covers every byte the guest got across the cycles
  *   source:COUNT   write COUNT bytes, byte i = (i * 7 + 3) & 0xff; drain input
  *   stall          never read: the backend sees a full ring
  *   cmd:COMMAND    /bin/sh -c COMMAND, stdin/stdout connected to the channel
@@ -105,6 +108,7 @@ static xengntshr_handle *gsh;
 static struct dev *devs;
 static unsigned domid, next_gen = 1;
 static char *console_dir;
+static bool opt_continue; /* --continue: sinks go on from their FILE */
 
 static void on_signal(int sig)
 {
@@ -215,6 +219,30 @@ static void sink_publish(struct dev *d)
 	free(tmp);
 }
 
+/* --continue: the count and hash a sink published before the domain was rebuilt. */
+static void sink_resume(struct dev *d)
+{
+	FILE *f = fopen(d->arg, "re");
+	uint64_t count, hash;
+	char nl;
+
+	if (!f) {
+		if (errno != ENOENT)
+			sim_warn("console %u: sink %s: %s: starting from 0", d->devid, d->arg,
+				 strerror(errno));
+		return;
+	}
+	if (fscanf(f, "%20" SCNu64 " %16" SCNx64 "%c", &count, &hash, &nl) == 3 && nl == '\n' &&
+	    fgetc(f) == EOF) {
+		d->count = count;
+		d->hash = hash;
+	} else {
+		sim_warn("console %u: sink %s: not a sink's count and hash: starting from 0",
+			 d->devid, d->arg);
+	}
+	fclose(f);
+}
+
 static void agent_choose(struct dev *d)
 {
 	char *path = sim_xasprintf("%s/dom%u/agents", sim_dir(), domid);
@@ -291,8 +319,11 @@ static void agent_start(struct dev *d)
 	d->cmd_fd = -1;
 	d->cmd_pid = -1;
 	d->hash = FNV_OFFSET;
-	if (d->kind == AG_SINK)
-		sink_publish(d); /* "0 <offset basis>": the agent is up */
+	if (d->kind == AG_SINK) {
+		if (opt_continue)
+			sink_resume(d);
+		sink_publish(d); /* "0 <offset basis>" when new: the agent is up */
+	}
 	if (d->kind != AG_CMD)
 		return;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -880,8 +911,10 @@ int main(int argc, char **argv)
 	size_t npfd = 0;
 
 	sim_progname = "xenchan-sim-hvc";
-	if (argc != 1) {
-		fprintf(stderr, "usage: %s\n", sim_progname);
+	if (argc == 2 && !strcmp(argv[1], "--continue"))
+		opt_continue = true;
+	else if (argc != 1) {
+		fprintf(stderr, "usage: %s [--continue]\n", sim_progname);
 		return 2;
 	}
 	domid = sim_domid();

@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -76,6 +77,8 @@ struct con {
 
 	bool pty;
 	char *path;          /* socket path we listen on */
+	dev_t path_dev;      /* the socket file bind() made there */
+	ino_t path_ino;
 	int lfd, cfd;        /* socket: listener, the one client */
 	int master, slave;   /* pty */
 	int lx_master, lx_slave; /* xen-console: libxl's unused pty chardev */
@@ -370,6 +373,13 @@ static bool chr_open(struct con *c)
 					 strerror(-c->lfd));
 			else
 				ok = fcntl(c->lfd, F_SETFL, O_NONBLOCK) == 0;
+			if (ok) {
+				struct stat st;
+
+				ok = stat(c->path, &st) == 0;
+				c->path_dev = ok ? st.st_dev : 0;
+				c->path_ino = ok ? st.st_ino : 0;
+			}
 		}
 	} else if (conn && !strcmp(conn, "pty")) {
 		char name[64];
@@ -396,6 +406,20 @@ static bool chr_open(struct con *c)
 
 /* ---- devices ---- */
 
+/*
+ * The socket file goes with the listener, unless it is no longer the one
+ * bind() made: during a migration on one host the incoming domain's qemu
+ * has bound the same path (unlinking ours) before this one exits.
+ */
+static void unlink_ours(const struct con *c)
+{
+	struct stat st;
+
+	if (stat(c->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == c->path_dev &&
+	    st.st_ino == c->path_ino)
+		unlink(c->path);
+}
+
 static void con_free(struct con *c)
 {
 	struct con **pp;
@@ -415,7 +439,7 @@ static void con_free(struct con *c)
 		close(c->cfd);
 	if (c->lfd >= 0) {
 		close(c->lfd);
-		unlink(c->path);
+		unlink_ours(c);
 	}
 	if (c->master >= 0)
 		close(c->master);
@@ -1022,7 +1046,7 @@ int main(int argc, char **argv)
 	 */
 	for (struct con *c = devices; c; c = c->next)
 		if (c->lfd >= 0)
-			unlink(c->path);
+			unlink_ours(c);
 	while (xen_console && devices) {
 		struct con *c = devices;
 

@@ -78,6 +78,13 @@ static void usage(FILE *f)
 		"  create [-D DOMID] [-u UUID] [--channel SPEC]... [--agent NAME=SPEC]...\n"
 		"         [--wait] NAME build a domain, print its domid\n"
 		"  destroy DOMAIN       destroy a domain (domid or name)\n"
+		"  reboot DOMAIN        destroy DOMAIN and build it again from its\n"
+		"                       configuration (new domid); print the domid\n"
+		"  save DOMAIN FILE     write DOMAIN's configuration to FILE and destroy it\n"
+		"  restore FILE         build the domain saved in FILE; print its domid\n"
+		"  migrate DOMAIN       migrate DOMAIN to this host, as xl migrate DOMAIN\n"
+		"                       localhost (NAME--incoming, NAME--migratedaway);\n"
+		"                       print the new domid\n"
 		"  exec [-D DOMID] -- CMD [ARG]...\n"
 		"                       run CMD as a process of domain DOMID (default 0)\n"
 		"  list                 list domains: id, name, uuid\n"
@@ -96,8 +103,13 @@ static void usage(FILE *f)
 		"before 4.18.5, in 4.19.0-4.19.1 and in 4.20.0; from 4.18 its qemu opens a\n"
 		"second pty per pty channel and deletes a channel's nodes when it exits.\n"
 		"\n"
+		"A rebuilt domain (reboot, restore, migrate) keeps its name, UUID, channels\n"
+		"and agents; channels added at runtime are gone, the rings start empty and\n"
+		"sink agents go on counting in their FILE.\n"
+		"\n"
 		"Environment: XENCHAN_SIM_DIR, XENCHAN_SIM_XEN_VERSION (default release),\n"
 		"XENCHAN_SIM_LIBEXEC, XENCHAN_SIM_TIMEOUT, XENCHAN_SIM_TRACE,\n"
+		"XENCHAN_SIM_MIGRATE_PAUSE_MS (how long migrate holds both copies),\n"
 		"XENSTORED (default " DEFAULT_XENSTORED ").\n");
 }
 
@@ -946,6 +958,30 @@ static void kill_domain_procs(const char *dir, unsigned domid)
 	free(f);
 }
 
+/*
+ * Another domain names the same /vm/<uuid>: during a migration on one host,
+ * the incoming copy.  The outgoing one's destruction leaves it alone.
+ */
+static bool vm_shared(struct xs_handle *h, unsigned domid, const char *vm)
+{
+	unsigned n;
+	char **ids = xs_directory(h, XBT_NULL, "/local/domain", &n);
+	bool shared = false;
+
+	for (unsigned i = 0; ids && i < n && !shared; i++) {
+		unsigned other;
+		char *v;
+
+		if (!parse_domid(ids[i], &other) || other == domid)
+			continue;
+		v = xs_get(h, XBT_NULL, "/local/domain/%u/vm", other);
+		shared = v && strcmp(v, vm) == 0;
+		free(v);
+	}
+	free(ids);
+	return shared;
+}
+
 /* Tear down a domain; tolerant of pieces already gone (h and hv may be NULL/-1). */
 static void destroy_domain(const char *dir, unsigned domid, struct xs_handle *h, int hv)
 {
@@ -962,7 +998,8 @@ static void destroy_domain(const char *dir, unsigned domid, struct xs_handle *h,
 		p[0] = sim_xasprintf("/local/domain/0/backend/console/%u", domid);
 		p[1] = sim_xasprintf("/local/domain/%u", domid);
 		p[2] = sim_xasprintf("/libxl/%u", domid);
-		p[3] = vm && strncmp(vm, "/vm/", 4) == 0 && !strchr(vm + 4, '/') && vm[4] ?
+		p[3] = vm && strncmp(vm, "/vm/", 4) == 0 && !strchr(vm + 4, '/') && vm[4] &&
+				       !vm_shared(h, domid, vm) ?
 			       strdup(vm) :
 			       NULL;
 		do {
@@ -1313,17 +1350,21 @@ struct channel {
 	char *path;
 };
 
-static void parse_channel(const char *spec, struct channel *ch)
+/* Parses an xl channel SPEC into ch; NULL, or what is wrong with it. */
+static char *parse_channel(const char *spec, struct channel *ch)
 {
 	char *s = strdup(spec), *save = NULL, *tok;
 
+	if (!s)
+		sim_die("out of memory");
+	memset(ch, 0, sizeof(*ch));
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *v = strchr(tok, '=');
 
 		while (*tok == ' ')
 			tok++;
 		if (!v)
-			bad_usage("--channel %s: '%s' is not KEY=VALUE", spec, tok);
+			return sim_xasprintf("channel %s: '%s' is not KEY=VALUE", spec, tok);
 		*v++ = '\0';
 		if (strcmp(tok, "name") == 0)
 			ch->name = v;
@@ -1332,26 +1373,28 @@ static void parse_channel(const char *spec, struct channel *ch)
 		else if (strcmp(tok, "path") == 0)
 			ch->path = v;
 		else
-			bad_usage("--channel %s: unknown key '%s'", spec, tok);
+			return sim_xasprintf("channel %s: unknown key '%s'", spec, tok);
 	}
 	if (!ch->name || !*ch->name)
-		bad_usage("--channel %s: a channel needs a name", spec);
+		return sim_xasprintf("channel %s: a channel needs a name", spec);
 	if (strpbrk(ch->name, " \t\n/"))
-		bad_usage("--channel %s: bad channel name", spec);
+		return sim_xasprintf("channel %s: bad channel name", spec);
 	if (!ch->connection)
-		bad_usage("--channel %s: connection=socket or connection=pty is required",
-			  spec);
+		return sim_xasprintf("channel %s: connection=socket or connection=pty is required",
+				     spec);
 	if (strcmp(ch->connection, "socket") == 0) {
 		if (!ch->path || ch->path[0] != '/')
-			bad_usage("--channel %s: a socket channel needs an absolute path", spec);
+			return sim_xasprintf("channel %s: a socket channel needs an absolute path",
+					     spec);
 		if (strlen(ch->path) >= 108)
-			bad_usage("--channel %s: socket path too long", spec);
+			return sim_xasprintf("channel %s: socket path too long", spec);
 	} else if (strcmp(ch->connection, "pty") == 0) {
 		if (ch->path)
-			bad_usage("--channel %s: path is only for connection=socket", spec);
+			return sim_xasprintf("channel %s: path is only for connection=socket", spec);
 	} else {
-		bad_usage("--channel %s: connection must be socket or pty", spec);
+		return sim_xasprintf("channel %s: connection must be socket or pty", spec);
 	}
+	return NULL;
 }
 
 static bool valid_uuid(const char *u)
@@ -1606,78 +1649,246 @@ static void wait_connected(struct xs_handle *h, unsigned d, size_t n)
 	xs_unwatch(h, be, "be");
 }
 
-static int cmd_create(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "domid", required_argument, NULL, 'D' },
-		{ "uuid", required_argument, NULL, 'u' },
-		{ "channel", required_argument, NULL, 'c' },
-		{ "agent", required_argument, NULL, 'a' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	/* One more than the guest can have: xl may drop the first entry. */
-	struct channel ch[MAX_CHANNELS + 1];
+/*
+ * What a domain was built with, as libxl keeps a domain's configuration: the
+ * name, the UUID, xl's channel entries (as given: xl's treatment of the
+ * first applies at every build) and the agents of its guest.  Kept in
+ * dom<N>/config, and in the file save writes, as lines:
+ *
+ *   xenchan-sim-domain 1
+ *   xen-version X.Y.Z         the release of the host that built it
+ *   name NAME
+ *   uuid UUID
+ *   channel SPEC              one per entry, in order
+ *   agent NAME SPEC           one per agent
+ *
+ * The domid is not part of it: a rebuilt domain gets a new one.
+ */
+#define CONFIG_MAGIC "xenchan-sim-domain 1"
+#define CONFIG_MAX 65536
+
+struct domcfg {
 	struct xen_version ver;
-	size_t nch = 0, nentries;
-	char *agents = strdup(""), *uuid = NULL;
-	unsigned want = 0, d, port;
-	bool wait = false;
-	const char *dir, *name;
-	struct xs_handle *h;
-	int c, hv, rfd;
+	char *name;
+	char *uuid;
+	char *entries[MAX_CHANNELS + 1]; /* one more: xl may drop the first */
+	size_t nentries;
+	char *agents; /* "NAME SPEC\n" lines, the guest's dom<N>/agents */
+};
 
-	memset(ch, 0, sizeof(ch));
-	while ((c = getopt_long(argc, argv, "+D:u:c:a:wh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'D':
-			if (!parse_domid(optarg, &want) || !want)
-				bad_usage("create: -D %s: not a guest domain id", optarg);
-			break;
-		case 'u':
-			if (!valid_uuid(optarg))
-				bad_usage("create: -u %s: not a lowercase UUID", optarg);
-			uuid = optarg;
-			break;
-		case 'c':
-			if (nch == MAX_CHANNELS + 1)
-				bad_usage("create: at most %d channels", MAX_CHANNELS);
-			parse_channel(optarg, &ch[nch++]);
-			break;
-		case 'a': {
-			char *eq = strchr(optarg, '=');
-			char *old = agents;
+__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
+{
+	va_list ap;
 
-			if (!eq || eq == optarg || !eq[1] || strpbrk(optarg, "\n") ||
-			    memchr(optarg, ' ', eq - optarg))
-				bad_usage("create: --agent %s: expected NAME=SPEC", optarg);
-			agents = sim_xasprintf("%s%.*s %s\n", old, (int)(eq - optarg), optarg,
-					       eq + 1);
-			free(old);
-			break;
+	fprintf(stderr, "%s: ", sim_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* NULL, or what is wrong with an agent's NAME and SPEC. */
+static char *agent_error(const char *name, size_t namelen, const char *spec)
+{
+	if (!namelen || memchr(name, ' ', namelen) || memchr(name, '\t', namelen) ||
+	    memchr(name, '\n', namelen))
+		return sim_xasprintf("agent %.*s: bad channel name", (int)namelen, name);
+	if (!*spec || strchr(spec, '\n'))
+		return sim_xasprintf("agent %.*s: no SPEC", (int)namelen, name);
+	return NULL;
+}
+
+static void cfg_add_agent(struct domcfg *c, const char *name, size_t namelen, const char *spec)
+{
+	char *old = c->agents;
+
+	c->agents = sim_xasprintf("%s%.*s %s\n", old ? old : "", (int)namelen, name, spec);
+	free(old);
+}
+
+static char *config_text(const struct domcfg *c)
+{
+	char *s = sim_xasprintf(CONFIG_MAGIC "\nxen-version %u.%u.%u\nname %s\nuuid %s\n",
+				c->ver.major, c->ver.minor, c->ver.patch, c->name, c->uuid);
+
+	for (size_t i = 0; i < c->nentries; i++) {
+		char *old = s;
+
+		s = sim_xasprintf("%schannel %s\n", old, c->entries[i]);
+		free(old);
+	}
+	for (const char *p = c->agents; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		char *old = s;
+
+		s = sim_xasprintf("%sagent %.*s\n", old, (int)len, p);
+		free(old);
+		p += len + (p[len] == '\n');
+	}
+	return s;
+}
+
+/*
+ * Parses a configuration or save file's text; false with *err set (a
+ * message naming the line) when it is not one.
+ */
+static bool config_parse(char *text, size_t len, struct domcfg *c, char **err)
+{
+	unsigned lineno = 0;
+	char *line, *next;
+
+	memset(c, 0, sizeof(*c));
+	if (memchr(text, '\0', len)) {
+		*err = strdup("not a xenchan-sim domain configuration (binary data)");
+		return false;
+	}
+	for (line = text; line && *line; line = next) {
+		char *val, *e = NULL;
+		struct channel ch;
+
+		next = strchr(line, '\n');
+		if (!next) {
+			*err = sim_xasprintf("line %u: no end of line (truncated?)", lineno + 1);
+			return false;
 		}
-		case 'w':
-			wait = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			bad_usage("create: bad option");
+		*next++ = '\0';
+		lineno++;
+		if (lineno == 1) {
+			if (strcmp(line, CONFIG_MAGIC) != 0) {
+				*err = strdup("not a xenchan-sim domain configuration "
+					      "(its first line is not \"" CONFIG_MAGIC "\")");
+				return false;
+			}
+			continue;
+		}
+		val = strchr(line, ' ');
+		if (!val || !val[1]) {
+			*err = sim_xasprintf("line %u: expected KEY VALUE", lineno);
+			return false;
+		}
+		*val++ = '\0';
+		if (!strcmp(line, "xen-version")) {
+			if (!parse_version(val, true, &c->ver) || version_cmp(&c->ver, 4, 17, 0) < 0)
+				e = sim_xasprintf("%s: not a Xen release (X.Y.Z, 4.17 or later)", val);
+		} else if (!strcmp(line, "name")) {
+			unsigned d;
+
+			if (c->name)
+				e = strdup("a second name");
+			else if (strpbrk(val, "/") || parse_domid(val, &d))
+				e = sim_xasprintf("%s: not a valid domain name", val);
+			else
+				c->name = val;
+		} else if (!strcmp(line, "uuid")) {
+			if (c->uuid)
+				e = strdup("a second uuid");
+			else if (!valid_uuid(val))
+				e = sim_xasprintf("%s: not a lowercase UUID", val);
+			else
+				c->uuid = val;
+		} else if (!strcmp(line, "channel")) {
+			if (c->nentries == MAX_CHANNELS + 1)
+				e = sim_xasprintf("more than %d channels", MAX_CHANNELS + 1);
+			else if (!(e = parse_channel(val, &ch)))
+				c->entries[c->nentries++] = val;
+		} else if (!strcmp(line, "agent")) {
+			char *sp = strchr(val, ' ');
+
+			if (!sp)
+				e = sim_xasprintf("agent %s: expected NAME SPEC", val);
+			else if (!(e = agent_error(val, (size_t)(sp - val), sp + 1)))
+				cfg_add_agent(c, val, (size_t)(sp - val), sp + 1);
+		} else {
+			e = sim_xasprintf("unknown key '%s'", line);
+		}
+		if (e) {
+			*err = sim_xasprintf("line %u: %s", lineno, e);
+			free(e);
+			return false;
 		}
 	}
-	if (optind + 1 != argc)
-		bad_usage("create: expected one domain NAME");
-	name = argv[optind];
-	if (!*name || strpbrk(name, "/\n") || parse_domid(name, &d))
-		bad_usage("create: %s: not a valid domain name", name);
-	if (!uuid)
-		uuid = random_uuid();
+	if (!lineno) {
+		*err = strdup("empty");
+		return false;
+	}
+	if (!c->name || !c->uuid || !c->ver.major) {
+		*err = sim_xasprintf("no %s", !c->name ? "name" : !c->uuid ? "uuid" : "xen-version");
+		return false;
+	}
+	return true;
+}
 
-	dir = host_dir(NULL);
+/* A whole file of at most CONFIG_MAX bytes, NUL-terminated; dies (exit 1) otherwise. */
+static char *slurp(const char *path, size_t *len)
+{
+	char *buf = sim_xmalloc(CONFIG_MAX + 2);
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		fail("%s: %s", path, strerror(errno));
+	for (;;) {
+		ssize_t n = read(fd, buf + got, CONFIG_MAX + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("%s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > CONFIG_MAX)
+			fail("%s: larger than %d bytes: not a xenchan-sim domain configuration", path,
+			     CONFIG_MAX);
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+/* The configuration domain d was built with. */
+static void config_load(const char *dir, unsigned d, struct domcfg *c)
+{
+	char *path = sim_xasprintf("%s/dom%u/config", dir, d);
+	char *err;
+	size_t len;
+	char *text;
+
+	if (access(path, F_OK) != 0)
+		fail("domain %u: no configuration in %s: %s", d, path, strerror(errno));
+	text = slurp(path, &len);
+	if (!config_parse(text, len, c, &err))
+		fail("%s: %s", path, err);
+	free(path);
+}
+
+/*
+ * Build domain @name from @c as libxl does, up to (not including) the guest
+ * kernel: the domain, its xenstore nodes, xenconsoled's part and the device
+ * model.  @want is the domid asked for, 0 for the next free one.  The new
+ * domain is torn down if the program dies before it is complete.
+ */
+static unsigned domain_build(const char *dir, struct xs_handle *h, int hv,
+			     const struct domcfg *c, const char *name, unsigned want,
+			     size_t *nchannels)
+{
+	struct channel ch[MAX_CHANNELS + 1];
+	struct xen_version ver;
+	struct domcfg rec = *c;
+	size_t nch = c->nentries;
+	unsigned d, port;
+	char *ddir, *direnv, *ldenv;
+	int rfd;
+
 	host_version(dir, &ver);
-	nentries = nch;
+	for (size_t i = 0; i < nch; i++) {
+		char *e = parse_channel(c->entries[i], &ch[i]);
+
+		if (e)
+			sim_die("%s", e); /* validated when read */
+	}
 	if (nch && xl_drops_first_channel(&ver)) {
 		/* libxl: "Primary console has invalid configuration"; xl goes on. */
 		sim_warn("Xen %u.%u.%u xl drops the first channel entry (%s): devid 0 is the "
@@ -1687,11 +1898,9 @@ static int cmd_create(int argc, char **argv)
 		nch--;
 	}
 	if (nch > MAX_CHANNELS)
-		bad_usage("create: at most %d channels", MAX_CHANNELS);
-	hv = hv_open(dir);
-	h = xs_connect(dir);
+		fail("at most %d channels", MAX_CHANNELS);
 	if (name_taken(h, name))
-		sim_die("domain %s already exists", name);
+		fail("domain %s already exists", name);
 
 	{
 		struct sim_req req = { .op = SIM_DOMAIN_CREATE, .a = want };
@@ -1700,9 +1909,8 @@ static int cmd_create(int argc, char **argv)
 
 		guard("xenchan-sim-hv");
 		r = sim_hv_call(hv, &req, NULL, 0, &rep, NULL, 0, NULL, NULL);
-
 		if (r < 0)
-			sim_die("create domain: %s", strerror(-r));
+			fail("create domain: %s", strerror(-r));
 		d = (unsigned)rep.a;
 		port = (unsigned)rep.b;
 	}
@@ -1710,21 +1918,23 @@ static int cmd_create(int argc, char **argv)
 	cleanup_domid = (int)d;
 	guard("xenstored");
 
-	char *ddir = sim_xasprintf("%s/dom%u", dir, d);
+	ddir = sim_xasprintf("%s/dom%u", dir, d);
 	if (mkdir(ddir, 0755) < 0)
 		sim_die("%s: %s", ddir, strerror(errno));
 	write_file(sim_xasprintf("%s/xenbus", ddir), "");
-	write_file(sim_xasprintf("%s/agents", ddir), agents);
+	write_file(sim_xasprintf("%s/agents", ddir), c->agents ? c->agents : "");
+	/* What a later reboot, save or migrate rebuilds it from (the name
+	 * configured, not a migration's temporary one). */
+	rec.ver = ver;
+	write_file(sim_xasprintf("%s/config", ddir), config_text(&rec));
 
-	make_domain(h, d, name, uuid);
+	make_domain(h, d, name, c->uuid);
 	build_post(h, d, port);
 	add_consoles(h, d, ch, nch);
 	guard(NULL);
 
-	char *idenv = sim_xasprintf("%s=%u", SIM_ENV_DOMID, d);
-	char *direnv = sim_xasprintf("%s=%s", SIM_ENV_DIR, dir);
-	char *ldenv = sim_xasprintf("LD_PRELOAD=%s", preload());
-
+	direnv = sim_xasprintf("%s=%s", SIM_ENV_DIR, dir);
+	ldenv = sim_xasprintf("LD_PRELOAD=%s", preload());
 	/* xenconsoled publishes the primary console's pty. */
 	{
 		const char *cargv[] = { sim_prog("xenchan-sim-console"), "--domid",
@@ -1739,8 +1949,9 @@ static int cmd_create(int argc, char **argv)
 	}
 	/* libxl starts the device model before it unpauses the domain, and
 	 * records its pid (libxl__spawn_local_dm): for a PV domain, when its
-	 * configuration has channels. */
-	if (nentries) {
+	 * configuration has channels.  It binds the channels' socket paths,
+	 * unlinking what was there. */
+	if (c->nentries) {
 		const char *qargv[] = { sim_prog("xenchan-sim-qemu"), "--domid", sim_xasprintf("%u", d),
 				  "--model", qemu_xen_console(&ver) ? "xen-console" : "legacy",
 				  "--ready-fd", "3", NULL };
@@ -1767,42 +1978,143 @@ static int cmd_create(int argc, char **argv)
 		}
 		guard(NULL);
 	}
-	{
-		const char *gargv[] = { sim_prog("xenchan-sim-guest"), "--ready-fd", "3", "--",
-				  sim_prog("xenchan-sim-hvc"), NULL };
-		const char *genv[] = { idenv, direnv, ldenv,
-				 sim_xasprintf("XENSTORED_PATH=%s/xenbus", ddir), NULL };
-		char *log = sim_xasprintf("%s/guest.log", ddir);
-		pid_t g = spawn(gargv, genv, log, &rfd);
+	*nchannels = nch;
+	return d;
+}
 
-		/* setsid() made the guest its own process group leader: pgid == pid. */
-		write_file(sim_xasprintf("%s/pgid", ddir), sim_xasprintf("%d\n", (int)g));
-		wait_ready(rfd, g, "xenchan-sim-guest", log);
+/*
+ * The domain runs: its kernel (xenbus, hvc_xen and the agents).  @rebuilt:
+ * the domain was rebuilt from a running one's configuration, and its sink
+ * agents go on counting where the old ones stopped.
+ */
+static void domain_run(const char *dir, unsigned d, bool rebuilt)
+{
+	char *ddir = sim_xasprintf("%s/dom%u", dir, d);
+	const char *gargv[] = { sim_prog("xenchan-sim-guest"), "--ready-fd", "3", "--",
+				sim_prog("xenchan-sim-hvc"), rebuilt ? "--continue" : NULL, NULL };
+	const char *genv[] = { sim_xasprintf("%s=%u", SIM_ENV_DOMID, d),
+			       sim_xasprintf("%s=%s", SIM_ENV_DIR, dir),
+			       sim_xasprintf("LD_PRELOAD=%s", preload()),
+			       sim_xasprintf("XENSTORED_PATH=%s/xenbus", ddir), NULL };
+	char *log = sim_xasprintf("%s/guest.log", ddir);
+	pid_t g;
+	int rfd;
+
+	g = spawn(gargv, genv, log, &rfd);
+	/* setsid() made the guest its own process group leader: pgid == pid. */
+	write_file(sim_xasprintf("%s/pgid", ddir), sim_xasprintf("%d\n", (int)g));
+	wait_ready(rfd, g, "xenchan-sim-guest", log);
+	free(ddir);
+	free(log);
+}
+
+/* The domain is complete: no longer torn down when the program exits. */
+static void domain_done(unsigned d)
+{
+	if (cleanup_domid == (int)d)
+		cleanup_domid = -1;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "domid", required_argument, NULL, 'D' },
+		{ "uuid", required_argument, NULL, 'u' },
+		{ "channel", required_argument, NULL, 'c' },
+		{ "agent", required_argument, NULL, 'a' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct domcfg cfg;
+	struct channel ch;
+	size_t nch;
+	unsigned want = 0, d;
+	bool wait = false;
+	const char *dir;
+	struct xs_handle *h;
+	int c, hv;
+	char *e;
+
+	memset(&cfg, 0, sizeof(cfg));
+	while ((c = getopt_long(argc, argv, "+D:u:c:a:wh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			if (!parse_domid(optarg, &want) || !want)
+				bad_usage("create: -D %s: not a guest domain id", optarg);
+			break;
+		case 'u':
+			if (!valid_uuid(optarg))
+				bad_usage("create: -u %s: not a lowercase UUID", optarg);
+			cfg.uuid = optarg;
+			break;
+		case 'c':
+			if (cfg.nentries == MAX_CHANNELS + 1)
+				bad_usage("create: at most %d channels", MAX_CHANNELS);
+			if ((e = parse_channel(optarg, &ch)))
+				bad_usage("create: --%s", e);
+			cfg.entries[cfg.nentries++] = optarg;
+			break;
+		case 'a': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || !eq[1] || strpbrk(optarg, "\n") ||
+			    agent_error(optarg, (size_t)(eq - optarg), eq + 1))
+				bad_usage("create: --agent %s: expected NAME=SPEC", optarg);
+			cfg_add_agent(&cfg, optarg, (size_t)(eq - optarg), eq + 1);
+			break;
+		}
+		case 'w':
+			wait = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			bad_usage("create: bad option");
+		}
 	}
+	if (optind + 1 != argc)
+		bad_usage("create: expected one domain NAME");
+	cfg.name = argv[optind];
+	if (!*cfg.name || strpbrk(cfg.name, "/\n") || parse_domid(cfg.name, &d))
+		bad_usage("create: %s: not a valid domain name", cfg.name);
+	if (!cfg.uuid)
+		cfg.uuid = random_uuid();
+
+	dir = host_dir(NULL);
+	host_version(dir, &cfg.ver);
+	if (cfg.nentries > MAX_CHANNELS && !xl_drops_first_channel(&cfg.ver))
+		bad_usage("create: at most %d channels", MAX_CHANNELS);
+	hv = hv_open(dir);
+	h = xs_connect(dir);
+	d = domain_build(dir, h, hv, &cfg, cfg.name, want, &nch);
+	domain_run(dir, d, false);
 	if (wait)
 		wait_connected(h, d, nch);
 	guard(NULL);
 	xs_close(h);
 	close(hv);
-	cleanup_domid = -1;
+	domain_done(d);
 	printf("%u\n", d);
 	return 0;
 }
 
-/* ---- destroy, exec, list, stats ---- */
+/* ---- reboot, save, restore, migrate ---- */
 
-static unsigned resolve_domain(struct xs_handle *h, const char *arg)
+/* Domain @arg (domid or name), if there is one. */
+static bool find_domain(struct xs_handle *h, const char *arg, unsigned *out)
 {
 	unsigned d, n;
 	char **ids;
 
 	if (parse_domid(arg, &d)) {
 		char *v = xs_get(h, XBT_NULL, "/local/domain/%u/name", d);
+		bool found = v != NULL;
 
-		if (!v)
-			sim_die("%s: no such domain", arg);
 		free(v);
-		return d;
+		*out = d;
+		return found;
 	}
 	ids = xs_directory(h, XBT_NULL, "/local/domain", &n);
 	for (unsigned i = 0; ids && i < n; i++) {
@@ -1812,10 +2124,264 @@ static unsigned resolve_domain(struct xs_handle *h, const char *arg)
 		free(v);
 		if (match) {
 			free(ids);
-			return d;
+			*out = d;
+			return true;
 		}
 	}
-	sim_die("%s: no such domain", arg);
+	free(ids);
+	return false;
+}
+
+/* A guest domain to rebuild, and what it was built with; exit 1 if none. */
+static unsigned lifecycle_domain(const char *dir, struct xs_handle *h, const char *arg,
+				 struct domcfg *c)
+{
+	unsigned d;
+
+	guard("xenstored");
+	if (!find_domain(h, arg, &d))
+		fail("%s: no such domain", arg);
+	if (d == 0)
+		fail("%s: domain 0 is the host, not a guest", arg);
+	config_load(dir, d, c);
+	guard(NULL);
+	return d;
+}
+
+/*
+ * xl's request to the guest (libxl_domain_shutdown/reboot/suspend): the
+ * guest's control/shutdown.  The guest here acknowledges at once, as a PV
+ * guest that handles it does; the value stays until the domain is destroyed.
+ */
+static void request_shutdown(struct xs_handle *h, unsigned d, const char *what)
+{
+	char *p = sim_xasprintf("/local/domain/%u/control/shutdown", d);
+
+	guard("xenstored");
+	if (!xs_write(h, XBT_NULL, p, what, strlen(what)))
+		sim_die("xenstore write %s: %s", p, strerror(errno));
+	guard(NULL);
+	free(p);
+}
+
+/* libxl_domain_rename: the name in the domain's and the VM's directory. */
+static void rename_domain(struct xs_handle *h, unsigned d, const char *uuid, const char *name)
+{
+	char *dp = sim_xasprintf("/local/domain/%u/name", d);
+	char *vp = sim_xasprintf("/vm/%s/name", uuid);
+	struct txn tx;
+
+	guard("xenstored");
+	do {
+		tx_begin(&tx, h);
+		tx_write(&tx, dp, name);
+		tx_write(&tx, vp, name);
+	} while (!tx_end(&tx));
+	guard(NULL);
+	free(dp);
+	free(vp);
+}
+
+/* Rebuild @c as a new domain, running; prints its domid. */
+static int rebuild(const char *dir, struct xs_handle *h, int hv, const struct domcfg *c)
+{
+	size_t nch;
+	unsigned d = domain_build(dir, h, hv, c, c->name, 0, &nch);
+
+	domain_run(dir, d, true);
+	guard(NULL);
+	xs_close(h);
+	close(hv);
+	domain_done(d);
+	printf("%u\n", d);
+	return 0;
+}
+
+static int cmd_reboot(int argc, char **argv)
+{
+	struct domcfg cfg;
+	struct xs_handle *h;
+	const char *dir;
+	unsigned d;
+	int hv;
+
+	if (optind + 1 != argc)
+		bad_usage("reboot: expected one DOMAIN");
+	dir = host_dir(NULL);
+	hv = hv_open(dir);
+	h = xs_connect(dir);
+	d = lifecycle_domain(dir, h, argv[optind], &cfg);
+	/* xl reboot: the guest is asked, shuts down with reason reboot, and
+	 * libxl destroys it and builds it again from its configuration. */
+	request_shutdown(h, d, "reboot");
+	destroy_domain(dir, d, h, hv);
+	return rebuild(dir, h, hv, &cfg);
+}
+
+static int cmd_save(int argc, char **argv)
+{
+	struct domcfg cfg;
+	struct xs_handle *h;
+	const char *dir, *file;
+	char *text;
+	unsigned d;
+	FILE *f;
+	int hv;
+
+	if (optind + 2 != argc)
+		bad_usage("save: expected DOMAIN FILE");
+	file = argv[optind + 1];
+	if (!*file)
+		bad_usage("save: empty FILE");
+	dir = host_dir(NULL);
+	hv = hv_open(dir);
+	h = xs_connect(dir);
+	d = lifecycle_domain(dir, h, argv[optind], &cfg);
+	/* The host's release: the domain's config says which built it. */
+	host_version(dir, &cfg.ver);
+	text = config_text(&cfg);
+	f = fopen(file, "we");
+	if (!f)
+		fail("%s: %s", file, strerror(errno));
+	/* Written, or the domain is left alone. */
+	if (fputs(text, f) == EOF || fflush(f) != 0) {
+		int e = errno;
+
+		fclose(f);
+		fail("%s: %s", file, strerror(e));
+	}
+	if (fclose(f) != 0)
+		fail("%s: %s", file, strerror(errno));
+	/* xl save: the guest is asked to suspend, its state written, the
+	 * domain destroyed. */
+	request_shutdown(h, d, "suspend");
+	destroy_domain(dir, d, h, hv);
+	guard(NULL);
+	xs_close(h);
+	close(hv);
+	return 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+	struct domcfg cfg;
+	struct xen_version ver;
+	struct xs_handle *h;
+	const char *dir, *file;
+	char *text, *err;
+	size_t len;
+	int hv;
+
+	if (optind + 1 != argc)
+		bad_usage("restore: expected one FILE");
+	file = argv[optind];
+	dir = host_dir(NULL);
+	text = slurp(file, &len);
+	if (!config_parse(text, len, &cfg, &err))
+		fail("%s: not a xenchan-sim save file: %s", file, err);
+	host_version(dir, &ver);
+	if (version_cmp(&ver, cfg.ver.major, cfg.ver.minor, cfg.ver.patch) < 0)
+		fail("%s: saved on Xen %u.%u.%u; this host models Xen %u.%u.%u, and Xen does not "
+		     "restore a domain on an older release",
+		     file, cfg.ver.major, cfg.ver.minor, cfg.ver.patch, ver.major, ver.minor,
+		     ver.patch);
+	hv = hv_open(dir);
+	h = xs_connect(dir);
+	guard("xenstored");
+	if (name_taken(h, cfg.name))
+		fail("%s: domain %s already exists", file, cfg.name);
+	guard(NULL);
+	return rebuild(dir, h, hv, &cfg);
+}
+
+/* Holds a migration's overlap: XENCHAN_SIM_MIGRATE_PAUSE_MS, a test hook. */
+static void migrate_pause(void)
+{
+	const char *v = getenv("XENCHAN_SIM_MIGRATE_PAUSE_MS");
+	unsigned long ms;
+	double deadline;
+	char *end;
+
+	if (!v || !*v)
+		return;
+	errno = 0;
+	ms = strtoul(v, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)*v) || ms > 600000)
+		bad_usage("XENCHAN_SIM_MIGRATE_PAUSE_MS=%s: not a number of milliseconds "
+			  "(at most 600000)", v);
+	deadline = now_s() + ms / 1000.0;
+	guard(NULL);
+	while (ms_left(deadline) > 0)
+		poll(NULL, 0, ms_left(deadline));
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	struct domcfg cfg;
+	struct xs_handle *h;
+	const char *dir;
+	char *incoming, *away;
+	unsigned d, nd;
+	size_t nch;
+	int hv;
+
+	if (optind + 1 != argc)
+		bad_usage("migrate: expected one DOMAIN");
+	dir = host_dir(NULL);
+	hv = hv_open(dir);
+	h = xs_connect(dir);
+	d = lifecycle_domain(dir, h, argv[optind], &cfg);
+	{
+		char *cur = xs_get(h, XBT_NULL, "/local/domain/%u/name", d);
+
+		if (!cur || has_suffix(cur, "--incoming") || has_suffix(cur, "--migratedaway"))
+			fail("%s: domain %u is being migrated", argv[optind], d);
+		free(cur);
+	}
+	incoming = sim_xasprintf("%s--incoming", cfg.name);
+	away = sim_xasprintf("%s--migratedaway", cfg.name);
+	guard("xenstored");
+	if (name_taken(h, incoming) || name_taken(h, away))
+		fail("%s: a domain %s or %s exists", argv[optind], incoming, away);
+	guard(NULL);
+
+	/*
+	 * xl migrate DOMAIN localhost: the receiver builds the incoming domain
+	 * (its qemu binds the channels' socket paths); the guest is suspended
+	 * (control/shutdown); the sender renames its domain, the overlap ends
+	 * with its destruction; the receiver takes the name and unpauses.
+	 */
+	nd = domain_build(dir, h, hv, &cfg, incoming, 0, &nch);
+	request_shutdown(h, d, "suspend");
+	rename_domain(h, d, cfg.uuid, away);
+	migrate_pause();
+	destroy_domain(dir, d, h, hv);
+	rename_domain(h, nd, cfg.uuid, cfg.name);
+	domain_run(dir, nd, true);
+	guard(NULL);
+	xs_close(h);
+	close(hv);
+	domain_done(nd);
+	printf("%u\n", nd);
+	return 0;
+}
+
+/* ---- destroy, exec, list, stats ---- */
+
+static unsigned resolve_domain(struct xs_handle *h, const char *arg)
+{
+	unsigned d;
+
+	if (!find_domain(h, arg, &d))
+		sim_die("%s: no such domain", arg);
+	return d;
 }
 
 static int cmd_destroy(int argc, char **argv)
@@ -1990,7 +2556,8 @@ int main(int argc, char **argv)
 		{ "start", cmd_start },	    { "stop", cmd_stop },	{ "env", cmd_env },
 		{ "shell", cmd_shell },	    { "create", cmd_create },	{ "destroy", cmd_destroy },
 		{ "exec", cmd_exec },	    { "list", cmd_list },	{ "stats", cmd_stats },
-		{ "status", cmd_status },
+		{ "status", cmd_status },   { "reboot", cmd_reboot },	{ "save", cmd_save },
+		{ "restore", cmd_restore }, { "migrate", cmd_migrate },
 	};
 	const char *t = getenv("XENCHAN_SIM_TIMEOUT");
 	int c;

@@ -17,6 +17,7 @@
  *                      preload turns open() of it into a connection to
  *   dom<N>/xenbus.sock the guest kernel's xenbus multiplexer
  *   dom<N>/agents      "name agent-spec" lines read by the guest's hvc driver
+ *   dom<N>/config      what the domain was built with (reboot, save, migrate)
  *   dom<N>/pgid        process group of the domain's processes
  *   env                shell lines that enter the host (dom0)
  *   run/locks          xenchan's lock files (XENCHAN_RUNDIR in env)
