@@ -569,9 +569,11 @@ static int follow_reconnect(void *data, const struct xc_copy_break *b, struct xc
 	char line[512], why[256];
 	int r;
 
-	/* Every xenstore request of the follow ends by --max-time too. */
+	/* Every wait and xenstore request of the follow ends by --max-time too. */
 	xc_store_set_deadline(session_deadline, fc->timeout_ms);
+	xc_lifecycle_set_deadline(session_deadline);
 	r = xc_session_follow(ss, b, &fb);
+	xc_lifecycle_set_deadline(XC_NEVER);
 	xc_store_set_deadline(XC_NEVER, fc->timeout_ms);
 	*s = ss->s;
 	if (r == 0) {
@@ -597,6 +599,18 @@ static int follow_reconnect(void *data, const struct xc_copy_break *b, struct xc
 	return -EPIPE;
 }
 
+/* The copy's settle: the old domain gone, within the follow's bound. */
+static void follow_settle(void *data, uint64_t gone_at)
+{
+	struct follow_ctx *fc = data;
+
+	xc_store_set_deadline(session_deadline, fc->timeout_ms);
+	xc_lifecycle_set_deadline(session_deadline);
+	xc_session_follow_settle(fc->ss, gone_at);
+	xc_lifecycle_set_deadline(XC_NEVER);
+	xc_store_set_deadline(XC_NEVER, fc->timeout_ms);
+}
+
 void cmd_session_follow(struct xc_session *ss, struct xc_copy_opts *c, bool always_bytes,
 			const struct xc_session_opts *o)
 {
@@ -605,6 +619,7 @@ void cmd_session_follow(struct xc_session *ss, struct xc_copy_opts *c, bool alwa
 	follow_ctx = (struct follow_ctx){ .ss = ss, .always_bytes = always_bytes,
 					  .timeout_ms = o->stream.timeout_ms };
 	c->reconnect = follow_reconnect;
+	c->settle = follow_settle;
 	c->reconnect_data = &follow_ctx;
 }
 

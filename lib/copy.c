@@ -101,13 +101,23 @@ struct loop {
 	 * when it started carrying this input. */
 	uint64_t off, proven, base, base_pending;
 	bool follow;
+	uint64_t hold; /* xc_stream_unseen_max() of the stream in use */
 	uint64_t gone_at;
 };
 
-/* Bytes written but not proven: to be kept while following. */
+/* Bytes written but not proven. */
 static uint64_t unproven(const struct loop *l)
 {
 	return l->st->written - l->proven;
+}
+
+/* Of the bytes proven on the stream in use, those it may still hold unseen
+ * (a pty's buffers): sent again after a break. */
+static uint64_t held(const struct loop *l)
+{
+	uint64_t on_stream = l->proven - l->off;
+
+	return on_stream < l->hold ? on_stream : l->hold;
 }
 
 /* The stream's proof, into offsets of the input; -EPROTO when the proof is
@@ -148,7 +158,7 @@ static int update_delivered(struct loop *l)
 	l->st->proof = proof;
 	l->pending = p;
 	if (l->follow)
-		l->a->keep = (size_t)unproven(l);
+		l->a->keep = (size_t)(unproven(l) + held(l));
 	return 0;
 }
 
@@ -353,6 +363,8 @@ static int follow_break(struct loop *l)
 	enum xc_proof proof;
 	int r;
 
+	if (l->o->settle)
+		l->o->settle(l->o->reconnect_data, l->gone_at);
 	/*
 	 * The last look at the proof.  direct and vchan read the guest's
 	 * consumer index from the page they still map (it stays mapped until
@@ -367,6 +379,12 @@ static int follow_break(struct loop *l)
 		b.final_bad = proof == XC_PROOF_CONSUMED || l->st->proof == XC_PROOF_CONSUMED;
 		b.proof = l->st->proof;
 		proven = l->proven;
+	}
+	/* What a pty may still have held is sent again, as not proven. */
+	if (b.proof != XC_PROOF_CONSUMED) {
+		uint64_t on_stream = proven - l->off;
+
+		proven -= on_stream < l->hold ? on_stream : l->hold;
 	}
 	resend = l->st->written - proven;
 	b.resent = resend;
@@ -398,6 +416,7 @@ static int follow_break(struct loop *l)
 	l->pending = 0;
 	l->off = proven;
 	l->base = l->base_pending = 0;
+	l->hold = xc_stream_unseen_max(l->s);
 	return 0;
 }
 
@@ -594,6 +613,7 @@ int xc_copy(struct xc_stream **s, const struct xc_copy_opts *o, struct xc_copy_s
 	/* What the stream proved before (an earlier file's bytes) is not ours. */
 	if (xc_stream_delivered(l.s, &l.base, &l.base_pending, &proof) < 0)
 		l.base = l.base_pending = 0;
+	l.hold = xc_stream_unseen_max(l.s);
 	r = set_nonblock(o->in_fd, &in_fl);
 	if (r == 0)
 		r = set_nonblock(o->out_fd, &out_fl);

@@ -121,6 +121,14 @@ struct xc_copy_opts {
 	 * going away ends the loop (-EPIPE, or 0 as said below).
 	 */
 	int (*reconnect)(void *data, const struct xc_copy_break *b, struct xc_stream **s);
+	/*
+	 * Following, at a break, before the broken stream's proof is read one
+	 * last time: returns once the guest's old domain can take nothing more
+	 * (it was destroyed: a migration's outgoing copy is seen gone when it
+	 * is renamed, before that), or when it may wait no longer.  May be
+	 * NULL.  Gets reconnect_data and the time the break was seen.
+	 */
+	void (*settle)(void *data, uint64_t gone_at);
 	void *reconnect_data;
 };
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "parse.h"
 #include "session.h"
 #include "untrusted.h"
+
+#define TOKEN_SETTLE "xc-session-settle"
 
 /* Serve the channel to the domain: direct, or a vchan endpoint like xencat -l. */
 static int session_listen(struct xc_session *ss, const char *domain, const char *channel,
@@ -114,6 +117,38 @@ const char *xc_session_follow_strerror(int err)
 	default:
 		return strerror(-err);
 	}
+}
+
+void xc_session_follow_settle(struct xc_session *ss, uint64_t gone_at)
+{
+	uint64_t deadline = xc_deadline_at(gone_at, ss->follow_ms);
+	char path[XC_DOMAIN_PATH_MAX];
+	char *v, *p, *tok;
+	int fd = xc_store_fd(ss->st), r;
+
+	if (fd < 0 || xc_store_watch(ss->st, "@releaseDomain", TOKEN_SETTLE) < 0)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/%u", ss->follow.domid);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		while (xc_store_read_watch(ss->st, &p, &tok) == 0) {
+			free(p);
+			free(tok);
+		}
+		v = NULL;
+		r = xc_store_read(ss->st, XBT_NULL, path, XC_VALUE_MAX, &v);
+		free(v);
+		if (r == -ENOENT || r == -ECONNRESET)
+			break;
+		if (xc_wait_fds(&pfd, 1, deadline) < 0)
+			break;
+	}
+	while (xc_store_read_watch(ss->st, &p, &tok) == 0) {
+		free(p);
+		free(tok);
+	}
+	xc_store_unwatch(ss->st, "@releaseDomain", TOKEN_SETTLE);
 }
 
 int xc_session_follow(struct xc_session *ss, const struct xc_copy_break *b,

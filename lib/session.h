@@ -88,6 +88,15 @@ const char *xc_session_follow_strerror(int err);
 int xc_session_follow(struct xc_session *ss, const struct xc_copy_break *b,
 		      struct xc_follow_break *fb);
 
+/*
+ * Following, at a break seen at gone_at (clock.h): wait until the old
+ * domain is destroyed, at most until gone_at plus opts.follow_ms (and the
+ * command's deadline, lifecycle.h), so that the last look at what it
+ * consumed is final: a migration's outgoing copy is left when it is
+ * renamed, while it still exists.
+ */
+void xc_session_follow_settle(struct xc_session *ss, uint64_t gone_at);
+
 /* xc_copy() over the session's stream. */
 int xc_session_copy(struct xc_session *ss, const struct xc_copy_opts *o,
 		    struct xc_copy_stats *stats);

@@ -321,3 +321,8 @@ enum xc_peer_end xc_stream_peer_end(struct xc_stream *s)
 		return XC_PEER_END_DESTROYED;
 	return xc_peer_end(s->ops->peer(s));
 }
+
+uint64_t xc_stream_unseen_max(struct xc_stream *s)
+{
+	return s && s->transport == XC_TRANSPORT_PTY ? XC_PTY_HOLD : 0;
+}
