@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,6 +410,7 @@ static int follow_break(struct loop *l)
 	l->st->twice += b.twice;
 	l->st->unproven += b.unproven;
 
+	xc_info("following: sending again from byte %" PRIu64 " of the input", proven);
 	r = l->o->reconnect(l->o->reconnect_data, &b, &l->s);
 	if (r < 0)
 		return r;
