@@ -88,13 +88,20 @@ topts() {
 	esac
 }
 
-size() {
-	stat -c %s "$1" 2>/dev/null || echo 0
+# settled FILE: the sink agent publishing in FILE counted nothing more for
+# 300 ms (what qemu read is in the ring, which it takes in well under that).
+settled() {
+	local a
+	a=$(cat "$1")
+	sleep 0.3
+	[ "$a" = "$(cat "$1")" ]
 }
 
-# grown FILE N: FILE holds at least N bytes.
-grown() {
-	[ "$(size "$1")" -ge "$2" ]
+# counted FILE N: the sink agent publishing in FILE counted at least N bytes.
+counted() {
+	local n
+	n=$(sink_count "$1")
+	[ -n "$n" ] && [ "$n" -ge "$2" ]
 }
 
 # report_sum FILE N: the sum of the Nth figure (1 resent, 2 twice, 3 not
@@ -122,7 +129,7 @@ send_across() {
 		tail -c +6291457 '$SIM_DIR/$name.in'; } >'$SIM_DIR/$name.fifo'"
 	spawn bash -c "timeout $((T * 2)) xenchan-send -v --follow=20s $(topts "$t") $name $CHAN \
 		<'$SIM_DIR/$name.fifo' 2>'$SIM_DIR/$name.err'; echo \$? >'$SIM_DIR/$name.rc'"
-	wait_until "$T" grown "$sink" 1048576
+	wait_until "$T" counted "$sink" 1048576
 	lifecycle "$op" "$name" >/dev/null
 	touch "$SIM_DIR/$name.go"
 	wait_until "$((T * 2))" test -s "$SIM_DIR/$name.rc"
@@ -139,7 +146,8 @@ send_across() {
 		"$SIM_DIR/$name.err")
 	[ -n "$y" ]
 	# Proven delivered: the sink has counted at least what cannot be lost.
-	wait_until "$T" sh -c "[ \$(cut -d' ' -f1 '$sink') -ge $((n - lost)) ]"
+	wait_until "$T" counted "$sink" $((n - lost))
+	wait_until "$T" settled "$sink"
 	count=$(sink_count "$sink")
 	x=$((count - (n - y)))
 	echo "sink: $count bytes; input to byte $x, then from byte $y; twice $twice, lost $lost"
