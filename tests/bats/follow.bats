@@ -71,15 +71,15 @@ lifecycle() {
 	esac
 }
 
-# The words the report may give for OP: the shutdown request is seen only
-# when xenchan reads control/shutdown before the domain is gone, and
-# xenchan-sim destroys it at once (xl waits for the guest), so "destroyed"
-# is right too; a migration is told by the name, which stays until then.
+# The words the report may give for OP: the shutdown request, or the
+# outgoing copy's name, is seen only when xenchan reads it before the domain
+# is gone, and xenchan-sim destroys it at once (xl waits for the guest; the
+# migration's pause is tested below), so "destroyed" is right too.
 why() {
 	case $1 in
 	reboot) echo '(reboot|destroyed)' ;;
 	save) echo '(save or migrate|destroyed)' ;;
-	migrate) echo migrated ;;
+	migrate) echo '(migrated|destroyed)' ;;
 	esac
 }
 
