@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "follow.h"
 #include "common.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -222,6 +223,37 @@ const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare
 	return v;
 }
 
+const char **cmd_fix_optional_follow(int argc, const char **argv)
+{
+	const char **v = calloc(argc + 1, sizeof(*v));
+
+	if (!v) {
+		cmd_err("out of memory");
+		exit(XC_EXIT_ERROR);
+	}
+	for (int i = 0; i < argc; i++) {
+		v[i] = argv[i];
+		if (streq(argv[i], "--"))
+			for (i++; i < argc; i++)
+				v[i] = argv[i];
+		else if (i > 0 && streq(argv[i], "--follow"))
+			v[i] = "--follow=" XC_FOLLOW_DEFAULT;
+	}
+	return v;
+}
+
+uint64_t cmd_follow_opt(const char *value)
+{
+	uint64_t ms;
+
+	if (!value)
+		return 0;
+	ms = cmd_duration_opt("--follow", value);
+	if (ms == 0)
+		cmd_usage_error("--follow: %s: not a duration above 0", cmd_arg(value));
+	return ms;
+}
+
 uint64_t cmd_duration_opt(const char *name, const char *value)
 {
 	uint64_t ms;
@@ -275,7 +307,8 @@ const char *cmd_strerror(int err)
 
 /* ---- xenchan-cat and xenchan-send ---- */
 
-static const char *opt_timeout, *opt_wait, *opt_transport, *opt_bandwidth, *opt_max_time;
+static const char *opt_timeout, *opt_wait, *opt_transport, *opt_bandwidth, *opt_max_time,
+	*opt_follow;
 static int opt_strict, opt_create;
 /* --max-time: when the session must be over; XC_NEVER: no limit. */
 static uint64_t session_deadline = XC_NEVER;
@@ -288,6 +321,7 @@ struct poptOption session_options[] = {
 	{ "bandwidth", 'b', POPT_ARG_STRING, &opt_bandwidth, 0, NULL, NULL },
 	{ "strict", '\0', POPT_ARG_NONE, &opt_strict, 0, NULL, NULL },
 	{ "max-time", '\0', POPT_ARG_STRING, &opt_max_time, 0, NULL, NULL },
+	{ "follow", '\0', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, &opt_follow, 0, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -376,6 +410,7 @@ void cmd_session_opts(struct xc_session_opts *o, struct xc_copy_opts *c)
 		cmd_usage_error("--create needs --transport direct");
 	if (opt_create)
 		so->transport = XC_TRANSPORT_DIRECT;
+	o->follow_ms = cmd_follow_opt(opt_follow);
 	so->create = to->create = opt_create;
 	to->strict = opt_strict;
 	to->transport = so->transport;
@@ -496,6 +531,10 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 					: xc_stream_strerror(r, &none, &ss->sopts, why, sizeof(why)));
 		break;
 	}
+	case XC_STEP_FOLLOW:
+		cmd_err("%s/%s: --follow: %s", edom, echan, xc_session_follow_strerror(r));
+		xc_session_close(ss);
+		return XC_EXIT_ERROR;
 	case XC_STEP_OPEN:
 		if (r == -EBUSY && o->target.wait_ms)
 			cmd_err("%s/%s: %s, still after waiting %" PRIu64 " ms", edom, echan,
@@ -510,6 +549,78 @@ int cmd_session_open(struct xc_session *ss, const char *domain, const char *chan
 	}
 	xc_session_close(ss);
 	return cmd_exit_status(r);
+}
+
+struct follow_ctx {
+	struct xc_session *ss;
+	bool always_bytes;
+	uint64_t timeout_ms;
+};
+
+static struct follow_ctx follow_ctx;
+
+/* The copy's reconnect: follow the guest, say so, or say why not. */
+static int follow_reconnect(void *data, const struct xc_copy_break *b, struct xc_stream **s)
+{
+	struct follow_ctx *fc = data;
+	struct xc_session *ss = fc->ss;
+	const char *edom = s_edom ? s_edom : "?", *echan = s_echan ? s_echan : "?";
+	struct xc_follow_break fb;
+	char line[512], why[256];
+	int r;
+
+	/* Every wait and xenstore request of the follow ends by --max-time too. */
+	xc_store_set_deadline(session_deadline, fc->timeout_ms);
+	xc_lifecycle_set_deadline(session_deadline);
+	r = xc_session_follow(ss, b, &fb);
+	xc_lifecycle_set_deadline(XC_NEVER);
+	xc_store_set_deadline(XC_NEVER, fc->timeout_ms);
+	*s = ss->s;
+	if (r == 0) {
+		fb.bytes = fb.bytes || fc->always_bytes;
+		if (!quiet)
+			cmd_err("%s", xc_follow_format(&ss->follow, &fb, line, sizeof(line)));
+		return 0;
+	}
+	if (r == -EINTR)
+		return r;
+	if (xc_deadline_passed(session_deadline, xc_now_ms()))
+		return -ETIME;
+	if (r == -ETIMEDOUT)
+		cmd_err("%s/%s: waited %s for a domain with UUID %s: not followed", edom, echan,
+			cmd_arg(opt_follow), ss->follow.uuid);
+	else if (ss->step == XC_STEP_OPEN && ss->tgt.chosen)
+		cmd_err("%s/%s: following to domain %u: %s", edom, echan, fb.to,
+			xc_stream_strerror(r, ss->tgt.chosen, &ss->sopts, why, sizeof(why)));
+	else
+		cmd_err("%s/%s: following to domain %u: %s", edom, echan, fb.to,
+			r == -ENODEV && ss->tgt.choice.reason[0] ? ss->tgt.choice.reason
+								  : xc_target_strerror(r));
+	return -EPIPE;
+}
+
+/* The copy's settle: the old domain gone, within the follow's bound. */
+static void follow_settle(void *data, uint64_t gone_at)
+{
+	struct follow_ctx *fc = data;
+
+	xc_store_set_deadline(session_deadline, fc->timeout_ms);
+	xc_lifecycle_set_deadline(session_deadline);
+	xc_session_follow_settle(fc->ss, gone_at);
+	xc_lifecycle_set_deadline(XC_NEVER);
+	xc_store_set_deadline(XC_NEVER, fc->timeout_ms);
+}
+
+void cmd_session_follow(struct xc_session *ss, struct xc_copy_opts *c, bool always_bytes,
+			const struct xc_session_opts *o)
+{
+	if (!o->follow_ms)
+		return;
+	follow_ctx = (struct follow_ctx){ .ss = ss, .always_bytes = always_bytes,
+					  .timeout_ms = o->stream.timeout_ms };
+	c->reconnect = follow_reconnect;
+	c->settle = follow_settle;
+	c->reconnect_data = &follow_ctx;
 }
 
 int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *what,

@@ -75,6 +75,17 @@ poptContext cmd_parse(int argc, const char **argv, const struct poptOption *tabl
  */
 const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare);
 
+/*
+ * The same for --follow, which takes its value only as --follow=DURATION:
+ * a bare --follow is written as --follow=XC_FOLLOW_DEFAULT (the word after
+ * it stays an operand).  Freed by the caller.
+ */
+const char **cmd_fix_optional_follow(int argc, const char **argv);
+
+/* --follow's value in milliseconds (NULL: 0, not following); 0 and what is
+ * not a duration are usage errors. */
+uint64_t cmd_follow_opt(const char *value);
+
 /* A duration option's value in milliseconds, or a usage error naming it. */
 uint64_t cmd_duration_opt(const char *name, const char *value);
 
@@ -89,7 +100,8 @@ const char *cmd_strerror(int err);
 
 /* ---- xenchan-cat and xenchan-send ---- */
 
-/* The options both take: -t, -w, -T, -b, --strict, --create, --max-time. */
+/* The options both take: -t, -w, -T, -b, --strict, --create, --max-time,
+ * --follow. */
 extern struct poptOption session_options[];
 
 /*
@@ -113,6 +125,14 @@ void cmd_session_opts(struct xc_session_opts *o, struct xc_copy_opts *c);
  */
 int cmd_session_open(struct xc_session *ss, const char *domain, const char *channel,
 		     const struct xc_session_opts *o);
+
+/*
+ * With --follow (o->follow_ms): have the copy c follow the guest through
+ * ss, reporting each break on stderr (unless -q); the report's resend
+ * clause always with always_bytes, else only when input was sent.
+ */
+void cmd_session_follow(struct xc_session *ss, struct xc_copy_opts *c, bool always_bytes,
+			const struct xc_session_opts *o);
 
 /*
  * End the session whose copy returned r, with total the bytes it was to

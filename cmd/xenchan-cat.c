@@ -46,7 +46,8 @@ static const char usage_text[] =
 	"                   [--max-time DURATION] [-e CHAR] [--backlog=keep|discard]\n"
 	"                   [--controls=auto|filter|pass]\n"
 	"                   [-T TRANSPORT] [-b RATE [--strict]] [--create]\n"
-	"                   [-l [--buffer-size SIZE]] [-v] [-q] DOMAIN CHANNEL\n";
+	"                   [--follow[=DURATION]] [-l [--buffer-size SIZE]] [-v] [-q]\n"
+	"                   DOMAIN CHANNEL\n";
 
 static void help(void)
 {
@@ -85,6 +86,9 @@ static void help(void)
 	       "                           guest's vchan endpoint for CHANNEL if it has one\n"
 	       "      --strict             with -b: fail rather than fall back to the channel\n"
 	       "      --create             direct: add the channel to the guest if absent\n"
+	       "      --follow[=DURATION]  follow the guest (its UUID) through reboot, save\n"
+	       "                           and restore, migration: wait up to DURATION\n"
+	       "                           (default 2m) for its new domain and reconnect\n"
 	       "  -l, --listen             serve the channel and wait for the guest: direct\n"
 	       "                           (--create), or with -T vchan a vchan endpoint for\n"
 	       "                           DOMAIN, like xencat -l\n"
@@ -117,6 +121,8 @@ static void listen_opts(struct xc_session_opts *o)
 		cmd_usage_error("--listen and --wait are mutually exclusive");
 	if (o->target.rate)
 		cmd_usage_error("--listen and --bandwidth are mutually exclusive");
+	if (o->follow_ms)
+		cmd_usage_error("--listen and --follow are mutually exclusive");
 	if (opt_buffer_size) {
 		int r;
 
@@ -136,7 +142,7 @@ static void listen_opts(struct xc_session_opts *o)
 
 int main(int argc, const char **argv)
 {
-	_cleanup_free_ const char **args_v = NULL;
+	_cleanup_free_ const char **args_w = NULL, **args_v = NULL;
 	struct xc_session_opts so = { 0 };
 	struct xc_copy_opts copts = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO };
 	struct xc_copy_stats stats;
@@ -149,7 +155,8 @@ int main(int argc, const char **argv)
 	int r, rc, escape = DEFAULT_ESCAPE;
 
 	cmd_init("xenchan-cat", XC_LIFECYCLE_SIGNALS);
-	args_v = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
+	args_w = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
+	args_v = cmd_fix_optional_follow(argc, args_w);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, NULL);
 	args = cmd_session_args(ctx, false);
 	cmd_session_opts(&so, &copts);
@@ -202,6 +209,7 @@ int main(int argc, const char **argv)
 	rc = cmd_session_open(&ss, args[0], args[1], &so);
 	if (rc != XC_EXIT_OK)
 		return rc;
+	cmd_session_follow(&ss, &copts, false, &so);
 
 	interactive = isatty(STDIN_FILENO);
 	copts.escape = interactive ? escape : -1;

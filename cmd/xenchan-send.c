@@ -41,7 +41,8 @@ static struct poptOption options[] = {
 static const char usage_text[] =
 	"Usage: xenchan-send [-t DURATION] [-w | --wait=DURATION] [--max-time DURATION]\n"
 	"                    [-T TRANSPORT] [-b RATE] [--strict] [--create]\n"
-	"                    [-p | --no-progress] [-v] [-q] DOMAIN CHANNEL [FILE...]\n";
+	"                    [--follow[=DURATION]] [-p | --no-progress] [-v] [-q]\n"
+	"                    DOMAIN CHANNEL [FILE...]\n";
 
 static void help(void)
 {
@@ -65,6 +66,10 @@ static void help(void)
 	       "                           4M), use the guest's vchan endpoint if it has one\n"
 	       "      --strict             fail rather than fall back to the channel\n"
 	       "      --create             direct: add the channel to the guest if absent\n"
+	       "      --follow[=DURATION]  follow the guest (its UUID) through reboot, save\n"
+	       "                           and restore, migration: wait up to DURATION\n"
+	       "                           (default 2m) for its new domain, reconnect, and\n"
+	       "                           resend from the first byte not proven delivered\n"
 	       "  -p, --progress           show progress on stderr (default: when stderr is\n"
 	       "                           a terminal and the transfer takes over a second)\n"
 	       "      --no-progress        never show progress\n"
@@ -176,7 +181,7 @@ static int send_files(struct xc_session *ss, const char *const *files,
 
 int main(int argc, const char **argv)
 {
-	_cleanup_free_ const char **args_v = NULL;
+	_cleanup_free_ const char **args_w = NULL, **args_v = NULL;
 	static const char *const stdin_only[] = { "-", NULL };
 	struct xc_session_opts so = { 0 };
 	struct xc_copy_opts copts = { .out_fd = -1, .escape = -1 };
@@ -188,7 +193,8 @@ int main(int argc, const char **argv)
 	int r, rc;
 
 	cmd_init("xenchan-send", XC_LIFECYCLE_SIGNALS);
-	args_v = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
+	args_w = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
+	args_v = cmd_fix_optional_follow(argc, args_w);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, on_option);
 	args = cmd_session_args(ctx, true);
 	cmd_session_opts(&so, &copts);
@@ -201,6 +207,7 @@ int main(int argc, const char **argv)
 	rc = cmd_session_open(&ss, args[0], args[1], &so);
 	if (rc != XC_EXIT_OK)
 		return rc;
+	cmd_session_follow(&ss, &copts, true, &so);
 	if (opt_progress == 1 || (opt_progress < 0 && !quiet && isatty(STDERR_FILENO))) {
 		prog.always = opt_progress == 1;
 		copts.progress = show_progress;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "clock.h"
 #include "copy.h"
+#include "follow.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
@@ -23,26 +25,42 @@
 #define DRAIN_POLL_MAX_MS 50
 
 struct buf {
-	size_t start, end;
-	char data[BUF_SIZE];
+	size_t start, end, size;
+	size_t keep; /* following: bytes before start written but not proven,
+			kept to be sent again */
+	char data[];
 };
+
+static struct buf *buf_new(size_t size)
+{
+	struct buf *b = malloc(sizeof(*b) + size);
+
+	if (b) {
+		b->start = b->end = b->keep = 0;
+		b->size = size;
+	}
+	return b;
+}
 
 static size_t buf_len(const struct buf *b)
 {
 	return b->end - b->start;
 }
 
-/* Room at the end, compacting first when that frees some. */
+/* Room at the end, compacting first when that frees some (never the bytes
+ * kept before start). */
 static size_t buf_room(struct buf *b)
 {
-	if (b->start == b->end)
+	size_t from = b->start - b->keep;
+
+	if (b->start == b->end && !b->keep)
 		b->start = b->end = 0;
-	else if (b->end == BUF_SIZE && b->start > 0) {
-		memmove(b->data, b->data + b->start, b->end - b->start);
-		b->end -= b->start;
-		b->start = 0;
+	else if (b->end == b->size && from > 0) {
+		memmove(b->data, b->data + from, b->end - from);
+		b->end -= from;
+		b->start -= from;
 	}
-	return BUF_SIZE - b->end;
+	return b->size - b->end;
 }
 
 /* Non-blocking while we run; the old flags are put back at the end. */
@@ -78,18 +96,72 @@ struct loop {
 	bool s_eof;    /* ... and has nothing left to read */
 	bool lines_done; /* the lines asked for were read: read no more */
 	uint64_t pending;
+	/* Offsets in the input: of the first byte written to the stream in
+	 * use, and of the first byte not proven delivered (st->written is the
+	 * first not written).  base: the stream's own count of proven bytes
+	 * when it started carrying this input. */
+	uint64_t off, proven, base;
+	bool follow;
+	uint64_t hold; /* xc_stream_unseen_max() of the stream in use */
+	uint64_t gone_at;
 };
 
-static void update_delivered(struct loop *l)
+/* Bytes written but not proven. */
+static uint64_t unproven(const struct loop *l)
+{
+	return l->st->written - l->proven;
+}
+
+/* Of the bytes proven on the stream in use, those it may still hold unseen
+ * (a pty's buffers): sent again after a break. */
+static uint64_t held(const struct loop *l)
+{
+	uint64_t on_stream = l->proven - l->off;
+
+	return on_stream < l->hold ? on_stream : l->hold;
+}
+
+/* The stream's proof, into offsets of the input; -EPROTO when the
+ * transport found it impossible (an index out of range). */
+static int read_proof(struct loop *l, uint64_t *proven, uint64_t *pending,
+		      enum xc_proof *proof)
 {
 	uint64_t d = 0, p = 0;
-	enum xc_proof proof = XC_PROOF_NONE;
+	int r;
 
-	if (xc_stream_delivered(l->s, &d, &p, &proof) == 0) {
-		l->st->delivered = d;
-		l->st->proof = proof;
-		l->pending = p;
-	}
+	*proof = XC_PROOF_NONE;
+	r = xc_stream_delivered(l->s, &d, &p, proof);
+	if (r < 0)
+		return r;
+	/* The transports check their own indices (-EPROTO above).  A socket's
+	 * count is an upper bound with overhead, which may dip below what an
+	 * earlier copy on the stream left proven (base): then nothing of ours
+	 * is; and an earlier copy's bytes still unproven when this one began
+	 * may be proven among ours: never more than we wrote. */
+	*proven = d < l->base ? l->off : l->off + (d - l->base);
+	if (*proven > l->st->written)
+		*proven = l->st->written;
+	*pending = p;
+	return 0;
+}
+
+static int update_delivered(struct loop *l)
+{
+	uint64_t proven, p;
+	enum xc_proof proof;
+	int r = read_proof(l, &proven, &p, &proof);
+
+	if (r < 0)
+		return r;
+	/* Never back: the bytes before it may be gone from our buffer. */
+	if (proven > l->proven)
+		l->proven = proven;
+	l->st->delivered = l->proven;
+	l->st->proof = proof;
+	l->pending = p;
+	if (l->follow)
+		l->a->keep = (size_t)(unproven(l) + held(l));
+	return 0;
 }
 
 /* Input -> buffer a.  Returns 0, XC_COPY_ESCAPE or a negative errno. */
@@ -122,13 +194,27 @@ static int do_input(struct loop *l)
 	return 0;
 }
 
+/* What may be written now: following, no more than the window allows. */
+static size_t writable(const struct loop *l)
+{
+	uint64_t kept;
+
+	if (!l->follow)
+		return buf_len(l->a);
+	kept = unproven(l);
+	if (kept >= XC_COPY_FOLLOW_WINDOW)
+		return 0;
+	kept = XC_COPY_FOLLOW_WINDOW - kept;
+	return buf_len(l->a) < kept ? buf_len(l->a) : (size_t)kept;
+}
+
 /* Buffer a -> stream. */
 static int do_stream_write(struct loop *l)
 {
 	bool any = false;
 
-	while (buf_len(l->a) && !l->gone) {
-		ssize_t n = xc_stream_write(l->s, l->a->data + l->a->start, buf_len(l->a));
+	while (writable(l) && !l->gone) {
+		ssize_t n = xc_stream_write(l->s, l->a->data + l->a->start, writable(l));
 
 		if (n == -EAGAIN)
 			break;
@@ -140,6 +226,8 @@ static int do_stream_write(struct loop *l)
 			return (int)n;
 		l->a->start += n;
 		l->st->written += n;
+		if (l->follow)
+			l->a->keep += (size_t)n;
 		any = true;
 	}
 	if (any) {
@@ -265,6 +353,76 @@ int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
 	return 0;
 }
 
+/*
+ * The peer went away while following: settle what the broken stream
+ * proved, rewind the input to the first byte not proven, and have the
+ * caller put a new stream in place.  Returns 0 or the callback's error.
+ */
+static int follow_break(struct loop *l)
+{
+	struct xc_copy_break b = { .gone_at = l->gone_at };
+	uint64_t proven = l->proven, p, d = 0, resend;
+	enum xc_proof proof;
+	int r;
+
+	if (l->o->settle)
+		l->o->settle(l->o->reconnect_data, l->gone_at);
+	/*
+	 * The last look at the proof.  direct and vchan read the guest's
+	 * consumer index from the page they still map (it stays mapped until
+	 * the stream is closed), validated like every index: an impossible one
+	 * proves nothing past what was proven before, and all the rest may
+	 * have arrived.  qemu's transports give the last count they saw.
+	 */
+	r = read_proof(l, &proven, &p, &proof);
+	if (r == 0 && proven >= l->proven) {
+		b.proof = proof;
+	} else {
+		b.final_bad = proof == XC_PROOF_CONSUMED || l->st->proof == XC_PROOF_CONSUMED;
+		b.proof = l->st->proof;
+		proven = l->proven;
+	}
+	/* What a pty may still have held is sent again, as not proven. */
+	if (b.proof != XC_PROOF_CONSUMED) {
+		uint64_t on_stream = proven - l->off;
+
+		proven -= on_stream < l->hold ? on_stream : l->hold;
+	}
+	resend = l->st->written - proven;
+	b.resent = resend;
+	if (b.proof == XC_PROOF_CONSUMED) {
+		b.twice = b.final_bad ? resend : 0;
+	} else {
+		/* Whatever qemu read without our seeing it may have arrived; what
+		 * it read and the guest had not consumed is lost when the guest's
+		 * hvc resume clears the ring. */
+		b.twice = resend;
+		d = proven - l->off;
+		b.unproven = d < XC_FOLLOW_RING_LOSS ? d : XC_FOLLOW_RING_LOSS;
+	}
+	b.stream_delivered = l->base + (proven - l->off);
+	b.sending = l->st->in > 0;
+
+	l->a->start -= (size_t)resend;
+	l->a->keep = 0;
+	l->st->written = l->proven = l->st->delivered = proven;
+	l->st->breaks++;
+	l->st->resent += b.resent;
+	l->st->twice += b.twice;
+	l->st->unproven += b.unproven;
+
+	xc_info("following: sending again from byte %" PRIu64 " of the input", proven);
+	r = l->o->reconnect(l->o->reconnect_data, &b, &l->s);
+	if (r < 0)
+		return r;
+	l->gone = l->s_eof = false;
+	l->pending = 0;
+	l->off = proven;
+	l->base = 0;
+	l->hold = xc_stream_unseen_max(l->s);
+	return 0;
+}
+
 static int copy_loop(struct loop *l)
 {
 	const struct xc_copy_opts *o = l->o;
@@ -288,7 +446,9 @@ static int copy_loop(struct loop *l)
 		short sev = 0;
 		int sfd_s = -1;
 
-		update_delivered(l);
+		r = update_delivered(l);
+		if (r < 0 && !(l->follow && l->gone))
+			return r;
 		now = xc_now_ms();
 		st->elapsed_ms = now - start;
 		if (st->written + st->delivered != last_count) {
@@ -299,9 +459,26 @@ static int copy_loop(struct loop *l)
 		if (delivered && !delivered_at)
 			delivered_at = now;
 
-		/* The peer is gone: hand over what it sent, then stop. */
-		if (l->gone && (l->s_eof || o->out_fd < 0 || l->lines_done) && !buf_len(l->b))
-			return delivered && (!o->lines || l->lines_done) ? 0 : -EPIPE;
+		if (l->gone && !l->gone_at)
+			l->gone_at = now;
+		/* The peer is gone: hand over what it sent, then stop, or follow
+		 * the guest unless the session is over but for its silence. */
+		if (l->gone && (l->s_eof || o->out_fd < 0 || l->lines_done) && !buf_len(l->b)) {
+			bool over = delivered && (!o->lines || l->lines_done);
+
+			if (!l->follow || (over && (o->out_fd < 0 || l->lines_done ||
+						    o->quit_after_ms >= 0)))
+				return over ? 0 : -EPIPE;
+			r = follow_break(l);
+			if (r == -EINTR)
+				st->signo = xc_lifecycle_signal();
+			if (r < 0)
+				return r;
+			l->gone_at = 0;
+			now = last_progress = xc_now_ms();
+			drain_ms = DRAIN_POLL_MIN_MS;
+			continue;
+		}
 		if (!buf_len(l->a) && !l->pending)
 			last_progress = now;
 		if (xc_deadline_passed(next_report, now)) {
@@ -319,8 +496,10 @@ static int copy_loop(struct loop *l)
 			.last_progress = last_progress,
 			.wake_at = next_report,
 		};
-		/* Waiting for the proof with nothing else to do: see DRAIN_POLL. */
-		if (st->in_done && !buf_len(l->a) && l->pending && !l->gone) {
+		/* Waiting for the proof with nothing else to do (the input
+		 * delivered, or the kept window full): see DRAIN_POLL. */
+		if (l->pending && !l->gone &&
+		    ((st->in_done && !buf_len(l->a)) || (buf_len(l->a) && !writable(l)))) {
 			tm.wake_at = xc_deadline_min(tm.wake_at, now + drain_ms);
 			if (drain_ms < DRAIN_POLL_MAX_MS)
 				drain_ms *= 2;
@@ -334,7 +513,7 @@ static int copy_loop(struct loop *l)
 		/* Past the deadline only the output is still written. */
 		late = has_deadline(o) && xc_deadline_passed(o->deadline, now);
 		want_in = !late && !st->in_done && buf_room(l->a) > 0;
-		want_sw = !late && buf_len(l->a) > 0 && !l->gone;
+		want_sw = !late && writable(l) > 0 && !l->gone;
 		want_sr = !late && o->out_fd >= 0 && !l->s_eof && !l->lines_done &&
 			  buf_room(l->b) > 0;
 		want_out = buf_len(l->b) > 0;
@@ -379,7 +558,7 @@ static int copy_loop(struct loop *l)
 			if (r)
 				return r;
 		}
-		if (!late && buf_len(l->a) && !l->gone) {
+		if (!late && writable(l) && !l->gone) {
 			r = do_stream_write(l);
 			if (r < 0)
 				return r;
@@ -420,25 +599,32 @@ static int copy_loop(struct loop *l)
 	}
 }
 
-int xc_copy(struct xc_stream *s, const struct xc_copy_opts *o, struct xc_copy_stats *stats)
+int xc_copy(struct xc_stream **s, const struct xc_copy_opts *o, struct xc_copy_stats *stats)
 {
-	struct loop l = { .s = s, .o = o, .st = stats };
+	struct loop l = { .s = *s, .o = o, .st = stats, .follow = o->reconnect != NULL };
+	enum xc_proof proof;
+	uint64_t p;
 	int in_fl = -1, out_fl = -1, r;
 
 	memset(stats, 0, sizeof(*stats));
-	l.a = malloc(sizeof(*l.a));
-	l.b = malloc(sizeof(*l.b));
+	/* Following: room for the kept window besides what is read. */
+	l.a = buf_new(l.follow ? XC_COPY_FOLLOW_WINDOW + BUF_SIZE : BUF_SIZE);
+	l.b = buf_new(BUF_SIZE);
 	if (!l.a || !l.b) {
 		r = -ENOMEM;
 		goto out;
 	}
-	l.a->start = l.a->end = l.b->start = l.b->end = 0;
+	/* What the stream proved before (an earlier file's bytes) is not ours. */
+	if (xc_stream_delivered(l.s, &l.base, &p, &proof) < 0)
+		l.base = 0;
+	l.hold = xc_stream_unseen_max(l.s);
 	r = set_nonblock(o->in_fd, &in_fl);
 	if (r == 0)
 		r = set_nonblock(o->out_fd, &out_fl);
 	if (r == 0)
 		r = copy_loop(&l);
-	update_delivered(&l);
+	if (l.s)
+		update_delivered(&l);
 	restore_flags(o->in_fd, in_fl);
 	restore_flags(o->out_fd, out_fl);
 out:
@@ -447,5 +633,6 @@ out:
 		o->progress(o->progress_data, stats);
 	free(l.a);
 	free(l.b);
+	*s = l.s;
 	return r;
 }

@@ -25,6 +25,32 @@
 
 #include "stream.h"
 
+/*
+ * Following (--follow): when the peer goes away, the loop keeps the bytes
+ * written but not proven delivered, at most XC_COPY_FOLLOW_WINDOW of them
+ * (nothing more is written while that many are outstanding), asks for a new
+ * stream (xc_copy_opts.reconnect) and sends again from the first byte not
+ * proven: for a transport whose proof is the guest's consumer index
+ * (direct, vchan), read one last time from the page still mapped and
+ * validated like every index; for qemu's (socket, pty), the last proof
+ * seen.
+ */
+#define XC_COPY_FOLLOW_WINDOW (256 * 1024)
+
+/* One break, as the loop saw it, for the reconnect callback. */
+struct xc_copy_break {
+	uint64_t gone_at;         /* when the loop saw the peer gone (clock.h) */
+	enum xc_proof proof;      /* the broken stream's */
+	bool final_bad;           /* its final consumer index was impossible */
+	uint64_t stream_delivered; /* bytes that stream proved (xc_stream_delivered's
+				      count, final), for the session's total */
+	bool sending;             /* input was read: the resend figures matter */
+	uint64_t resent;          /* bytes to send again, from the first not proven */
+	uint64_t twice;           /* of those, how many may have arrived already */
+	uint64_t unproven;        /* bytes proven that the guest may have lost:
+				     up to XC_FOLLOW_RING_LOSS for qemu's proof */
+};
+
 struct xc_copy_stats {
 	uint64_t in;        /* bytes read from the input */
 	uint64_t written;   /* bytes written to the stream */
@@ -35,6 +61,10 @@ struct xc_copy_stats {
 	uint64_t lines;     /* complete lines received, up to opts.lines */
 	uint64_t discarded; /* of received, bytes after the last line asked for */
 	uint64_t elapsed_ms;
+	unsigned breaks;    /* following: the peer went away and was followed */
+	uint64_t resent;    /* following: the sums of every break's figures */
+	uint64_t twice;
+	uint64_t unproven;
 	bool in_done;       /* the input ended */
 	bool final;         /* the last progress report */
 	int signo;          /* the signal that ended the loop, or 0 */
@@ -81,6 +111,25 @@ struct xc_copy_opts {
 	 */
 	size_t (*filter)(void *data, char *buf, size_t len);
 	void *filter_data;
+	/*
+	 * Following: called when the peer went away and the loop would end for
+	 * it (not when the input was delivered and nothing more is to be read),
+	 * after what the guest sent was handed over.  It takes the broken
+	 * stream (*s) and replaces it with a new one, returning 0; or returns a
+	 * negative errno that ends the loop (-EPIPE: not followed, -EINTR,
+	 * -ETIME ...), *s then being the broken stream or NULL.  NULL: the peer
+	 * going away ends the loop (-EPIPE, or 0 as said below).
+	 */
+	int (*reconnect)(void *data, const struct xc_copy_break *b, struct xc_stream **s);
+	/*
+	 * Following, at a break, before the broken stream's proof is read one
+	 * last time: returns once the guest's old domain can take nothing more
+	 * (it was destroyed: a migration's outgoing copy is seen gone when it
+	 * is renamed, before that), or when it may wait no longer.  May be
+	 * NULL.  Gets reconnect_data and the time the break was seen.
+	 */
+	void (*settle)(void *data, uint64_t gone_at);
+	void *reconnect_data;
 };
 
 #define XC_COPY_ESCAPE 1
@@ -121,9 +170,11 @@ int xc_copy_timing(const struct xc_copy_opts *o, const struct xc_copy_timing *t,
  * input not delivered, or before the lines asked for came), -ESHUTDOWN (the output was closed: EPIPE),
  * -ETIMEDOUT (stalled), -ETIME (the deadline came), -EINTR (a signal caught by the lifecycle,
  * stats->signo: see lifecycle.h), or another negative
- * errno (-EIO and such from the input or output; -EPROTO from the stream).
- * *stats is filled in whatever the outcome.
+ * errno (-EIO and such from the input or output; -EPROTO from the stream,
+ * an impossible proof of delivery included).  *s is the stream in use at
+ * the end (reconnect may replace it); *stats is filled in whatever the
+ * outcome.
  */
-int xc_copy(struct xc_stream *s, const struct xc_copy_opts *o, struct xc_copy_stats *stats);
+int xc_copy(struct xc_stream **s, const struct xc_copy_opts *o, struct xc_copy_stats *stats);
 
 #endif

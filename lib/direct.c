@@ -393,6 +393,13 @@ static void direct_close(struct xc_stream *s)
 	s->priv = NULL;
 }
 
+static struct xc_peer *direct_peer(struct xc_stream *s)
+{
+	struct direct *x = s->priv;
+
+	return x->peer;
+}
+
 static const struct xc_stream_ops direct_ops = {
 	.read = direct_read,
 	.write = direct_write,
@@ -401,6 +408,7 @@ static const struct xc_stream_ops direct_ops = {
 	.process = direct_process,
 	.delivered = direct_delivered,
 	.close = direct_close,
+	.peer = direct_peer,
 };
 
 /* The guest's ring-ref and port: strictly decimal, in range. */

@@ -13,6 +13,9 @@
 
 #define TOKEN_RELEASE "xc-peer-release"
 #define TOKEN_FRONTEND "xc-peer-frontend"
+#define TOKEN_LIFECYCLE "xc-peer-lifecycle"
+/* The suffix xl migrate gives the outgoing domain's name. */
+#define MIGRATED_SUFFIX "--migratedaway"
 
 struct xc_peer {
 	struct xc_store *st;
@@ -20,6 +23,9 @@ struct xc_peer {
 	char dom_path[XC_DOMAIN_PATH_MAX];
 	char *fe_state; /* <frontend>/state, or NULL */
 	const char *gone;
+	bool lifecycle;           /* control/shutdown and name are watched */
+	enum xc_peer_end request; /* the last shutdown request seen */
+	bool migrated;            /* the name ended in MIGRATED_SUFFIX */
 };
 
 int xc_peer_open(uint32_t domid, const char *frontend, struct xc_peer **out)
@@ -89,6 +95,77 @@ bool xc_peer_domain_alive(struct xc_peer *p)
 	return r != -ENOENT && r != -ECONNRESET;
 }
 
+const char *xc_peer_end_name(enum xc_peer_end e)
+{
+	switch (e) {
+	case XC_PEER_END_REBOOT:
+		return "reboot";
+	case XC_PEER_END_SUSPEND:
+		return "save or migrate";
+	case XC_PEER_END_POWEROFF:
+		return "poweroff";
+	case XC_PEER_END_MIGRATED:
+		return "migrated";
+	default:
+		return "destroyed";
+	}
+}
+
+int xc_peer_watch_lifecycle(struct xc_peer *p)
+{
+	char path[XC_DOMAIN_PATH_MAX + 32];
+	int r;
+
+	if (p->lifecycle)
+		return 0;
+	snprintf(path, sizeof(path), "%s/control/shutdown", p->dom_path);
+	r = xc_store_watch(p->st, path, TOKEN_LIFECYCLE);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/name", p->dom_path);
+	r = xc_store_watch(p->st, path, TOKEN_LIFECYCLE);
+	if (r < 0)
+		return r;
+	p->lifecycle = true;
+	return 0;
+}
+
+enum xc_peer_end xc_peer_end(const struct xc_peer *p)
+{
+	return p->migrated ? XC_PEER_END_MIGRATED : p->request;
+}
+
+/* While the domain is there: its shutdown request and name, remembered. */
+static void record_lifecycle(struct xc_peer *p)
+{
+	static const struct {
+		const char *word;
+		enum xc_peer_end end;
+	} requests[] = {
+		{ "reboot", XC_PEER_END_REBOOT },
+		{ "suspend", XC_PEER_END_SUSPEND },
+		{ "poweroff", XC_PEER_END_POWEROFF },
+		{ "halt", XC_PEER_END_POWEROFF },
+	};
+	char path[XC_DOMAIN_PATH_MAX + 32];
+	_cleanup_free_ char *v = NULL, *name = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/control/shutdown", p->dom_path);
+	/* The guest's key: compared with fixed words, never shown. */
+	if (xc_store_read(p->st, XBT_NULL, path, 32, &v) == 0)
+		for (size_t i = 0; i < ARRAY_SIZE(requests); i++)
+			if (streq(v, requests[i].word))
+				p->request = requests[i].end;
+	snprintf(path, sizeof(path), "%s/name", p->dom_path);
+	if (xc_store_read(p->st, XBT_NULL, path, XC_VALUE_MAX, &name) == 0) {
+		len = strlen(name);
+		if (len >= strlen(MIGRATED_SUFFIX) &&
+		    streq(name + len - strlen(MIGRATED_SUFFIX), MIGRATED_SUFFIX))
+			p->migrated = true;
+	}
+}
+
 static const char lost[] = "lost the connection to xenstored";
 
 static int mark_gone(struct xc_peer *p, const char *why, const char **out)
@@ -122,6 +199,14 @@ int xc_peer_check(struct xc_peer *p, const char **why)
 		return mark_gone(p, "the domain was destroyed", why);
 	if (r == -ECONNRESET)
 		return mark_gone(p, lost, why);
+	if (p->lifecycle) {
+		record_lifecycle(p);
+		/* xl migrate renames the outgoing copy once the guest is on its
+		 * way out: from then on it is not the guest any more, whatever
+		 * its qemu or ring still accept. */
+		if (p->migrated)
+			return mark_gone(p, "the domain is migrating away", why);
+	}
 	if (!p->fe_state)
 		return 0;
 	r = xc_store_read_uint(p->st, XBT_NULL, p->fe_state, XC_STATE_RECONFIGURED, &state);

@@ -52,4 +52,36 @@ int xc_peer_check(struct xc_peer *p, const char **why);
  * directory takes it as existing).  A lost xenstore says false. */
 bool xc_peer_domain_alive(struct xc_peer *p);
 
+/*
+ * How a domain ended, as far as what it showed before it went tells
+ * (--follow's report): the toolstack's last shutdown request in
+ * control/shutdown (xl writes "reboot", "suspend" for save and migrate,
+ * "poweroff", "halt"), or its name ending in "--migratedaway" (xl migrate
+ * renames the outgoing copy).  DESTROYED when neither was seen.
+ */
+enum xc_peer_end {
+	XC_PEER_END_DESTROYED = 0,
+	XC_PEER_END_REBOOT,
+	XC_PEER_END_SUSPEND,
+	XC_PEER_END_POWEROFF,
+	XC_PEER_END_MIGRATED,
+};
+
+/* "destroyed", "reboot", "save or migrate", "poweroff", "migrated". */
+const char *xc_peer_end_name(enum xc_peer_end e);
+
+/*
+ * From now on, also watch the domain's control/shutdown and name, and
+ * record what they say on every xc_peer_check() while the domain exists.
+ * control/shutdown is the guest's to write (it acknowledges a request by
+ * clearing it), so what it says is only ever reported, never acted on; a
+ * request the guest cleared before we looked is not seen.  The name is
+ * dom0's: once it ends in "--migratedaway" the peer is gone (-EPIPE), as
+ * the guest is leaving that copy.  Returns 0 or a negative errno.
+ */
+int xc_peer_watch_lifecycle(struct xc_peer *p);
+
+/* What was recorded (XC_PEER_END_DESTROYED before the watch, or if nothing). */
+enum xc_peer_end xc_peer_end(const struct xc_peer *p);
+
 #endif

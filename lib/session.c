@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "domain.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "parse.h"
 #include "session.h"
 #include "untrusted.h"
+
+#define TOKEN_SETTLE "xc-session-settle"
 
 /* Serve the channel to the domain: direct, or a vchan endpoint like xencat -l. */
 static int session_listen(struct xc_session *ss, const char *domain, const char *channel,
@@ -41,6 +45,30 @@ static int session_listen(struct xc_session *ss, const char *domain, const char 
 	return xc_stream_listen(ss->st, d->domid, channel, &ss->sopts, o->ring_size, &ss->s);
 }
 
+/* Who the guest is, and the channel's name, for following it. */
+static int follow_start(struct xc_session *ss, const struct xc_session_opts *o)
+{
+	const struct xc_channel *c = ss->tgt.chosen;
+	int r;
+
+	ss->step = XC_STEP_FOLLOW;
+	if (!c->name || !*c->name)
+		return -ENOMSG;
+	ss->channel = strdup(c->name);
+	if (!ss->channel)
+		return -ENOMEM;
+	r = xc_follow_init(&ss->follow, ss->st, ss->tgt.domain.domid);
+	if (r == -EACCES)
+		r = -ENODATA;
+	if (r < 0)
+		return r;
+	ss->follow_ms = o->follow_ms;
+	ss->topts = o->target;
+	ss->transport = o->stream.transport ? o->stream.transport : c->transport;
+	ss->sopts.follow = true;
+	return 0;
+}
+
 int xc_session_open(struct xc_session *ss, const char *domain, const char *channel,
 		    const struct xc_session_opts *o)
 {
@@ -68,14 +96,135 @@ int xc_session_open(struct xc_session *ss, const char *domain, const char *chann
 	r = xc_target_find(ss->st, domain, channel, &o->target, &ss->tgt);
 	if (r < 0)
 		return r;
+	if (o->follow_ms) {
+		r = follow_start(ss, o);
+		if (r < 0)
+			return r;
+	}
 	ss->step = XC_STEP_OPEN;
 	return xc_stream_open(ss->st, ss->tgt.chosen, &ss->sopts, &ss->s);
+}
+
+const char *xc_session_follow_strerror(int err)
+{
+	switch (err) {
+	case -EPERM:
+		return "the domain's UUID (its vm key) is not dom0's alone: cannot follow it";
+	case -ENODATA:
+		return "the domain has no UUID (no vm key): cannot follow it";
+	case -ENOMSG:
+		return "the channel has no name to find it again by: cannot follow it";
+	default:
+		return strerror(-err);
+	}
+}
+
+void xc_session_follow_settle(struct xc_session *ss, uint64_t gone_at)
+{
+	uint64_t deadline = xc_deadline_at(gone_at, ss->follow_ms);
+	char path[XC_DOMAIN_PATH_MAX];
+	char *v, *p, *tok;
+	int fd = xc_store_fd(ss->st), r;
+
+	if (fd < 0 || xc_store_watch(ss->st, "@releaseDomain", TOKEN_SETTLE) < 0)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/%u", ss->follow.domid);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		while (xc_store_read_watch(ss->st, &p, &tok) == 0) {
+			free(p);
+			free(tok);
+		}
+		v = NULL;
+		r = xc_store_read(ss->st, XBT_NULL, path, XC_VALUE_MAX, &v);
+		free(v);
+		if (r == -ENOENT || r == -ECONNRESET)
+			break;
+		if (xc_wait_fds(&pfd, 1, deadline) < 0)
+			break;
+	}
+	while (xc_store_read_watch(ss->st, &p, &tok) == 0) {
+		free(p);
+		free(tok);
+	}
+	xc_store_unwatch(ss->st, "@releaseDomain", TOKEN_SETTLE);
+}
+
+int xc_session_follow(struct xc_session *ss, const struct xc_copy_break *b,
+		      struct xc_follow_break *fb)
+{
+	uint64_t deadline = xc_deadline_at(b->gone_at, ss->follow_ms);
+	uint64_t outer = xc_lifecycle_deadline(), now;
+	struct xc_target_opts to = ss->topts;
+	struct xc_stream_opts so = ss->sopts;
+	uint32_t domid = 0;
+	char dom[24];
+	int r;
+
+	memset(fb, 0, sizeof(*fb));
+	fb->from = ss->follow.domid;
+	fb->why = xc_stream_peer_end(ss->s);
+	fb->bytes = b->sending;
+	fb->resent = b->resent;
+	fb->twice = b->twice;
+	fb->unproven = b->unproven;
+	ss->delivered_base += b->stream_delivered;
+	/* The old stream first: a socket's lock and path are the new qemu's
+	 * too, and a hotplugged channel is removed from the old domain. */
+	xc_stream_close(ss->s);
+	ss->s = NULL;
+	xc_target_clear(&ss->tgt);
+
+	/* The same transport, on the channel of the same name; a direct
+	 * channel is xenchan's own, which no restore brings back: added again. */
+	to.transport = so.transport = ss->transport;
+	to.rate = 0;
+	to.strict = false;
+	if (ss->transport == XC_TRANSPORT_DIRECT)
+		to.create = so.create = true;
+	so.busy_deadline = deadline;
+	xc_lifecycle_set_deadline(xc_deadline_min(outer, deadline));
+	for (;;) {
+		ss->step = XC_STEP_LOOKUP;
+		r = xc_follow_wait(&ss->follow, ss->st, deadline, &domid);
+		if (r < 0)
+			break;
+		xc_info("following %s: domain %u", ss->follow.uuid, domid);
+		snprintf(dom, sizeof(dom), "id:%u", domid);
+		now = xc_now_ms();
+		/* Wait for the channel to be ready, but not for one that is ours
+		 * to add. */
+		to.wait_ms = to.create || xc_deadline_passed(deadline, now) ? 0 : deadline - now;
+		r = xc_target_find(ss->st, dom, ss->channel, &to, &ss->tgt);
+		if (r == 0) {
+			ss->step = XC_STEP_OPEN;
+			r = xc_stream_open(ss->st, ss->tgt.chosen, &so, &ss->s);
+		}
+		/* That domain went away too: wait for the next one. */
+		if ((r == -ESRCH || r == -ENOENT || r == -EPIPE) &&
+		    !xc_deadline_passed(deadline, xc_now_ms())) {
+			xc_target_clear(&ss->tgt);
+			fb->from = domid;
+			continue;
+		}
+		break;
+	}
+	xc_lifecycle_set_deadline(outer);
+	fb->to = domid;
+	fb->ms = xc_now_ms() - b->gone_at;
+	if (r < 0) {
+		xc_stream_close(ss->s);
+		ss->s = NULL;
+		return r;
+	}
+	return 0;
 }
 
 int xc_session_copy(struct xc_session *ss, const struct xc_copy_opts *o,
 		    struct xc_copy_stats *stats)
 {
-	return xc_copy(ss->s, o, stats);
+	return xc_copy(&ss->s, o, stats);
 }
 
 void xc_session_delivered(struct xc_session *ss, uint64_t *bytes, enum xc_proof *proof)
@@ -84,8 +233,9 @@ void xc_session_delivered(struct xc_session *ss, uint64_t *bytes, enum xc_proof 
 
 	*bytes = 0;
 	*proof = XC_PROOF_NONE;
-	if (ss->s)
-		xc_stream_delivered(ss->s, bytes, &pending, proof);
+	if (ss->s && xc_stream_delivered(ss->s, bytes, &pending, proof) < 0)
+		*bytes = 0;
+	*bytes += ss->delivered_base;
 }
 
 void xc_session_close(struct xc_session *ss)
@@ -95,4 +245,7 @@ void xc_session_close(struct xc_session *ss)
 	xc_store_close(ss->st);
 	ss->st = NULL;
 	xc_target_clear(&ss->tgt);
+	xc_follow_clear(&ss->follow);
+	free(ss->channel);
+	ss->channel = NULL;
 }

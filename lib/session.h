@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "copy.h"
+#include "follow.h"
 #include "stream.h"
 #include "target.h"
 
@@ -30,6 +31,7 @@ struct xc_session_opts {
 	struct xc_stream_opts stream; /* open: transport, backlog, create, timeout */
 	bool listen;                  /* serve the channel (xc_stream_listen()) */
 	size_t ring_size;             /* listen, vchan: each ring's size; 0: default */
+	uint64_t follow_ms;           /* --follow: how long each break may take; 0: no */
 };
 
 /* The step a session failed in, for messages. */
@@ -38,6 +40,7 @@ enum xc_session_step {
 	XC_STEP_LOOKUP, /* the domain or the channel (see xc_target_strerror()) */
 	XC_STEP_LISTEN, /* serving: publishing, waiting for the guest */
 	XC_STEP_OPEN,   /* the lock and the stream (see xc_stream_strerror()) */
+	XC_STEP_FOLLOW, /* the guest cannot be followed (xc_session_follow_strerror()) */
 };
 
 struct xc_session {
@@ -46,6 +49,13 @@ struct xc_session {
 	struct xc_stream *s;
 	enum xc_session_step step;
 	struct xc_stream_opts sopts; /* as used to open */
+	/* Following (opts.follow_ms): */
+	struct xc_follow follow;     /* the guest's identity and domids */
+	uint64_t follow_ms;
+	char *channel;               /* the channel's name, to find it again */
+	enum xc_transport transport; /* the transport, kept across breaks */
+	struct xc_target_opts topts; /* the lookup, as first asked */
+	uint64_t delivered_base;     /* bytes proven by the streams before this one */
 };
 
 /*
@@ -56,11 +66,43 @@ struct xc_session {
 int xc_session_open(struct xc_session *ss, const char *domain, const char *channel,
 		    const struct xc_session_opts *o);
 
+/*
+ * Following: why the guest cannot be followed, after XC_STEP_FOLLOW:
+ * -EPERM (its vm key is not dom0's alone), -ENODATA (no UUID), -ENOMSG
+ * (the channel has no name).
+ */
+const char *xc_session_follow_strerror(int err);
+
+/*
+ * Following: after the copy's break b (copy.h), take the session to the
+ * guest's next domain: close the broken stream (undoing what it set up),
+ * wait for the domain (follow.h), find the channel again by name (waiting
+ * for it to be ready; a direct channel is hotplugged again), and open it
+ * with the same transport.  The wait is bounded by b->gone_at plus
+ * opts.follow_ms and by the command's deadline (lifecycle.h).  fb gets
+ * the report.  Returns 0 with the new stream in ss->s, -ETIMEDOUT (no
+ * domain, or no channel, in time), -EINTR, or another negative errno
+ * (ss->step and ss->tgt say where, as for xc_session_open()).  ss->s is
+ * NULL after a failure.
+ */
+int xc_session_follow(struct xc_session *ss, const struct xc_copy_break *b,
+		      struct xc_follow_break *fb);
+
+/*
+ * Following, at a break seen at gone_at (clock.h): wait until the old
+ * domain is destroyed, at most until gone_at plus opts.follow_ms (and the
+ * command's deadline, lifecycle.h), so that the last look at what it
+ * consumed is final: a migration's outgoing copy is left when it is
+ * renamed, while it still exists.
+ */
+void xc_session_follow_settle(struct xc_session *ss, uint64_t gone_at);
+
 /* xc_copy() over the session's stream. */
 int xc_session_copy(struct xc_session *ss, const struct xc_copy_opts *o,
 		    struct xc_copy_stats *stats);
 
-/* Bytes proven delivered so far, and how (0 and none before open). */
+/* Bytes proven delivered so far, and how (0 and none before open); when
+ * following, over every stream of the session. */
 void xc_session_delivered(struct xc_session *ss, uint64_t *bytes, enum xc_proof *proof);
 
 /* Close the stream (undoing what it set up) and the store.  Blocks at most

@@ -425,6 +425,29 @@ int xc_store_writable_by(struct xc_store *st, xs_transaction_t t, const char *pa
 	return 0;
 }
 
+int xc_store_dom0_only(struct xc_store *st, xs_transaction_t t, const char *path, bool *out)
+{
+	_cleanup_free_ struct xs_permissions *perms = NULL;
+	unsigned n = 0;
+	bool only = true;
+	int r;
+
+	r = CALL(st, (perms = xs_get_permissions(st->xs, t, path, &n)) ? 0 : neg_errno());
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return -EBADMSG;
+	/* perms[0]: the owner and everyone's default; later entries override
+	 * the default for one domain each. */
+	if (perms[0].id != 0 || (perms[0].perms & XS_PERM_WRITE))
+		only = false;
+	for (unsigned i = 1; i < n; i++)
+		if (perms[i].id != 0 && (perms[i].perms & XS_PERM_WRITE))
+			only = false;
+	*out = only;
+	return 0;
+}
+
 int xc_store_transaction(struct xc_store *st,
 			 int (*fn)(struct xc_store *st, xs_transaction_t t, void *data),
 			 void *data, unsigned max_retries)

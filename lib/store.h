@@ -111,6 +111,13 @@ int xc_store_writable_by(struct xc_store *st, xs_transaction_t t, const char *pa
 			 uint32_t domid, bool *out);
 
 /*
+ * Whether path is dom0's alone: owned by domain 0 (the first permission
+ * entry) and writable by no other domain.  What --follow requires of the
+ * keys that identify a domain (a guest must not be able to forge them).
+ */
+int xc_store_dom0_only(struct xc_store *st, xs_transaction_t t, const char *path, bool *out);
+
+/*
  * Run fn inside a transaction.  If fn returns < 0 the transaction is
  * aborted and that value returned, except -EAGAIN which, like a conflict
  * reported when committing, starts fn again in a new transaction, at most

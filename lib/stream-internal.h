@@ -6,6 +6,7 @@
 #ifndef XENCHAN_STREAM_INTERNAL_H
 #define XENCHAN_STREAM_INTERNAL_H
 
+#include "peer.h"
 #include "stream.h"
 
 struct xc_stream_ops {
@@ -18,6 +19,7 @@ struct xc_stream_ops {
 	int (*delivered)(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 			 enum xc_proof *proof);
 	void (*close)(struct xc_stream *s); /* frees priv, not s */
+	struct xc_peer *(*peer)(struct xc_stream *s); /* the domain watched */
 };
 
 struct xc_stream {

@@ -220,6 +220,13 @@ int xc_stream_open(struct xc_store *st, const struct xc_channel *c,
 		return r;
 	}
 	xc_info("%s stream open", xc_transport_name(t));
+	if (opts->follow && s->ops->peer) {
+		r = xc_peer_watch_lifecycle(s->ops->peer(s));
+		if (r < 0) {
+			xc_stream_close(s);
+			return r;
+		}
+	}
 	*out = s;
 	return 0;
 }
@@ -306,4 +313,16 @@ int xc_stream_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 			enum xc_proof *proof)
 {
 	return s->ops->delivered(s, bytes, pending, proof);
+}
+
+enum xc_peer_end xc_stream_peer_end(struct xc_stream *s)
+{
+	if (!s || !s->ops || !s->ops->peer)
+		return XC_PEER_END_DESTROYED;
+	return xc_peer_end(s->ops->peer(s));
+}
+
+uint64_t xc_stream_unseen_max(struct xc_stream *s)
+{
+	return s && s->transport == XC_TRANSPORT_PTY ? XC_PTY_HOLD : 0;
 }

@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include "channel.h"
+#include "peer.h"
 #include "store.h"
 
 /* How far delivery of written bytes can be proven, weakest first. */
@@ -49,6 +50,7 @@ struct xc_stream_opts {
 	uint64_t timeout_ms;         /* bound on opening (connect, handshake); 0: none */
 	uint64_t busy_deadline;      /* wait for a busy channel to be free until this
 					deadline (clock.h); 0: busy is -EBUSY at once */
+	bool follow;                 /* record how the domain ends (xc_stream_peer_end) */
 };
 
 struct xc_stream;
@@ -136,5 +138,23 @@ int xc_stream_process(struct xc_stream *s, short revents);
  */
 int xc_stream_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 			enum xc_proof *proof);
+
+/*
+ * Bytes a transport may hold unseen after it proved them: qemu's pty gives
+ * no count of what qemu has not read, so a pty's proof is only "written",
+ * and up to XC_PTY_HOLD bytes written may still wait in the kernel's pty
+ * buffers (64 KiB of the master's flip buffers, 4 KiB of its line
+ * discipline) when the guest's qemu goes.  0 for the other transports,
+ * whose proof covers what they hold.
+ */
+#define XC_PTY_HOLD (64 * 1024 + 4096)
+uint64_t xc_stream_unseen_max(struct xc_stream *s);
+
+/*
+ * With opts->follow: how the peer's domain ended, as far as it showed
+ * (peer.h: a shutdown request, a migration's rename).  Otherwise, and
+ * before the end: XC_PEER_END_DESTROYED.
+ */
+enum xc_peer_end xc_stream_peer_end(struct xc_stream *s);
 
 #endif

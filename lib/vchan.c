@@ -251,11 +251,17 @@ static int vch_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending
 	struct vch *v = s->priv;
 	uint64_t size = 1ull << v->ctrl->write.order;
 	int space = libxenvchan_buffer_space(v->ctrl);
-	uint64_t queued = space < 0 || (uint64_t)space > size ? 0 : size - (uint64_t)space;
+	uint64_t queued;
 
-	/* What the peer has consumed from our ring is what it has taken. */
+	/* The peer's consumer index, read once by libxenvchan: a distance
+	 * larger than the ring, or more queued than we ever wrote, is no proof
+	 * of anything (XSA-86). */
+	if (space < 0 || (uint64_t)space > size)
+		return -EPROTO;
+	queued = size - (uint64_t)space;
 	if (queued > v->written)
-		queued = v->written;
+		return -EPROTO;
+	/* What the peer has consumed from our ring is what it has taken. */
 	*bytes = v->written - queued;
 	*pending = queued;
 	*proof = XC_PROOF_CONSUMED;
@@ -284,6 +290,13 @@ static void vch_close(struct xc_stream *s)
 	s->priv = NULL;
 }
 
+static struct xc_peer *vch_peer(struct xc_stream *s)
+{
+	struct vch *x = s->priv;
+
+	return x->watch;
+}
+
 static const struct xc_stream_ops vch_ops = {
 	.read = vch_read,
 	.write = vch_write,
@@ -292,6 +305,7 @@ static const struct xc_stream_ops vch_ops = {
 	.process = vch_process,
 	.delivered = vch_delivered,
 	.close = vch_close,
+	.peer = vch_peer,
 };
 
 static int watch_peer(struct vch *v)

@@ -358,6 +358,13 @@ int xc_wait(struct xc_store *st, const char *domain, const char *const *names,
 	    size_t nnames, enum xc_wait_for what, uint64_t timeout_ms,
 	    struct xc_wait_result *res)
 {
+	return xc_wait_hooked(st, domain, names, nnames, what, timeout_ms, NULL, res);
+}
+
+int xc_wait_hooked(struct xc_store *st, const char *domain, const char *const *names,
+		   size_t nnames, enum xc_wait_for what, uint64_t timeout_ms,
+		   const struct xc_wait_hook *hook, struct xc_wait_result *res)
+{
 	struct waiter w = { .st = st, .names = names, .nnames = nnames, .what = what,
 			    .ino = -1 };
 	uint64_t deadline = xc_deadline(timeout_ms);
@@ -374,16 +381,20 @@ int xc_wait(struct xc_store *st, const char *domain, const char *const *names,
 	    (r = xc_store_watch(st, "@releaseDomain", TOKEN)) < 0)
 		return r;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+		struct pollfd p[3] = { { .fd = fd, .events = POLLIN },
+				       { .fd = hook ? hook->fd : -1, .events = POLLIN },
 				       { .fd = w.ino, .events = POLLIN } };
 
 		r = evaluate(&w, res);
 		if (r != 0)
 			break;
-		/* Sleep until xenstore or the socket directory changes. */
-		r = xc_wait_fds(p, w.ino >= 0 ? 2 : 1, deadline);
+		/* Sleep until xenstore or the socket directory changes (poll
+		 * ignores a negative descriptor). */
+		r = xc_wait_fds(p, w.ino >= 0 ? 3 : 2, deadline);
 		if (r < 0)
 			break;
+		if (hook && p[1].revents)
+			hook->fn(hook->data);
 		r = drain(&w);
 		if (r < 0)
 			break;

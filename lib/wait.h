@@ -50,4 +50,20 @@ int xc_wait(struct xc_store *st, const char *domain, const char *const *names,
 	    size_t nnames, enum xc_wait_for what, uint64_t timeout_ms,
 	    struct xc_wait_result *res);
 
+/*
+ * xc_wait(), also watching descriptor fd (readable: fn(data) is called,
+ * then the state is looked at again), for a caller that must keep an eye on
+ * something else while it waits (--follow's record of how the domain
+ * ends).
+ */
+struct xc_wait_hook {
+	int fd;
+	void (*fn)(void *data);
+	void *data;
+};
+
+int xc_wait_hooked(struct xc_store *st, const char *domain, const char *const *names,
+		   size_t nnames, enum xc_wait_for what, uint64_t timeout_ms,
+		   const struct xc_wait_hook *hook, struct xc_wait_result *res);
+
 #endif
