@@ -37,6 +37,10 @@
  * drop of what qemu had read (socket and pty). */
 #define XC_FOLLOW_RING_LOSS 1024
 
+/* A direct channel added to a rebuilt domain first waits this long at most
+ * for the toolstack's channels to be back (lib/session.c). */
+#define XC_FOLLOW_SETTLE_MS 10000
+
 /* Name suffixes of a migration's two copies of a domain (libxl). */
 #define XC_FOLLOW_INCOMING "--incoming"
 #define XC_FOLLOW_MIGRATEDAWAY "--migratedaway"

@@ -11,7 +11,9 @@
 #include "log.h"
 #include "parse.h"
 #include "session.h"
+#include "strv.h"
 #include "untrusted.h"
+#include "wait.h"
 
 #define TOKEN_SETTLE "xc-session-settle"
 
@@ -45,6 +47,58 @@ static int session_listen(struct xc_session *ss, const char *domain, const char 
 	return xc_stream_listen(ss->st, d->domid, channel, &ss->sopts, o->ring_size, &ss->s);
 }
 
+/*
+ * The names of the domain's other console channels, those a rebuilt domain
+ * gets back from its toolstack (not xenchan's own, which nobody restores).
+ * A direct channel added to the new domain waits for them first: added
+ * while the toolstack is still adding its devices, it could take a devid
+ * the toolstack is about to write.
+ */
+static int record_siblings(struct xc_session *ss)
+{
+	const struct xc_channel *v = ss->tgt.channels;
+
+	ss->siblings = calloc(ss->tgt.n + 1, sizeof(*ss->siblings));
+	if (!ss->siblings)
+		return -ENOMEM;
+	for (size_t i = 0; i < ss->tgt.n; i++) {
+		if (v[i].transport == XC_TRANSPORT_VCHAN || !v[i].devid || !v[i].name ||
+		    !*v[i].name || streq(v[i].name, ss->channel) ||
+		    (v[i].connection && streq(v[i].connection, "xenchan")))
+			continue;
+		ss->siblings[ss->nsiblings] = strdup(v[i].name);
+		if (!ss->siblings[ss->nsiblings])
+			return -ENOMEM;
+		ss->nsiblings++;
+	}
+	return 0;
+}
+
+/* Wait (at most XC_FOLLOW_SETTLE_MS, and not past deadline) until domain
+ * domid has the toolstack's channels back.  Returns 0, or -ESRCH when the
+ * domain went away too; a timeout is said and not an error. */
+static int wait_siblings(struct xc_session *ss, uint32_t domid, uint64_t deadline)
+{
+	uint64_t now = xc_now_ms(), ms;
+	struct xc_wait_result res = { 0 };
+	char dom[24];
+	int r;
+
+	if (!ss->nsiblings || xc_deadline_passed(deadline, now))
+		return 0;
+	ms = deadline - now < XC_FOLLOW_SETTLE_MS ? deadline - now : XC_FOLLOW_SETTLE_MS;
+	snprintf(dom, sizeof(dom), "id:%u", domid);
+	r = xc_wait(ss->st, dom, (const char *const *)ss->siblings, ss->nsiblings,
+		    XC_WAIT_EXISTS, ms, &res);
+	xc_wait_result_clear(&res);
+	if (r == -ETIMEDOUT) {
+		xc_info("domain %u: its other channels did not all come back within %u s: "
+			"adding ours anyway", domid, XC_FOLLOW_SETTLE_MS / 1000);
+		return 0;
+	}
+	return r;
+}
+
 /* Who the guest is, and the channel's name, for following it. */
 static int follow_start(struct xc_session *ss, const struct xc_session_opts *o)
 {
@@ -57,6 +111,9 @@ static int follow_start(struct xc_session *ss, const struct xc_session_opts *o)
 	ss->channel = strdup(c->name);
 	if (!ss->channel)
 		return -ENOMEM;
+	r = record_siblings(ss);
+	if (r < 0)
+		return r;
 	r = xc_follow_init(&ss->follow, ss->st, ss->tgt.domain.domid);
 	if (r == -EACCES)
 		r = -ENODATA;
@@ -192,11 +249,13 @@ int xc_session_follow(struct xc_session *ss, const struct xc_copy_break *b,
 			break;
 		xc_info("following %s: domain %u", ss->follow.uuid, domid);
 		snprintf(dom, sizeof(dom), "id:%u", domid);
+		r = to.create ? wait_siblings(ss, domid, deadline) : 0;
 		now = xc_now_ms();
 		/* Wait for the channel to be ready, but not for one that is ours
 		 * to add. */
 		to.wait_ms = to.create || xc_deadline_passed(deadline, now) ? 0 : deadline - now;
-		r = xc_target_find(ss->st, dom, ss->channel, &to, &ss->tgt);
+		if (r == 0)
+			r = xc_target_find(ss->st, dom, ss->channel, &to, &ss->tgt);
 		if (r == 0) {
 			ss->step = XC_STEP_OPEN;
 			r = xc_stream_open(ss->st, ss->tgt.chosen, &so, &ss->s);
@@ -247,5 +306,6 @@ void xc_session_close(struct xc_session *ss)
 	xc_target_clear(&ss->tgt);
 	xc_follow_clear(&ss->follow);
 	free(ss->channel);
+	xc_strv_free(ss->siblings);
 	ss->channel = NULL;
 }

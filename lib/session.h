@@ -53,6 +53,8 @@ struct xc_session {
 	struct xc_follow follow;     /* the guest's identity and domids */
 	uint64_t follow_ms;
 	char *channel;               /* the channel's name, to find it again */
+	char **siblings;             /* the toolstack's other channels (names) */
+	size_t nsiblings;
 	enum xc_transport transport; /* the transport, kept across breaks */
 	struct xc_target_opts topts; /* the lookup, as first asked */
 	uint64_t delivered_base;     /* bytes proven by the streams before this one */

@@ -214,6 +214,37 @@ cat_across() {
 @test "cat --follow, direct, save and restore" { cat_across save direct; }
 @test "cat --follow, direct, migrate" { cat_across migrate direct; }
 
+@test "a direct channel added again waits for the toolstack's own channels: no devid taken from them" {
+	local name=slowtools rc other=org.example.other.0
+	sim_create --channel "name=$other,connection=socket,path=$SIM_DIR/$name.sock" \
+		--agent "$other=echo" --agent "$CHAN=echo" "$name"
+	mkfifo "$SIM_DIR/$name.fifo"
+	spawn bash -c "timeout $((T * 2)) xenchan-cat -v --follow=20s --create $name $CHAN \
+		<'$SIM_DIR/$name.fifo' >'$SIM_DIR/$name.out' 2>'$SIM_DIR/$name.err';
+		echo \$? >'$SIM_DIR/$name.rc'"
+	exec 7>"$SIM_DIR/$name.fifo"
+	echo before >&7
+	wait_until "$T" grep -qx before "$SIM_DIR/$name.out"
+	# The rebuilt domain has its name and UUID 1.5 s before its channels:
+	# a devid taken then would be the one the toolstack writes over.
+	XENCHAN_SIM_DEVICES_PAUSE_MS=1500 sim reboot "$name" >/dev/null
+	wait_until "$T" grep -q followed "$SIM_DIR/$name.err"
+	echo after >&7
+	wait_until "$T" grep -qx after "$SIM_DIR/$name.out"
+	exec 7>&-
+	wait_until "$T" test -s "$SIM_DIR/$name.rc"
+	rc=$(cat "$SIM_DIR/$name.rc")
+	cat "$SIM_DIR/$name.err"
+	[ "$rc" = 0 ]
+	# The toolstack's channel kept its devid and works.
+	domid=$(sim list | awk -v n="$name" '$2 == n { print $1 }')
+	run xs_read "$(fe_dir "$domid" 1)/name"
+	assert_output "$other"
+	run timeout "$T" xenchan-cat -Q 1s "$name" "$other" <<<"still here"
+	assert_success
+	assert_output "still here"
+}
+
 @test "the migration overlap: neither copy is talked to until the incoming one has the name" {
 	local name=overlap sink=$SIM_DIR/overlap.sink old
 	guest "$name" direct "cmd:cat >>'$sink'"

@@ -110,6 +110,7 @@ static void usage(FILE *f)
 		"Environment: XENCHAN_SIM_DIR, XENCHAN_SIM_XEN_VERSION (default release),\n"
 		"XENCHAN_SIM_LIBEXEC, XENCHAN_SIM_TIMEOUT, XENCHAN_SIM_TRACE,\n"
 		"XENCHAN_SIM_MIGRATE_PAUSE_MS (how long migrate holds both copies),\n"
+		"XENCHAN_SIM_DEVICES_PAUSE_MS (how long a build waits before adding channels),\n"
 		"XENSTORED (default " DEFAULT_XENSTORED ").\n");
 }
 
@@ -1864,6 +1865,9 @@ static void config_load(const char *dir, unsigned d, struct domcfg *c)
 	free(path);
 }
 
+static unsigned long hook_ms(const char *var);
+static void pause_ms(unsigned long ms);
+
 /*
  * Build domain @name from @c as libxl does, up to (not including) the guest
  * kernel: the domain, its xenstore nodes, xenconsoled's part and the device
@@ -1880,6 +1884,7 @@ static unsigned domain_build(const char *dir, struct xs_handle *h, int hv,
 	size_t nch = c->nentries;
 	unsigned d, port;
 	char *ddir, *direnv, *ldenv;
+	unsigned long devices_pause = hook_ms("XENCHAN_SIM_DEVICES_PAUSE_MS");
 	int rfd;
 
 	host_version(dir, &ver);
@@ -1930,6 +1935,12 @@ static unsigned domain_build(const char *dir, struct xs_handle *h, int hv,
 
 	make_domain(h, d, name, c->uuid);
 	build_post(h, d, port);
+	/* A toolstack slow to add the devices, for tests: the domain has its
+	 * name and UUID already. */
+	if (devices_pause) {
+		pause_ms(devices_pause);
+		guard("xenstored");
+	}
 	add_consoles(h, d, ch, nch);
 	guard(NULL);
 
@@ -2294,10 +2305,10 @@ static int cmd_restore(int argc, char **argv)
 	return rebuild(dir, h, hv, &cfg);
 }
 
-/* How long a migration's overlap is held: XENCHAN_SIM_MIGRATE_PAUSE_MS, a test hook. */
-static unsigned long migrate_pause_ms(void)
+/* A test hook's pause: the environment variable var, in milliseconds. */
+static unsigned long hook_ms(const char *var)
 {
-	const char *v = getenv("XENCHAN_SIM_MIGRATE_PAUSE_MS");
+	const char *v = getenv(var);
 	unsigned long ms;
 	char *end;
 
@@ -2306,9 +2317,14 @@ static unsigned long migrate_pause_ms(void)
 	errno = 0;
 	ms = strtoul(v, &end, 10);
 	if (errno || *end || !isdigit((unsigned char)*v) || ms > 600000)
-		bad_usage("XENCHAN_SIM_MIGRATE_PAUSE_MS=%s: not a number of milliseconds "
-			  "(at most 600000)", v);
+		bad_usage("%s=%s: not a number of milliseconds (at most 600000)", var, v);
 	return ms;
+}
+
+/* How long a migration's overlap is held. */
+static unsigned long migrate_pause_ms(void)
+{
+	return hook_ms("XENCHAN_SIM_MIGRATE_PAUSE_MS");
 }
 
 static void pause_ms(unsigned long ms)
