@@ -11,12 +11,16 @@ tests_bench_vchan_raw_SOURCES = tests/bench/vchan-raw.c
 tests_bench_vchan_raw_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
 tests_bench_vchan_raw_LDADD = $(XEN_LIBS)
 
+noinst_PROGRAMS += tests/bench/seqdata
+tests_bench_seqdata_SOURCES = tests/bench/seqdata.c
+
 XC_BENCH = \
 	tests/bench/registry-scale.sh \
 	tests/bench/ls-scale.sh \
 	tests/bench/wake.sh \
 	tests/bench/throughput.sh \
-	tests/bench/vchan.sh
+	tests/bench/vchan.sh \
+	tests/bench/follow.sh
 EXTRA_DIST += $(XC_BENCH) tests/bench/README.md
 
 bench: all tests/unit/test-vchan

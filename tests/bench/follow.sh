@@ -10,7 +10,8 @@
 # whose losses or duplicates exceed what the report allowed.  Not a test:
 # nothing is asserted.
 #
-# Usage: tests/bench/follow.sh [CYCLES]   (default: 20)
+# Usage: tests/bench/follow.sh [CYCLES [OPERATIONS [TRANSPORTS]]]
+#   (defaults: 20, "reboot save migrate", "socket pty direct")
 set -euo pipefail
 
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -18,6 +19,8 @@ sim=$top_builddir/tests/sim/xenchan-sim
 send=$top_builddir/cmd/xenchan-send
 seqdata=$top_builddir/tests/bench/seqdata
 cycles=${1:-20}
+ops=${2:-reboot save migrate}
+transports=${3:-socket pty direct}
 # 96 KiB at 256 KB/s: a transfer of about 0.4 s, broken near its middle.
 records=6144
 rate=262144
@@ -100,8 +103,8 @@ cycle() {
 echo "xenchan-send --follow, $cycles cycles per row, $((records * 16 / 1024)) KiB at $((rate / 1024)) KiB/s each"
 printf '%-8s %-7s %5s %9s %9s %9s %7s %7s %9s %9s\n' operation transp fails \
 	'min s' 'median s' 'max s' lost dup 'may dup' unproven
-for op in reboot save migrate; do
-	for t in socket pty direct; do
+for op in $ops; do
+	for t in $transports; do
 		for ((i = 0; i < cycles; i++)); do
 			cycle "$op" "$t"
 		done >"$dir/rows"

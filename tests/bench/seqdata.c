@@ -17,7 +17,6 @@
  * exactly one offset of the sent stream.  Bytes that match nowhere count as
  * bad and end the comparison.  Exit 0, or 1 on bad input, 2 on usage.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -81,7 +80,8 @@ static double now(void)
 
 static int gen(uint64_t count, uint64_t rate)
 {
-	size_t len, off = 0, chunk = rate && rate < 65536 ? (rate / 64 ? rate / 64 : 1) : 65536;
+	/* About 64 writes a second, so that bytes are always in flight. */
+	size_t len, off = 0, chunk = !rate ? 65536 : rate / 64 > 65536 ? 65536 : rate / 64 ? rate / 64 : 1;
 	char *buf = expected(count, &len);
 	double t0 = now();
 
