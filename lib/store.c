@@ -26,6 +26,11 @@ struct xc_store {
 	int pipe; /* xs_fileno(): readable when watch events are queued */
 	int sock; /* our duplicate of libxenstore's socket, or -1 */
 	bool dead;
+	/* The watches set, for filtering the events of those removed. */
+	struct watch {
+		char *path, *token;
+	} *watches;
+	size_t nwatches;
 };
 
 /* Bounds on every request (xc_store_set_deadline()). */
@@ -139,15 +144,16 @@ int xc_store_open(struct xc_store **out)
 	if (guess >= 0)
 		close(guess);
 	/*
-	 * XS_UNWATCH_FILTER: without it, events queued before xs_unwatch()
-	 * are still delivered afterwards, and a caller that re-watches the same
-	 * path would see stale events.
+	 * Not XS_UNWATCH_FILTER: libxenstore's filter (4.17 to 4.20) frees
+	 * each event it drops but not the event's body, a leak for every
+	 * event that arrives before xs_unwatch() returns.  The events of a
+	 * removed watch are dropped here instead (xc_store_read_watch()).
 	 */
 	/* connect() blocks once a stalled xenstored's backlog is full. */
 	r = xc_guard_begin(call_deadline());
 	if (r == 0) {
 		errno = 0;
-		st->xs = xs_open(XS_UNWATCH_FILTER);
+		st->xs = xs_open(0);
 		r = st->xs ? 0 : neg_errno();
 		g = xc_guard_end();
 		if (g < 0)
@@ -175,6 +181,11 @@ void xc_store_close(struct xc_store *st)
 	if (st == NULL)
 		return;
 	xs_close(st->xs);
+	for (size_t i = 0; i < st->nwatches; i++) {
+		free(st->watches[i].path);
+		free(st->watches[i].token);
+	}
+	free(st->watches);
 	if (st->sock >= 0) {
 		xc_guard_remove_fd(st->sock);
 		close(st->sock);
@@ -481,12 +492,56 @@ int xc_store_transaction(struct xc_store *st,
 
 int xc_store_watch(struct xc_store *st, const char *path, const char *token)
 {
-	return CALL(st, xs_watch(st->xs, path, token) ? 0 : neg_errno());
+	struct watch *v, w = { strdup(path), strdup(token) };
+	int r;
+
+	v = reallocarray(st->watches, st->nwatches + 1, sizeof(*v));
+	if (!v || !w.path || !w.token) {
+		free(w.path);
+		free(w.token);
+		if (v)
+			st->watches = v;
+		return -ENOMEM;
+	}
+	st->watches = v;
+	r = CALL(st, xs_watch(st->xs, path, token) ? 0 : neg_errno());
+	if (r < 0) {
+		free(w.path);
+		free(w.token);
+		return r;
+	}
+	st->watches[st->nwatches++] = w;
+	return 0;
 }
 
 int xc_store_unwatch(struct xc_store *st, const char *path, const char *token)
 {
+	/* Forgotten whatever xenstored says: no event of it is wanted now. */
+	for (size_t i = 0; i < st->nwatches; i++) {
+		if (streq(st->watches[i].path, path) && streq(st->watches[i].token, token)) {
+			free(st->watches[i].path);
+			free(st->watches[i].token);
+			st->watches[i] = st->watches[--st->nwatches];
+			break;
+		}
+	}
 	return CALL(st, xs_unwatch(st->xs, path, token) ? 0 : neg_errno());
+}
+
+/* An event for a watch still set: its token, and its path the watched one
+ * or below it (a special "@" path is only itself). */
+static bool watched(const struct xc_store *st, const char *path, const char *token)
+{
+	for (size_t i = 0; i < st->nwatches; i++) {
+		const struct watch *w = &st->watches[i];
+		size_t n = strlen(w->path);
+
+		if (!streq(w->token, token) || strncmp(path, w->path, n) != 0)
+			continue;
+		if (path[n] == '\0' || (w->path[0] != '@' && (path[n] == '/' || streq(w->path, "/"))))
+			return true;
+	}
+	return false;
 }
 
 int xc_store_fd(struct xc_store *st)
@@ -527,6 +582,7 @@ int xc_store_read_watch(struct xc_store *st, char **path, char **token)
 
 	if (st->dead)
 		return -ECONNRESET;
+again:
 	errno = 0;
 	vec = xs_check_watch(st->xs);
 	if (vec == NULL) {
@@ -539,6 +595,11 @@ int xc_store_read_watch(struct xc_store *st, char **path, char **token)
 			return -ECONNRESET;
 		}
 		return errno == EAGAIN ? -EAGAIN : neg_errno();
+	}
+	if (!watched(st, vec[XS_WATCH_PATH], vec[XS_WATCH_TOKEN])) {
+		/* Queued before its watch was removed. */
+		free(TAKE_PTR(vec));
+		goto again;
 	}
 	p = strdup(vec[XS_WATCH_PATH]);
 	if (p == NULL)

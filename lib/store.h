@@ -47,7 +47,8 @@ void xc_store_set_deadline(uint64_t deadline, uint64_t call_ms);
 /*
  * Connect to xenstore (the daemon's socket, or $XENSTORED_PATH).
  * The handle filters stale watch events: after xc_store_unwatch() no event
- * of that watch is returned, provided (path, token) pairs are unique.
+ * of that watch is returned, provided (path, token) pairs are unique (once
+ * the same pair is watched again, events queued before are its own).
  */
 int xc_store_open(struct xc_store **out);
 
