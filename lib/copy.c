@@ -100,7 +100,7 @@ struct loop {
 	 * use, and of the first byte not proven delivered (st->written is the
 	 * first not written).  base: the stream's own count of proven bytes
 	 * when it started carrying this input. */
-	uint64_t off, proven, base, base_pending;
+	uint64_t off, proven, base;
 	bool follow;
 	uint64_t hold; /* xc_stream_unseen_max() of the stream in use */
 	uint64_t gone_at;
@@ -121,8 +121,8 @@ static uint64_t held(const struct loop *l)
 	return on_stream < l->hold ? on_stream : l->hold;
 }
 
-/* The stream's proof, into offsets of the input; -EPROTO when the proof is
- * impossible (more proven than written, an index out of range). */
+/* The stream's proof, into offsets of the input; -EPROTO when the
+ * transport found it impossible (an index out of range). */
 static int read_proof(struct loop *l, uint64_t *proven, uint64_t *pending,
 		      enum xc_proof *proof)
 {
@@ -133,11 +133,12 @@ static int read_proof(struct loop *l, uint64_t *proven, uint64_t *pending,
 	r = xc_stream_delivered(l->s, &d, &p, proof);
 	if (r < 0)
 		return r;
-	/* An earlier copy's bytes still unproven when this one began
-	 * (base_pending) may be proven among ours. */
-	if (d < l->base || d - l->base > l->st->written - l->off + l->base_pending)
-		return -EPROTO;
-	*proven = l->off + (d - l->base);
+	/* The transports check their own indices (-EPROTO above).  A socket's
+	 * count is an upper bound with overhead, which may dip below what an
+	 * earlier copy on the stream left proven (base): then nothing of ours
+	 * is; and an earlier copy's bytes still unproven when this one began
+	 * may be proven among ours: never more than we wrote. */
+	*proven = d < l->base ? l->off : l->off + (d - l->base);
 	if (*proven > l->st->written)
 		*proven = l->st->written;
 	*pending = p;
@@ -417,7 +418,7 @@ static int follow_break(struct loop *l)
 	l->gone = l->s_eof = false;
 	l->pending = 0;
 	l->off = proven;
-	l->base = l->base_pending = 0;
+	l->base = 0;
 	l->hold = xc_stream_unseen_max(l->s);
 	return 0;
 }
@@ -602,6 +603,7 @@ int xc_copy(struct xc_stream **s, const struct xc_copy_opts *o, struct xc_copy_s
 {
 	struct loop l = { .s = *s, .o = o, .st = stats, .follow = o->reconnect != NULL };
 	enum xc_proof proof;
+	uint64_t p;
 	int in_fl = -1, out_fl = -1, r;
 
 	memset(stats, 0, sizeof(*stats));
@@ -613,8 +615,8 @@ int xc_copy(struct xc_stream **s, const struct xc_copy_opts *o, struct xc_copy_s
 		goto out;
 	}
 	/* What the stream proved before (an earlier file's bytes) is not ours. */
-	if (xc_stream_delivered(l.s, &l.base, &l.base_pending, &proof) < 0)
-		l.base = l.base_pending = 0;
+	if (xc_stream_delivered(l.s, &l.base, &p, &proof) < 0)
+		l.base = 0;
 	l.hold = xc_stream_unseen_max(l.s);
 	r = set_nonblock(o->in_fd, &in_fl);
 	if (r == 0)

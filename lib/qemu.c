@@ -217,14 +217,28 @@ static int q_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 	 * everything.  A pty has no such count: the kernel took it, and that is
 	 * all that can be said.
 	 */
-	if (!q->pty && !q->hup) {
+	if (!q->pty && !q->hup && !q->gone) {
+		struct pollfd p = { .fd = q->fd, .events = POLLRDHUP };
+
 		if (ioctl(q->fd, SIOCOUTQ, &outq) == 0 && outq > 0)
 			queued = (uint64_t)outq;
 		if (queued > q->written)
 			queued = q->written;
-		q->queued = queued;
-	} else if (!q->pty) {
-		/* Hung up: what was still queued is lost, as far as we know. */
+		/* A closing qemu's socket drops what it had not read, and the
+		 * count falls to 0: a count taken once qemu hung up proves
+		 * nothing (looked at after the count, so that a hangup before
+		 * it is seen). */
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
+			/* What it sent before can still be read (q_read). */
+			q->hup = true;
+			mark_gone(q, "hangup");
+		} else {
+			q->queued = queued;
+		}
+	}
+	if (!q->pty && (q->hup || q->gone)) {
+		/* Gone: the last count seen while qemu was there; what was
+		 * still queued is lost, as far as we know. */
 		queued = q->queued;
 	}
 	if (bytes)

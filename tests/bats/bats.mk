@@ -9,6 +9,7 @@ BATS_LOG_COMPILER = $(BATS) --tap
 # The emulated host itself.
 BATS_TESTS += \
 	tests/bats/sim.bats \
+	tests/bats/sim-lifecycle.bats \
 	tests/bats/emulator.bats \
 	tests/bats/layout.bats \
 	tests/bats/xen-release.bats \

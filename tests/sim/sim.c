@@ -2294,22 +2294,27 @@ static int cmd_restore(int argc, char **argv)
 	return rebuild(dir, h, hv, &cfg);
 }
 
-/* Holds a migration's overlap: XENCHAN_SIM_MIGRATE_PAUSE_MS, a test hook. */
-static void migrate_pause(void)
+/* How long a migration's overlap is held: XENCHAN_SIM_MIGRATE_PAUSE_MS, a test hook. */
+static unsigned long migrate_pause_ms(void)
 {
 	const char *v = getenv("XENCHAN_SIM_MIGRATE_PAUSE_MS");
 	unsigned long ms;
-	double deadline;
 	char *end;
 
 	if (!v || !*v)
-		return;
+		return 0;
 	errno = 0;
 	ms = strtoul(v, &end, 10);
 	if (errno || *end || !isdigit((unsigned char)*v) || ms > 600000)
 		bad_usage("XENCHAN_SIM_MIGRATE_PAUSE_MS=%s: not a number of milliseconds "
 			  "(at most 600000)", v);
-	deadline = now_s() + ms / 1000.0;
+	return ms;
+}
+
+static void pause_ms(unsigned long ms)
+{
+	double deadline = now_s() + ms / 1000.0;
+
 	guard(NULL);
 	while (ms_left(deadline) > 0)
 		poll(NULL, 0, ms_left(deadline));
@@ -2328,12 +2333,14 @@ static int cmd_migrate(int argc, char **argv)
 	struct xs_handle *h;
 	const char *dir;
 	char *incoming, *away;
+	unsigned long pause;
 	unsigned d, nd;
 	size_t nch;
 	int hv;
 
 	if (optind + 1 != argc)
 		bad_usage("migrate: expected one DOMAIN");
+	pause = migrate_pause_ms();
 	dir = host_dir(NULL);
 	hv = hv_open(dir);
 	h = xs_connect(dir);
@@ -2361,7 +2368,7 @@ static int cmd_migrate(int argc, char **argv)
 	nd = domain_build(dir, h, hv, &cfg, incoming, 0, &nch);
 	request_shutdown(h, d, "suspend");
 	rename_domain(h, d, cfg.uuid, away);
-	migrate_pause();
+	pause_ms(pause);
 	destroy_domain(dir, d, h, hv);
 	rename_domain(h, nd, cfg.uuid, cfg.name);
 	domain_run(dir, nd, true);

@@ -3,7 +3,10 @@
  * lib/follow.c's rules (which domain is taken next, the migration's names,
  * the report line) and lib/copy.c following a guest: over fake streams, the
  * bytes sent again after a break, the figures of each break by proof, the
- * kept window's back-pressure, a failed reconnect.
+ * kept window's back-pressure, a failed reconnect.  With --store, also
+ * lib/follow.c against the real xenstored of an emulated host, as dom0, on
+ * domains made of xenstore nodes alone (run by tests/bats/unit-store.bats):
+ * which vm keys are trusted, and the wait for the next domain.
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "copy.h"
 #include "follow.h"
 #include "stream-internal.h"
@@ -415,8 +419,108 @@ static void test_copy_not_followed(void)
 	free(fr.old_got);
 }
 
-int main(void)
+/* ---- against xenstored ---- */
+
+#define DOM 32200u
+
+static struct xc_store *st;
+
+static void put(unsigned d, const char *key, const char *value, const char *perms)
 {
+	char path[96];
+	int r;
+
+	snprintf(path, sizeof(path), "/local/domain/%u%s%s", d, *key ? "/" : "", key);
+	r = xc_store_write(st, XBT_NULL, path, value);
+	if (r == 0 && perms)
+		r = xc_store_set_perms(st, XBT_NULL, path, perms);
+	if (r < 0)
+		tap_bail("write %s: %s", path, strerror(-r));
+}
+
+/* Domain d: its name and vm keys, dom0's unless vm_perms says otherwise. */
+static void domain(unsigned d, const char *name, const char *vm, const char *vm_perms)
+{
+	put(d, "", "", "n0");
+	if (name)
+		put(d, "name", name, "n0");
+	if (vm)
+		put(d, "vm", vm, vm_perms ? vm_perms : "n0");
+}
+
+static void undomain(unsigned d)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/local/domain/%u", d);
+	xc_store_rm(st, XBT_NULL, path);
+}
+
+static void test_store(void)
+{
+	struct xc_follow f;
+	uint32_t domid = 0;
+	int r;
+
+	for (unsigned d = DOM; d < DOM + 10; d++)
+		undomain(d);
+	domain(DOM + 1, "web01", "/vm/" U1, NULL);
+	domain(DOM + 2, "web02", "/vm/" U2, "b0");
+	domain(DOM + 3, "web03", NULL, NULL);
+	domain(DOM + 4, "web04", "/vm/not-a-uuid", NULL);
+
+	r = xc_follow_init(&f, st, DOM + 2);
+	tap_ok(r == -EPERM, "a vm key others may write is not trusted (r %d)", r);
+	r = xc_follow_init(&f, st, DOM + 3);
+	tap_ok(r == -ENODATA, "no vm key: no UUID (r %d)", r);
+	r = xc_follow_init(&f, st, DOM + 4);
+	tap_ok(r == -ENODATA, "a malformed vm key: no UUID (r %d)", r);
+	r = xc_follow_init(&f, st, DOM + 9);
+	tap_ok(r == -ENOENT, "no such domain (r %d)", r);
+	r = xc_follow_init(&f, st, DOM + 1);
+	tap_ok(r == 0 && strcmp(f.uuid, U1) == 0 && f.name && strcmp(f.name, "web01") == 0 &&
+		       f.domid == DOM + 1,
+	       "the UUID and name of dom0's keys (r %d)", r);
+
+	/* Its old domain still there, a migration's incoming copy, and a
+	 * guest-written key naming the UUID: none is taken. */
+	domain(DOM + 5, "web01--incoming", "/vm/" U1, NULL);
+	domain(DOM + 6, "web01", "/vm/" U2, NULL);
+	domain(DOM + 7, "web01", "/vm/" U1, "b0");
+	r = xc_follow_wait(&f, st, xc_deadline(300), &domid);
+	tap_ok(r == -ETIMEDOUT,
+	       "the old domain, an incoming copy, another UUID, a vm key others may "
+	       "write: none taken (r %d)",
+	       r);
+	put(DOM + 5, "name", "web01", "n0");
+	r = xc_follow_wait(&f, st, xc_deadline(3000), &domid);
+	tap_ok(r == 0 && domid == DOM + 5 && f.domid == DOM + 5,
+	       "the incoming copy once it has the name (r %d, domid %u)", r, domid);
+	domain(DOM + 8, "web01", "/vm/" U1, NULL);
+	domain(DOM + 9, "web01b", "/vm/" U1, NULL);
+	r = xc_follow_wait(&f, st, xc_deadline(300), &domid);
+	tap_ok(r == -ETIMEDOUT, "two acceptable domains: neither (r %d)", r);
+	undomain(DOM + 9);
+	r = xc_follow_wait(&f, st, xc_deadline(3000), &domid);
+	tap_ok(r == 0 && domid == DOM + 8, "one left: taken (r %d, domid %u)", r, domid);
+	r = xc_follow_wait(&f, st, xc_deadline(300), &domid);
+	tap_ok(r == -ETIMEDOUT && f.nused == 3, "a domid used before is not taken again (r %d)", r);
+	xc_follow_clear(&f);
+	for (unsigned d = DOM; d < DOM + 10; d++)
+		undomain(d);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--store") == 0) {
+		int r = xc_store_open(&st);
+
+		if (r < 0)
+			tap_bail("xenstore: %s", strerror(-r));
+		test_store();
+		xc_store_close(st);
+		return tap_done_trailing_plan();
+	}
 	test_choose();
 	test_format();
 	test_copy_consumed();
