@@ -73,9 +73,10 @@ qemu_pid() {
 state_is() { [ "$(gk state)" = "$1" ]; }
 state_like() { case $(gk state) in $1) return 0 ;; esac; return 1; }
 # query: the guest's account of what its sink agent read (guest/follow.sh).
-query_n=0
+# Each query has a new number, kept in a file: query runs in $(...).
 query() {
-	query_n=$((query_n + 1))
+	query_n=$(($(cat /tmp/query.n 2>/dev/null || echo 0) + 1))
+	echo $query_n >/tmp/query.n
 	sk query $query_n
 	if ! wait_for 180 sh -c "xenstore-read /local/domain/$domid/data/follow/result 2>/dev/null | grep -q '^$query_n '"; then
 		echo "no-answer"
