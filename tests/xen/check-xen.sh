@@ -12,7 +12,8 @@
 # for each release, installed in that release's images);
 # XENCHAN_XEN_RELEASES (default "bookworm trixie"); XENCHAN_XEN_CACHE (see
 # build-images.sh); XENCHAN_XEN_TIMEOUT (bound on each QEMU run, default
-# 900 s: a run takes about 240 s on an idle 2-core machine and twice that under load); XENCHAN_XEN_SCENARIO_TIMEOUT (bound on each scenario, default 300 s;
+# 1800 s: a run takes about 240 s on an idle 2-core machine without the follow
+# scenario, which adds 5-15 min, and twice that under load); XENCHAN_XEN_SCENARIO_TIMEOUT (bound on each scenario, default 300 s;
 # a host loaded by other work may need more of both); XENCHAN_XEN_SCENARIOS (run these scenario files only, no layout
 # comparison).
 set -u
@@ -123,7 +124,7 @@ run_release() {
 	if build_images "$rel" "$images"; then
 		t1=$(stamp)
 		echo "check-xen: $rel images built in $((t1 - t0)) s"
-		bash "$xendir/run.sh" -i "$images" -o "$out" -t "${XENCHAN_XEN_TIMEOUT:-900}" \
+		bash "$xendir/run.sh" -i "$images" -o "$out" -t "${XENCHAN_XEN_TIMEOUT:-1800}" \
 			-s "${XENCHAN_XEN_SCENARIO_TIMEOUT:-300}" "$@" |
 			tee "$tap"
 		t2=$(stamp)

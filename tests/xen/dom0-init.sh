@@ -2,7 +2,8 @@
 # dom0's /init: start the Xen toolstack, run the scenarios in /xenchan/run in
 # order, each under its own timeout, and power off. Results go to the console
 # as lines starting "XENCHAN-TAP: " (see scenarios/lib.sh); run.sh numbers them.
-# Kernel command line: xenchan_timeout=SECONDS per scenario (default 300).
+# Kernel command line: xenchan_timeout=SECONDS per scenario (default 300;
+# a scenario with a "# xenchan-timeout: SECONDS" line gets that if more).
 # The Xen tools are in /usr/lib/xen-X.Y/bin, X.Y that of the image's Xen.
 PATH=/usr/sbin:/usr/bin
 for d in /usr/lib/xen-*/bin; do
@@ -72,12 +73,15 @@ for f in /xenchan/run/*.sh; do
 	: >"$XENCHAN_TAP_LOG"
 	start=$(cut -d' ' -f1 /proc/uptime)
 	echo "XENCHAN-BEGIN: $name at $start s"
-	(cd /tmp && XENCHAN_SCENARIO=$name timeout "$timeout_s" sh "$f")
+	# A scenario may ask for more time: a "# xenchan-timeout: SECONDS" line.
+	t=$(sed -n 's/^# xenchan-timeout: \([0-9][0-9]*\)$/\1/p' "$f" | head -n 1)
+	[ -n "$t" ] && [ "$t" -gt "$timeout_s" ] || t=$timeout_s
+	(cd /tmp && XENCHAN_SCENARIO=$name timeout "$t" sh "$f")
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
 	if [ $rc -ne 0 ]; then
 		if [ $rc -eq 143 ] || [ $rc -eq 137 ] || [ $rc -eq 124 ]; then
-			not_ok "$name: timed out after $timeout_s s"
+			not_ok "$name: timed out after $t s"
 		elif ! grep -q '^not ok' "$XENCHAN_TAP_LOG"; then
 			not_ok "$name: exited with status $rc"
 		fi

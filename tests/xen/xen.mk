@@ -13,6 +13,7 @@ EXTRA_DIST += \
 	tests/xen/run.sh \
 	tests/xen/xen.mk \
 	tests/xen/guest/channels.sh \
+	tests/xen/guest/follow.sh \
 	tests/xen/guest/idle.sh \
 	tests/xen/guest/lib.sh \
 	tests/xen/guest/libvirt.sh \
@@ -22,6 +23,7 @@ EXTRA_DIST += \
 	tests/xen/scenarios/boot.sh \
 	tests/xen/scenarios/channels.sh \
 	tests/xen/scenarios/commands.sh \
+	tests/xen/scenarios/follow.sh \
 	tests/xen/bench/throughput.sh \
 	tests/xen/scenarios/lib.sh \
 	tests/xen/scenarios/libvirt.sh \
