@@ -27,6 +27,7 @@
 # new qemu opened, memory free in Xen and dom0. Without --follow in the
 # programs under test only those facts are gathered.
 # xenchan-timeout: 1200
+# xenchan-opt-in: not yet passing on real Xen (the reason a break reports, and xenchan-cat --follow -Q after a restore), and 5-15 min per release
 . /xenchan/lib.sh
 
 bin=$XENCHAN_BIN
