@@ -115,8 +115,10 @@ hot_gone() {
 @test "reboot fires @releaseDomain, as destroy does" {
 	local out=$SIM_DIR/release.watch new
 	mk rb2
-	# xenstore-watch prints the watch once when it is set, then once per event.
-	spawn timeout "$T" xenstore-watch @releaseDomain >"$out"
+	# xenstore-watch prints the watch once when it is set, then once per
+	# event; -n 2: it exits after the event, leaving nothing behind (killed
+	# at teardown, the timeout wrapper would leave it running).
+	spawn timeout "$T" xenstore-watch -n 2 @releaseDomain >"$out"
 	wait_until "$T" has_lines "$out" 1
 	new=$(sim reboot rb2)
 	wait_until "$T" has_lines "$out" 2
