@@ -190,7 +190,7 @@ poptContext cmd_parse(int argc, const char **argv, const struct poptOption *tabl
 static const char *wait_word, *wait_given;
 static const char wait_mark[] = "\n--wait value\n";
 
-const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare)
+const char **cmd_fix_optional(int argc, const char **argv, const char *wait_bare)
 {
 	const char **v = calloc(argc + 1, sizeof(*v));
 	int marked = -1;
@@ -204,10 +204,12 @@ const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare
 		if (streq(argv[i], "--"))
 			for (i++; i < argc; i++)
 				v[i] = argv[i];
-		else if (i > 0 && (streq(argv[i], "--wait") || streq(argv[i], "-w"))) {
+		else if (i > 0 && streq(argv[i], "--follow"))
+			v[i] = "--follow=" XC_FOLLOW_DEFAULT;
+		else if (i > 0 && wait_bare && (streq(argv[i], "--wait") || streq(argv[i], "-w"))) {
 			uint64_t ms;
 
-			v[i] = bare;
+			v[i] = wait_bare;
 			/* The last -w counts, as for popt. */
 			if (marked >= 0)
 				v[marked] = argv[marked];
@@ -219,25 +221,6 @@ const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare
 				v[marked = i] = wait_mark;
 			}
 		}
-	}
-	return v;
-}
-
-const char **cmd_fix_optional_follow(int argc, const char **argv)
-{
-	const char **v = calloc(argc + 1, sizeof(*v));
-
-	if (!v) {
-		cmd_err("out of memory");
-		exit(XC_EXIT_ERROR);
-	}
-	for (int i = 0; i < argc; i++) {
-		v[i] = argv[i];
-		if (streq(argv[i], "--"))
-			for (i++; i < argc; i++)
-				v[i] = argv[i];
-		else if (i > 0 && streq(argv[i], "--follow"))
-			v[i] = "--follow=" XC_FOLLOW_DEFAULT;
 	}
 	return v;
 }

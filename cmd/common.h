@@ -71,16 +71,12 @@ poptContext cmd_parse(int argc, const char **argv, const struct poptOption *tabl
 /*
  * popt takes the next word as the value of an optional-argument option
  * given bare ("--wait web01" would wait "web01"): a copy of argv with a bare
- * --wait or -w written as `bare` (e.g. "--wait=30s").  Freed by the caller.
+ * --wait or -w written as wait_bare (e.g. "--wait=30s"; NULL: the command
+ * has no such --wait), and a bare --follow as --follow=XC_FOLLOW_DEFAULT
+ * (--follow takes its value only as --follow=DURATION: the word after it
+ * stays an operand).  Freed by the caller.
  */
-const char **cmd_fix_optional_wait(int argc, const char **argv, const char *bare);
-
-/*
- * The same for --follow, which takes its value only as --follow=DURATION:
- * a bare --follow is written as --follow=XC_FOLLOW_DEFAULT (the word after
- * it stays an operand).  Freed by the caller.
- */
-const char **cmd_fix_optional_follow(int argc, const char **argv);
+const char **cmd_fix_optional(int argc, const char **argv, const char *wait_bare);
 
 /* --follow's value in milliseconds (NULL: 0, not following); 0 and what is
  * not a duration are usage errors. */

@@ -142,7 +142,7 @@ static void listen_opts(struct xc_session_opts *o)
 
 int main(int argc, const char **argv)
 {
-	_cleanup_free_ const char **args_w = NULL, **args_v = NULL;
+	_cleanup_free_ const char **args_v = NULL;
 	struct xc_session_opts so = { 0 };
 	struct xc_copy_opts copts = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO };
 	struct xc_copy_stats stats;
@@ -155,8 +155,7 @@ int main(int argc, const char **argv)
 	int r, rc, escape = DEFAULT_ESCAPE;
 
 	cmd_init("xenchan-cat", XC_LIFECYCLE_SIGNALS);
-	args_w = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
-	args_v = cmd_fix_optional_follow(argc, args_w);
+	args_v = cmd_fix_optional(argc, argv, "--wait=" DEFAULT_WAIT);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, NULL);
 	args = cmd_session_args(ctx, false);
 	cmd_session_opts(&so, &copts);

@@ -181,7 +181,7 @@ static int send_files(struct xc_session *ss, const char *const *files,
 
 int main(int argc, const char **argv)
 {
-	_cleanup_free_ const char **args_w = NULL, **args_v = NULL;
+	_cleanup_free_ const char **args_v = NULL;
 	static const char *const stdin_only[] = { "-", NULL };
 	struct xc_session_opts so = { 0 };
 	struct xc_copy_opts copts = { .out_fd = -1, .escape = -1 };
@@ -193,8 +193,7 @@ int main(int argc, const char **argv)
 	int r, rc;
 
 	cmd_init("xenchan-send", XC_LIFECYCLE_SIGNALS);
-	args_w = cmd_fix_optional_wait(argc, argv, "--wait=" DEFAULT_WAIT);
-	args_v = cmd_fix_optional_follow(argc, args_w);
+	args_v = cmd_fix_optional(argc, argv, "--wait=" DEFAULT_WAIT);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, on_option);
 	args = cmd_session_args(ctx, true);
 	cmd_session_opts(&so, &copts);

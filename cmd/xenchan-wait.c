@@ -178,7 +178,7 @@ int main(int argc, const char **argv)
 	int r, rc;
 
 	cmd_init("xenchan-wait", 0);
-	args_v = cmd_fix_optional_follow(argc, argv);
+	args_v = cmd_fix_optional(argc, argv, NULL);
 	ctx = cmd_parse(argc, args_v, options, usage_text, help, NULL);
 	fs.ms = cmd_follow_opt(opt_follow);
 	if (opt_timeout) {

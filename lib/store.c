@@ -409,19 +409,31 @@ int xc_store_set_perms(struct xc_store *st, xs_transaction_t t, const char *path
 	return xc_store_set_perms_array(st, t, path, perms, n);
 }
 
+/* A node's permissions, at least one entry (-EBADMSG otherwise); freed by
+ * the caller. */
+static int get_perms(struct xc_store *st, xs_transaction_t t, const char *path,
+		     struct xs_permissions **perms, unsigned *n)
+{
+	int r;
+
+	*n = 0;
+	r = CALL(st, (*perms = xs_get_permissions(st->xs, t, path, n)) ? 0 : neg_errno());
+	if (r < 0)
+		return r;
+	return *n ? 0 : -EBADMSG;
+}
+
 int xc_store_writable_by(struct xc_store *st, xs_transaction_t t, const char *path,
 			 uint32_t domid, bool *out)
 {
 	_cleanup_free_ struct xs_permissions *perms = NULL;
-	unsigned n = 0;
+	unsigned n;
 	bool w;
 	int r;
 
-	r = CALL(st, (perms = xs_get_permissions(st->xs, t, path, &n)) ? 0 : neg_errno());
+	r = get_perms(st, t, path, &perms, &n);
 	if (r < 0)
 		return r;
-	if (n == 0)
-		return -EBADMSG;
 	/* perms[0]: the owner, whose access is total, and everyone's default;
 	 * an entry for the domain overrides the default (xenstored's perm_for_conn). */
 	if (perms[0].id == domid) {
@@ -439,15 +451,13 @@ int xc_store_writable_by(struct xc_store *st, xs_transaction_t t, const char *pa
 int xc_store_dom0_only(struct xc_store *st, xs_transaction_t t, const char *path, bool *out)
 {
 	_cleanup_free_ struct xs_permissions *perms = NULL;
-	unsigned n = 0;
+	unsigned n;
 	bool only = true;
 	int r;
 
-	r = CALL(st, (perms = xs_get_permissions(st->xs, t, path, &n)) ? 0 : neg_errno());
+	r = get_perms(st, t, path, &perms, &n);
 	if (r < 0)
 		return r;
-	if (n == 0)
-		return -EBADMSG;
 	/* perms[0]: the owner and everyone's default; later entries override
 	 * the default for one domain each. */
 	if (perms[0].id != 0 || (perms[0].perms & XS_PERM_WRITE))
