@@ -68,6 +68,23 @@ static void xtl_vmessage(struct xentoollog_logger *l, xentoollog_level level, in
 		xc_log(prio, "%s%s%s", context ? context : "", context ? ": " : "", msg);
 }
 
+/* The same, every message at debug level: for a library call whose failure
+ * the caller handles and reports itself. */
+static void xtl_vmessage_quiet(struct xentoollog_logger *l, xentoollog_level level,
+			       int errnoval, const char *context, const char *format, va_list al)
+{
+	char msg[512];
+
+	(void)l;
+	(void)level;
+	if (!xc_log_enabled(LOG_DEBUG))
+		return;
+	vsnprintf(msg, sizeof(msg), format, al);
+	msg[strcspn(msg, "\n")] = '\0';
+	xc_log(LOG_DEBUG, "%s%s%s%s%s", context ? context : "", context ? ": " : "", msg,
+	       errnoval > 0 ? ": " : "", errnoval > 0 ? strerror(errnoval) : "");
+}
+
 static void xtl_destroy(struct xentoollog_logger *l)
 {
 	(void)l;
@@ -81,4 +98,14 @@ static struct xentoollog_logger xtl_logger = {
 struct xentoollog_logger *xc_log_xtl(void)
 {
 	return &xtl_logger;
+}
+
+static struct xentoollog_logger xtl_logger_quiet = {
+	.vmessage = xtl_vmessage_quiet,
+	.destroy = xtl_destroy,
+};
+
+struct xentoollog_logger *xc_log_xtl_quiet(void)
+{
+	return &xtl_logger_quiet;
 }

@@ -33,6 +33,8 @@ void xc_log(int prio, const char *fmt, ...) _printf_(2, 3);
 /* A xentoollog logger for the Xen libraries that reports through xc_log(). */
 struct xentoollog_logger;
 struct xentoollog_logger *xc_log_xtl(void);
+/* The same at debug level only: for calls whose failure the caller reports. */
+struct xentoollog_logger *xc_log_xtl_quiet(void);
 
 /* Cheap check so callers can skip building expensive messages. */
 bool xc_log_enabled(int prio);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xenctrl.h>
+
 #include "channel.h"
 #include "log.h"
 #include "macro.h"
@@ -26,6 +28,8 @@ struct xc_peer {
 	bool lifecycle;           /* control/shutdown and name are watched */
 	enum xc_peer_end request; /* the last shutdown request seen */
 	bool migrated;            /* the name ended in MIGRATED_SUFFIX */
+	xc_interface *xch;        /* the hypervisor, asked how the domain shut down */
+	bool shut;                /* ... and it told: request is its reason */
 };
 
 int xc_peer_open(uint32_t domid, const char *frontend, struct xc_peer **out)
@@ -65,6 +69,8 @@ void xc_peer_close(struct xc_peer *p)
 	if (!p)
 		return;
 	xc_store_close(p->st);
+	if (p->xch)
+		xc_interface_close(p->xch);
 	free(p->fe_state);
 	free(p);
 }
@@ -106,6 +112,8 @@ const char *xc_peer_end_name(enum xc_peer_end e)
 		return "poweroff";
 	case XC_PEER_END_MIGRATED:
 		return "migrated";
+	case XC_PEER_END_CRASH:
+		return "crash";
 	default:
 		return "destroyed";
 	}
@@ -126,6 +134,12 @@ int xc_peer_watch_lifecycle(struct xc_peer *p)
 	r = xc_store_watch(p->st, path, TOKEN_LIFECYCLE);
 	if (r < 0)
 		return r;
+	/* Without the hypervisor (not root, no privcmd) the guest's key alone
+	 * tells. */
+	p->xch = xc_interface_open(xc_log_xtl_quiet(), xc_log_xtl_quiet(), 0);
+	if (!p->xch)
+		xc_info("the hypervisor cannot be asked how domain %u shuts down: %s", p->domid,
+			strerror(errno));
 	p->lifecycle = true;
 	return 0;
 }
@@ -135,7 +149,48 @@ enum xc_peer_end xc_peer_end(const struct xc_peer *p)
 	return p->migrated ? XC_PEER_END_MIGRATED : p->request;
 }
 
-/* While the domain is there: its shutdown request and name, remembered. */
+/* The hypervisor's word, once the domain has shut down: its reason, which
+ * the guest gave when it did (SCHEDOP_shutdown).  False while it runs, once
+ * it is destroyed, or without the hypervisor. */
+static bool shutdown_reason(struct xc_peer *p, enum xc_peer_end *end)
+{
+	xc_domaininfo_t info;
+
+	if (!p->xch || xc_domain_getinfolist(p->xch, p->domid, 1, &info) != 1 ||
+	    info.domain != p->domid || !(info.flags & XEN_DOMINF_shutdown))
+		return false;
+	switch ((info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask) {
+	case SHUTDOWN_poweroff:
+		*end = XC_PEER_END_POWEROFF;
+		break;
+	case SHUTDOWN_reboot:
+		*end = XC_PEER_END_REBOOT;
+		break;
+	case SHUTDOWN_suspend:
+		*end = XC_PEER_END_SUSPEND;
+		break;
+	case SHUTDOWN_crash:
+	case SHUTDOWN_watchdog:
+		*end = XC_PEER_END_CRASH;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+static void record_shutdown(struct xc_peer *p)
+{
+	enum xc_peer_end end;
+
+	if (!p->shut && shutdown_reason(p, &end)) {
+		p->request = end;
+		p->shut = true;
+	}
+}
+
+/* While the domain is there: how it shut down, else its shutdown request,
+ * and its name, remembered. */
 static void record_lifecycle(struct xc_peer *p)
 {
 	static const struct {
@@ -151,9 +206,11 @@ static void record_lifecycle(struct xc_peer *p)
 	_cleanup_free_ char *v = NULL, *name = NULL;
 	size_t len;
 
+	record_shutdown(p);
 	snprintf(path, sizeof(path), "%s/control/shutdown", p->dom_path);
-	/* The guest's key: compared with fixed words, never shown. */
-	if (xc_store_read(p->st, XBT_NULL, path, 32, &v) == 0)
+	/* The guest's key: compared with fixed words, never shown.  Linux
+	 * clears it as it acknowledges, often before we look. */
+	if (!p->shut && xc_store_read(p->st, XBT_NULL, path, 32, &v) == 0)
 		for (size_t i = 0; i < ARRAY_SIZE(requests); i++)
 			if (streq(v, requests[i].word))
 				p->request = requests[i].end;
@@ -195,8 +252,13 @@ int xc_peer_check(struct xc_peer *p, const char **why)
 	if (r != -EAGAIN)
 		return r;
 	r = domain_read(p);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		/* The toolstack removes the domain's directory before it
+		 * destroys the domain: the hypervisor may still know why. */
+		if (p->lifecycle)
+			record_shutdown(p);
 		return mark_gone(p, "the domain was destroyed", why);
+	}
 	if (r == -ECONNRESET)
 		return mark_gone(p, lost, why);
 	if (p->lifecycle) {

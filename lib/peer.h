@@ -54,10 +54,15 @@ bool xc_peer_domain_alive(struct xc_peer *p);
 
 /*
  * How a domain ended, as far as what it showed before it went tells
- * (--follow's report): the toolstack's last shutdown request in
- * control/shutdown (xl writes "reboot", "suspend" for save and migrate,
- * "poweroff", "halt"), or its name ending in "--migratedaway" (xl migrate
- * renames the outgoing copy).  DESTROYED when neither was seen.
+ * (--follow's report): its name ending in "--migratedaway" (xl migrate
+ * renames the outgoing copy); else the reason it shut down with, as the
+ * hypervisor keeps it from the guest's shutdown until the domain is
+ * destroyed (reboot, suspend for a save or a migration, poweroff, crash or
+ * watchdog); else, when that was not seen (the hypervisor cannot be asked,
+ * or the domain was destroyed before we looked), the toolstack's last
+ * request in control/shutdown (xl writes "reboot", "suspend", "poweroff",
+ * "halt"; Linux clears it as it acknowledges).  DESTROYED when none of
+ * these was seen.
  */
 enum xc_peer_end {
 	XC_PEER_END_DESTROYED = 0,
@@ -65,14 +70,16 @@ enum xc_peer_end {
 	XC_PEER_END_SUSPEND,
 	XC_PEER_END_POWEROFF,
 	XC_PEER_END_MIGRATED,
+	XC_PEER_END_CRASH,
 };
 
-/* "destroyed", "reboot", "save or migrate", "poweroff", "migrated". */
+/* "destroyed", "reboot", "save or migrate", "poweroff", "migrated", "crash". */
 const char *xc_peer_end_name(enum xc_peer_end e);
 
 /*
  * From now on, also watch the domain's control/shutdown and name, and
- * record what they say on every xc_peer_check() while the domain exists.
+ * record what they and the hypervisor (how the domain shut down) say on
+ * every xc_peer_check() while the domain exists.
  * control/shutdown is the guest's to write (it acknowledges a request by
  * clearing it), so what it says is only ever reported, never acted on; a
  * request the guest cleared before we looked is not seen.  The name is

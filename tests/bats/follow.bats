@@ -214,6 +214,38 @@ cat_across() {
 @test "cat --follow, direct, save and restore" { cat_across save direct; }
 @test "cat --follow, direct, migrate" { cat_across migrate direct; }
 
+# A guest that clears control/shutdown as it acknowledges the request, as
+# Linux does, before xenchan can read it: the reason is the hypervisor's,
+# which keeps it from the guest's shutdown until the toolstack destroys the
+# domain (xenchan-sim's toolstack takes 1 s to, as xl takes its time to tear
+# the devices down).
+@test "why a domain went is the hypervisor's shutdown reason when the guest cleared its request" {
+	local op name rc
+	for op in reboot save; do
+		name=why$op
+		guest "$name" socket
+		mkfifo "$SIM_DIR/$name.fifo"
+		spawn bash -c "timeout $((T * 2)) xenchan-cat --follow=20s -T socket $name $CHAN \
+			<'$SIM_DIR/$name.fifo' >'$SIM_DIR/$name.out' 2>'$SIM_DIR/$name.err';
+			echo \$? >'$SIM_DIR/$name.rc'"
+		exec 7>"$SIM_DIR/$name.fifo"
+		echo "before" >&7
+		wait_until "$T" grep -qx before "$SIM_DIR/$name.out"
+		XENCHAN_SIM_SHUTDOWN_CLEAR=1 XENCHAN_SIM_SHUTDOWN_PAUSE_MS=1000 \
+			lifecycle "$op" "$name" >/dev/null
+		wait_until "$T" grep -q followed "$SIM_DIR/$name.err"
+		exec 7>&-
+		wait_until "$T" test -s "$SIM_DIR/$name.rc"
+		rc=$(cat "$SIM_DIR/$name.rc")
+		cat "$SIM_DIR/$name.err"
+		[ "$rc" = 0 ]
+		case $op in
+		reboot) grep -q "^xenchan-cat: followed $name from domain [0-9]* to domain [0-9]* (reboot) in " "$SIM_DIR/$name.err" ;;
+		save) grep -q "^xenchan-cat: followed $name from domain [0-9]* to domain [0-9]* (save or migrate) in " "$SIM_DIR/$name.err" ;;
+		esac
+	done
+}
+
 @test "a direct channel added again waits for the toolstack's own channels: no devid taken from them" {
 	local name=slowtools rc other=org.example.other.0
 	sim_create --channel "name=$other,connection=socket,path=$SIM_DIR/$name.sock" \

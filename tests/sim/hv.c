@@ -63,6 +63,8 @@ struct domain {
 	uint32_t next_gref;
 	uint64_t xs_frame;
 	uint32_t xs_port;
+	bool shutdown;       /* SCHEDOP_shutdown: until destroyed */
+	uint8_t reason;      /* its SHUTDOWN_* code */
 };
 
 /* A region of a gntdev (grants mapped) or gntalloc (pages shared) file. */
@@ -807,6 +809,25 @@ static int domain_destroy(uint32_t domid)
 	return 0;
 }
 
+/* A guest's SCHEDOP_shutdown (here asked for by the toolstack's model): the
+ * domain stops, keeps its reason until it is destroyed, and dom0 hears of it
+ * through VIRQ_DOM_EXC (xenstored fires @releaseDomain). */
+static int domain_shutdown(uint32_t domid, uint64_t reason)
+{
+	struct domain *d = dom_get(domid);
+
+	if (!d || domid == 0)
+		return -ESRCH;
+	if (reason > 255)
+		return -EINVAL;
+	if (d->shutdown)
+		return 0;
+	d->shutdown = true;
+	d->reason = (uint8_t)reason;
+	fire_dom_exc();
+	return 0;
+}
+
 /* Connections. */
 
 static void conn_close(struct conn *c)
@@ -957,11 +978,18 @@ static void conn_request(struct conn *c)
 		case SIM_DOMAIN_DESTROY:
 			err = c->domid == 0 ? domain_destroy((uint32_t)q.a) : -EPERM;
 			break;
+		case SIM_DOMAIN_SHUTDOWN:
+			err = c->domid == 0 ? domain_shutdown((uint32_t)q.a, q.b) : -EPERM;
+			break;
 		case SIM_DOMAIN_INFO:
 			err = -ENOENT;
 			for (uint64_t id = q.a; id < SIM_MAX_DOMAINS; id++) {
 				if (domains[id].alive) {
 					r.a = id;
+					if (domains[id].shutdown)
+						r.b = SIM_DOMINFO_SHUTDOWN |
+						      (uint64_t)domains[id].reason
+							      << SIM_DOMINFO_REASON_SHIFT;
 					err = 0;
 					break;
 				}

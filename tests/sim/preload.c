@@ -13,7 +13,8 @@
  *
  * For xenstored it also provides xc_interface_open, xc_interface_close,
  * xc_domain_getinfo (imported by xenstored up to Xen 4.17) and
- * xc_domain_getinfo_single (Xen 4.18 and later).
+ * xc_domain_getinfo_single (Xen 4.18 and later); for xenchan,
+ * xc_domain_getinfolist (how a domain shut down).
  *
  * It refuses to load outside an emulated host: without XENCHAN_SIM_DIR it
  * would otherwise be one typo away from a real dom0's devices.
@@ -806,7 +807,8 @@ EXPORT int munmap(void *addr, size_t len)
 	return real_munmap(addr, len);
 }
 
-/* libxenctrl, for xenstored: just enough to learn which domains exist. */
+/* libxenctrl, for xenstored and xenchan: just enough to learn which domains
+ * exist and which of them shut down, why. */
 
 EXPORT xc_interface *xc_interface_open(xentoollog_logger *logger,
 				       xentoollog_logger *dombuild_logger,
@@ -833,10 +835,10 @@ EXPORT int xc_interface_close(xc_interface *xch)
 
 /*
  * The hypervisor's view of the first domain >= domid: 0 and its id and
- * whether it is dying, or -1 when there is none (or no connection).
+ * SIM_DOMINFO_* flags, or -1 when there is none (or no connection).
  * Called with the lock held.
  */
-static int domain_info(uint32_t domid, uint32_t *found, bool *dying)
+static int domain_info(uint32_t domid, uint32_t *found, uint64_t *flags)
 {
 	struct sim_req q = { .op = SIM_DOMAIN_INFO, .a = domid };
 	struct sim_rep r;
@@ -844,8 +846,31 @@ static int domain_info(uint32_t domid, uint32_t *found, bool *dying)
 	if (xc_ctl < 0 || call(xc_ctl, &q, NULL, 0, &r, NULL, 0, -1))
 		return -1;
 	*found = (uint32_t)r.a;
-	*dying = r.b & SIM_DOMINFO_DYING;
+	*flags = r.b;
 	return 0;
+}
+
+/* xc_domaininfo_t's flags: dying or running, shut down and why. */
+static uint32_t dominf_flags(uint64_t f)
+{
+	uint32_t fl = f & SIM_DOMINFO_DYING ? XEN_DOMINF_dying : 0;
+
+	if (f & SIM_DOMINFO_SHUTDOWN)
+		fl |= XEN_DOMINF_shutdown |
+		      ((uint32_t)(f >> SIM_DOMINFO_REASON_SHIFT) & XEN_DOMINF_shutdownmask)
+			      << XEN_DOMINF_shutdownshift;
+	else if (!(f & SIM_DOMINFO_DYING))
+		fl |= XEN_DOMINF_running;
+	return fl;
+}
+
+static void fill_domaininfo(xc_domaininfo_t *info, uint32_t domid, uint64_t f)
+{
+	memset(info, 0, sizeof(*info));
+	info->domain = (domid_t)domid;
+	info->flags = dominf_flags(f);
+	info->nr_online_vcpus = 1;
+	info->max_vcpu_id = 0;
 }
 
 #ifdef HAVE_XC_DOMINFO_T
@@ -855,14 +880,16 @@ EXPORT int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid, unsigned i
 {
 	unsigned n = 0;
 	uint32_t next = first_domid, domid;
-	bool dying;
+	uint64_t f;
 
 	pthread_mutex_lock(&lock);
-	while (n < max_doms && domain_info(next, &domid, &dying) == 0) {
+	while (n < max_doms && domain_info(next, &domid, &f) == 0) {
 		memset(&info[n], 0, sizeof(info[n]));
 		info[n].domid = domid;
-		info[n].dying = dying;
-		info[n].running = !dying;
+		info[n].dying = !!(f & SIM_DOMINFO_DYING);
+		info[n].shutdown = !!(f & SIM_DOMINFO_SHUTDOWN);
+		info[n].shutdown_reason = (unsigned)(f >> SIM_DOMINFO_REASON_SHIFT) & 0xff;
+		info[n].running = !info[n].dying && !info[n].shutdown;
 		info[n].nr_online_vcpus = 1;
 		info[n].max_vcpu_id = 0;
 		n++;
@@ -884,20 +911,34 @@ int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid, xc_domaininfo_t 
 EXPORT int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid, xc_domaininfo_t *info)
 {
 	uint32_t found;
-	bool dying;
+	uint64_t f;
 	int r;
 
 	pthread_mutex_lock(&lock);
-	r = domain_info(domid, &found, &dying);
+	r = domain_info(domid, &found, &f);
 	pthread_mutex_unlock(&lock);
 	if (r < 0 || found != domid) {
 		errno = ESRCH;
 		return -1;
 	}
-	memset(info, 0, sizeof(*info));
-	info->domain = (domid_t)domid;
-	info->flags = dying ? XEN_DOMINF_dying : XEN_DOMINF_running;
-	info->nr_online_vcpus = 1;
-	info->max_vcpu_id = 0;
+	fill_domaininfo(info, domid, f);
 	return 0;
+}
+
+/* Every release (xenchan asks it how a domain it follows shut down): the
+ * domains from first_domid on, at most max_doms of them. */
+EXPORT int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domid, unsigned int max_doms,
+				 xc_domaininfo_t *info)
+{
+	unsigned n = 0;
+	uint32_t next = first_domid, domid;
+	uint64_t f;
+
+	pthread_mutex_lock(&lock);
+	while (n < max_doms && domain_info(next, &domid, &f) == 0) {
+		fill_domaininfo(&info[n++], domid, f);
+		next = domid + 1;
+	}
+	pthread_mutex_unlock(&lock);
+	return (int)n;
 }

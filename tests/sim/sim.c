@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <xenstore.h>
+#include <xen/sched.h>
 
 #include "simutil.h"
 
@@ -2162,17 +2163,38 @@ static unsigned lifecycle_domain(const char *dir, struct xs_handle *h, const cha
 /*
  * xl's request to the guest (libxl_domain_shutdown/reboot/suspend): the
  * guest's control/shutdown.  The guest here acknowledges at once, as a PV
- * guest that handles it does; the value stays until the domain is destroyed.
+ * guest that handles it does, and shuts down with the matching reason
+ * (SCHEDOP_shutdown: the hypervisor keeps it until the domain is
+ * destroyed, and dom0 gets @releaseDomain).  The value stays until the
+ * domain is destroyed, unless XENCHAN_SIM_SHUTDOWN_CLEAR=1: then the guest
+ * clears it first, as Linux does.  XENCHAN_SIM_SHUTDOWN_PAUSE_MS: how long
+ * the toolstack then takes before it destroys the domain (xl tears the
+ * devices down first, a save writes the memory).
  */
-static void request_shutdown(struct xs_handle *h, unsigned d, const char *what)
+static void request_shutdown(struct xs_handle *h, int hv, unsigned d, const char *what,
+			     unsigned reason)
 {
 	char *p = sim_xasprintf("/local/domain/%u/control/shutdown", d);
+	const char *clear = getenv("XENCHAN_SIM_SHUTDOWN_CLEAR");
+	struct sim_req req = { .op = SIM_DOMAIN_SHUTDOWN, .a = d, .b = reason };
+	struct sim_rep rep;
+	unsigned long pause = hook_ms("XENCHAN_SIM_SHUTDOWN_PAUSE_MS");
+	int r;
 
+	if (clear && *clear && strcmp(clear, "0") != 0 && strcmp(clear, "1") != 0)
+		bad_usage("XENCHAN_SIM_SHUTDOWN_CLEAR=%s: not 0 or 1", clear);
 	guard("xenstored");
 	if (!xs_write(h, XBT_NULL, p, what, strlen(what)))
 		sim_die("xenstore write %s: %s", p, strerror(errno));
+	if (clear && strcmp(clear, "1") == 0 && !xs_write(h, XBT_NULL, p, "", 0))
+		sim_die("xenstore write %s: %s", p, strerror(errno));
+	guard("xenchan-sim-hv");
+	r = sim_hv_call(hv, &req, NULL, 0, &rep, NULL, 0, NULL, NULL);
+	if (r < 0)
+		sim_die("shut domain %u down: %s", d, strerror(-r));
 	guard(NULL);
 	free(p);
+	pause_ms(pause);
 }
 
 /* libxl_domain_rename: the name in the domain's and the VM's directory. */
@@ -2224,7 +2246,7 @@ static int cmd_reboot(int argc, char **argv)
 	d = lifecycle_domain(dir, h, argv[optind], &cfg);
 	/* xl reboot: the guest is asked, shuts down with reason reboot, and
 	 * libxl destroys it and builds it again from its configuration. */
-	request_shutdown(h, d, "reboot");
+	request_shutdown(h, hv, d, "reboot", SHUTDOWN_reboot);
 	destroy_domain(dir, d, h, hv);
 	return rebuild(dir, h, hv, &cfg);
 }
@@ -2265,7 +2287,7 @@ static int cmd_save(int argc, char **argv)
 		fail("%s: %s", file, strerror(errno));
 	/* xl save: the guest is asked to suspend, its state written, the
 	 * domain destroyed. */
-	request_shutdown(h, d, "suspend");
+	request_shutdown(h, hv, d, "suspend", SHUTDOWN_suspend);
 	destroy_domain(dir, d, h, hv);
 	guard(NULL);
 	xs_close(h);
@@ -2382,7 +2404,7 @@ static int cmd_migrate(int argc, char **argv)
 	 * with its destruction; the receiver takes the name and unpauses.
 	 */
 	nd = domain_build(dir, h, hv, &cfg, incoming, 0, &nch);
-	request_shutdown(h, d, "suspend");
+	request_shutdown(h, hv, d, "suspend", SHUTDOWN_suspend);
 	rename_domain(h, d, cfg.uuid, away);
 	pause_ms(pause);
 	destroy_domain(dir, d, h, hv);

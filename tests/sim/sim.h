@@ -61,6 +61,7 @@ enum sim_op {
 	SIM_DOMAIN_INFO,     /* a: first domid; rep a: domid found (>= first), b: flags; ENOENT if none */
 	SIM_STATS,           /* rep: struct sim_stats */
 	SIM_XS_PAGE,         /* rep a: frame of this domain's xenstore page, b: its xenstore port */
+	SIM_DOMAIN_SHUTDOWN, /* a: domid, b: reason (Xen's SHUTDOWN_*): SCHEDOP_shutdown */
 
 	SIM_EVTCHN_BIND_UNBOUND = 32, /* a: remote domid; rep a: port */
 	SIM_EVTCHN_BIND_INTERDOMAIN,  /* a: remote domid, b: remote port; rep a: port */
@@ -90,7 +91,10 @@ enum sim_dev {
 	SIM_DEV_GNTALLOC,
 };
 
+/* SIM_DOMAIN_INFO's flags: dying, shut down, and then the reason in bits 8-15. */
 #define SIM_DOMINFO_DYING 1u
+#define SIM_DOMINFO_SHUTDOWN 2u
+#define SIM_DOMINFO_REASON_SHIFT 8
 
 struct sim_req {
 	uint32_t op;

@@ -98,6 +98,7 @@ static void test_format(void)
 		   "no name: the UUID");
 	is_str(xc_peer_end_name(XC_PEER_END_DESTROYED), "destroyed", "nothing seen: destroyed");
 	is_str(xc_peer_end_name(XC_PEER_END_POWEROFF), "poweroff", "poweroff");
+	is_str(xc_peer_end_name(XC_PEER_END_CRASH), "crash", "crash or watchdog: crash");
 }
 
 /* ---- lib/copy.c following, over fake streams ---- */

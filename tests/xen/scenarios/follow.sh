@@ -180,7 +180,10 @@ cycle() {
 	fi
 	_free=$(free_mb)
 	_t0=$(uptime_s)
-	op_cmd $_op "$_tag"
+	# Not with xenchan-cat's input open: xl restore and xl migrate start
+	# the new qemu, which would keep it open, and xenchan-cat would never
+	# see its end.
+	op_cmd $_op "$_tag" 8>&-
 	_rc=$?
 	_top=$(since $_t0)
 	if [ $_rc != 0 ] && [ $_op = migrate ] &&
@@ -221,6 +224,9 @@ cycle() {
 		wait_for 120 sh -c "xenstore-exists /local/domain/$domid/data/follow/epoch 2>/dev/null"
 	fi
 	_back=$(since $_t0)
+	# A moved guest's sink agent holds until told (guest/follow.sh): the
+	# transfer must still be in flight at the next cycle.
+	[ $_op = reboot ] || sk cmd run
 	check "$_tag: domain $name is back as $domid (was $_old), same UUID" \
 		test "$(uuid_of $domid)" = "$_uuid" -a "$domid" != "$_old" -a -n "$_uuid"
 	diag "$_tag: xl $_op took $_top s, the guest's agents were back $_back s after it began; Xen free memory $_free MiB before"
