@@ -311,7 +311,9 @@ static int direct_process(struct xc_stream *s, short revents)
 	}
 	if (p[1].revents)
 		check_peer(d);
-	return 0;
+	/* Said here too: a writer whose window is full writes nothing that
+	 * would tell it. */
+	return d->peer_gone ? -EPIPE : 0;
 }
 
 

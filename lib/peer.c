@@ -223,6 +223,19 @@ static void record_lifecycle(struct xc_peer *p)
 	}
 }
 
+void xc_peer_note_end(struct xc_peer *p)
+{
+	int r;
+
+	if (!p || !p->lifecycle)
+		return;
+	r = domain_read(p);
+	if (r == 0)
+		record_lifecycle(p);
+	else if (r == -ENOENT)
+		record_shutdown(p);
+}
+
 static const char lost[] = "lost the connection to xenstored";
 
 static int mark_gone(struct xc_peer *p, const char *why, const char **out)

@@ -88,6 +88,15 @@ const char *xc_peer_end_name(enum xc_peer_end e);
  */
 int xc_peer_watch_lifecycle(struct xc_peer *p);
 
+/*
+ * Look again at how the domain ends, once the peer is gone too (a frontend
+ * that closed as the guest went down, before the domain shut down): what
+ * xc_peer_check() records while the domain exists, and the hypervisor's
+ * shutdown reason once its directory is gone.  Only with the lifecycle
+ * watched.
+ */
+void xc_peer_note_end(struct xc_peer *p);
+
 /* What was recorded (XC_PEER_END_DESTROYED before the watch, or if nothing). */
 enum xc_peer_end xc_peer_end(const struct xc_peer *p);
 

@@ -193,6 +193,10 @@ void xc_session_follow_settle(struct xc_session *ss, uint64_t gone_at)
 			free(p);
 			free(tok);
 		}
+		/* The stream may have ended before the domain did (a guest
+		 * going down closes its frontends first): how it ends is seen
+		 * meanwhile. */
+		xc_stream_note_end(ss->s);
 		v = NULL;
 		r = xc_store_read(ss->st, XBT_NULL, path, XC_VALUE_MAX, &v);
 		free(v);
@@ -205,6 +209,7 @@ void xc_session_follow_settle(struct xc_session *ss, uint64_t gone_at)
 		free(p);
 		free(tok);
 	}
+	xc_stream_note_end(ss->s);
 	xc_store_unwatch(ss->st, "@releaseDomain", TOKEN_SETTLE);
 }
 

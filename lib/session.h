@@ -95,7 +95,8 @@ int xc_session_follow(struct xc_session *ss, const struct xc_copy_break *b,
  * domain is destroyed, at most until gone_at plus opts.follow_ms (and the
  * command's deadline, lifecycle.h), so that the last look at what it
  * consumed is final: a migration's outgoing copy is left when it is
- * renamed, while it still exists.
+ * renamed, while it still exists.  Meanwhile, how the domain ends is noted
+ * (xc_stream_note_end()).
  */
 void xc_session_follow_settle(struct xc_session *ss, uint64_t gone_at);
 

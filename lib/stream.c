@@ -322,6 +322,12 @@ enum xc_peer_end xc_stream_peer_end(struct xc_stream *s)
 	return xc_peer_end(s->ops->peer(s));
 }
 
+void xc_stream_note_end(struct xc_stream *s)
+{
+	if (s && s->ops && s->ops->peer)
+		xc_peer_note_end(s->ops->peer(s));
+}
+
 uint64_t xc_stream_unseen_max(struct xc_stream *s)
 {
 	return s && s->transport == XC_TRANSPORT_PTY ? XC_PTY_HOLD : 0;

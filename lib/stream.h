@@ -128,7 +128,8 @@ int xc_stream_poll(struct xc_stream *s, bool want_read, bool want_write, int *fd
 		   short *events);
 
 /* Tell the stream what poll() reported on its descriptor (acknowledges event
- * channels, notices hangups). */
+ * channels, notices hangups).  0, or -EPIPE once the peer is gone (what it
+ * sent before may still be read), or another negative errno. */
 int xc_stream_process(struct xc_stream *s, short revents);
 
 /*
@@ -156,5 +157,9 @@ uint64_t xc_stream_unseen_max(struct xc_stream *s);
  * before the end: XC_PEER_END_DESTROYED.
  */
 enum xc_peer_end xc_stream_peer_end(struct xc_stream *s);
+
+/* With opts->follow, after the peer is gone: look again at how its domain
+ * ends (xc_peer_note_end()). */
+void xc_stream_note_end(struct xc_stream *s);
 
 #endif

@@ -241,7 +241,9 @@ static int vch_process(struct xc_stream *s, short revents)
 			v->peer_gone = true;
 		}
 	}
-	return 0;
+	/* Said here too: a writer whose window is full writes nothing that
+	 * would tell it. */
+	return v->peer_gone ? -EPIPE : 0;
 }
 
 

@@ -49,26 +49,60 @@ follow_setup() {
 
 CHAN=org.example.follow.0
 
+TV=$top_builddir/tests/unit/test-vchan
+
 # guest NAME TRANSPORT [AGENT]: a domain named NAME with channel $CHAN of
-# TRANSPORT (direct: none, the command hotplugs it) served by AGENT (the
-# default: echo); sets $domid.
+# TRANSPORT (direct: none, the command hotplugs it; vchan: an endpoint the
+# guest serves) served by AGENT (the default: echo); sets $domid.
 guest() {
 	local name=$1 t=$2 agent=${3:-echo} chan=()
 	case $t in
 	socket) chan=(--channel "name=$CHAN,connection=socket,path=$SIM_DIR/$name.sock") ;;
 	pty) chan=(--channel "name=$CHAN,connection=pty") ;;
-	direct) ;;
+	direct | vchan) ;;
 	esac
-	sim_create "${chan[@]}" --agent "$CHAN=$agent" "$name"
+	if [ "$t" = vchan ]; then
+		sim_create "$name"
+		vchan_serve "$domid" "$agent"
+	else
+		sim_create "${chan[@]}" --agent "$CHAN=$agent" "$name"
+	fi
 }
 
-# lifecycle OP NAME: reboot, save and restore, or migrate domain NAME.
+# vchan_serve DOMID AGENT: a vchan endpoint $CHAN served in domain DOMID by
+# AGENT (echo, or sink:FILE, which counts on from what FILE holds), as a
+# guest's agent would serve it at each boot, restore or migration; returns
+# once it is published (or already in use: a session following the guest
+# may take it at once).
+vchan_serve() {
+	local what=(serve "$CHAN")
+	case $2 in sink:*) what=(sink "$CHAN" "${2#sink:}") ;; esac
+	# The old domain's server ends once the session has left it (its
+	# processes do not die with the emulated domain); a sink counts on from
+	# what its file holds once the old one has written all it took.
+	if [ -n "${VCHAN_SERVER:-}" ]; then
+		wait_until "$T" sh -c "! kill -0 $VCHAN_SERVER 2>/dev/null"
+	fi
+	# Not with cat_across's fd 7, the session's input: kept open, the
+	# session would never see its end.
+	spawn "$XENCHAN_SIM" exec -D "$1" -- "$TV" "${what[@]}" 7>&-
+	VCHAN_SERVER=$!
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan id:$1 | grep -Eqx '$CHAN (published|in-use)'"
+}
+
+# lifecycle OP NAME [TRANSPORT AGENT]: reboot, save and restore, or migrate
+# domain NAME; a vchan endpoint served again in the new domain.
 lifecycle() {
+	local nd
 	case $1 in
-	reboot) sim reboot "$2" ;;
-	save) sim save "$2" "$SIM_DIR/$2.save" && sim restore "$SIM_DIR/$2.save" ;;
-	migrate) sim migrate "$2" ;;
+	reboot) nd=$(sim reboot "$2") ;;
+	save) sim save "$2" "$SIM_DIR/$2.save" && nd=$(sim restore "$SIM_DIR/$2.save") ;;
+	migrate) nd=$(sim migrate "$2") ;;
 	esac
+	[ -n "$nd" ] || return 1
+	if [ "${3:-}" = vchan ]; then
+		vchan_serve "$nd" "${4:-echo}"
+	fi
 }
 
 # The words the report may give for OP: the shutdown request, or the
@@ -133,7 +167,7 @@ send_across() {
 	spawn bash -c "timeout $((T * 2)) xenchan-send -v --follow=20s $(topts "$t") $name $CHAN \
 		<'$SIM_DIR/$name.fifo' 2>'$SIM_DIR/$name.err'; echo \$? >'$SIM_DIR/$name.rc'"
 	wait_until "$T" counted "$sink" 1048576
-	lifecycle "$op" "$name" >/dev/null
+	lifecycle "$op" "$name" "$t" "sink:$sink"
 	touch "$SIM_DIR/$name.go"
 	wait_until "$((T * 2))" test -s "$SIM_DIR/$name.rc"
 	rc=$(cat "$SIM_DIR/$name.rc")
@@ -162,7 +196,7 @@ send_across() {
 	echo "sink: $count bytes; input to byte $x, then from byte $y; twice $twice, lost $lost"
 	[ "$x" -le $((y + twice)) ] && [ "$x" -ge $((y - lost - 1024)) ]
 	[ "$(cat "$sink")" = "$("$SIM_DIR/fnv" "$SIM_DIR/$name.in" "$x" "$y")" ]
-	if [ "$t" = direct ]; then
+	if [ "$t" = direct ] || [ "$t" = vchan ]; then
 		# Proven consumed: nothing may have arrived twice, nothing is
 		# unproven.
 		[ "$twice" = 0 ] && [ "$lost" = 0 ] && [ "$x" -le "$y" ]
@@ -181,7 +215,7 @@ cat_across() {
 	exec 7>"$SIM_DIR/$name.fifo"
 	echo "before $op" >&7
 	wait_until "$T" grep -qx "before $op" "$SIM_DIR/$name.out"
-	lifecycle "$op" "$name" >/dev/null
+	lifecycle "$op" "$name" "$t"
 	wait_until "$T" grep -q followed "$SIM_DIR/$name.err"
 	echo "after $op" >&7
 	wait_until "$T" grep -qx "after $op" "$SIM_DIR/$name.out"
@@ -204,6 +238,33 @@ cat_across() {
 @test "send --follow, direct, save and restore" { send_across save direct; }
 @test "send --follow, direct, migrate" { send_across migrate direct; }
 
+@test "send --follow, vchan, reboot: set up again, resent from the first byte not consumed" { send_across reboot vchan; }
+@test "send --follow, vchan, save and restore" { send_across save vchan; }
+@test "send --follow, vchan, migrate" { send_across migrate vchan; }
+
+# Regression: the kept window (256 KiB) as full as a vchan ring of the same
+# size when the domain went; no write was tried, so nothing said the peer
+# was gone, and xenchan-send --follow waited for ever.
+@test "send --follow, vchan: a guest gone with the window full is followed (it hung)" {
+	local name=vstall rc
+	sim_create "$name"
+	spawn "$XENCHAN_SIM" exec -D "$domid" -- "$TV" stall "$CHAN"
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan $name | grep -qx '$CHAN published'"
+	head -c 1048576 /dev/zero >"$SIM_DIR/$name.in"
+	spawn bash -c "timeout $((T * 2)) xenchan-send --follow=2s -T vchan $name $CHAN \
+		<'$SIM_DIR/$name.in' 2>'$SIM_DIR/$name.err'; echo \$? >'$SIM_DIR/$name.rc'"
+	# Its buffer (the window and 64 KiB more) is full once it read that
+	# much of its input: it read no more, the guest reading nothing.
+	wait_until "$T" sh -c "p=\$(pgrep -x xenchan-send) &&
+		[ \$(awk '\$1 == \"pos:\" { print \$2 }' /proc/\$p/fdinfo/0) -ge 327680 ]"
+	sim destroy "$name"
+	wait_until "$T" test -s "$SIM_DIR/$name.rc"
+	rc=$(cat "$SIM_DIR/$name.rc")
+	cat "$SIM_DIR/$name.err"
+	[ "$rc" = 4 ]
+	grep -q "waited 2s for a domain with UUID" "$SIM_DIR/$name.err"
+}
+
 @test "cat --follow, socket, reboot" { cat_across reboot socket; }
 @test "cat --follow, socket, save and restore" { cat_across save socket; }
 @test "cat --follow, socket, migrate" { cat_across migrate socket; }
@@ -213,12 +274,17 @@ cat_across() {
 @test "cat --follow, direct, reboot" { cat_across reboot direct; }
 @test "cat --follow, direct, save and restore" { cat_across save direct; }
 @test "cat --follow, direct, migrate" { cat_across migrate direct; }
+@test "cat --follow, vchan, reboot" { cat_across reboot vchan; }
+@test "cat --follow, vchan, save and restore" { cat_across save vchan; }
+@test "cat --follow, vchan, migrate" { cat_across migrate vchan; }
 
 # A guest that clears control/shutdown as it acknowledges the request, as
 # Linux does, before xenchan can read it: the reason is the hypervisor's,
 # which keeps it from the guest's shutdown until the toolstack destroys the
 # domain (xenchan-sim's toolstack takes 1 s to, as xl takes its time to tear
-# the devices down).
+# the devices down).  Going down for a reboot, the guest also closes its
+# frontends 1 s before it shuts down: the session's break starts then, and
+# the reason is still seen (on real Xen it was "destroyed").
 @test "why a domain went is the hypervisor's shutdown reason when the guest cleared its request" {
 	local op name rc
 	for op in reboot save; do

@@ -2167,9 +2167,12 @@ static unsigned lifecycle_domain(const char *dir, struct xs_handle *h, const cha
  * (SCHEDOP_shutdown: the hypervisor keeps it until the domain is
  * destroyed, and dom0 gets @releaseDomain).  The value stays until the
  * domain is destroyed, unless XENCHAN_SIM_SHUTDOWN_CLEAR=1: then the guest
- * clears it first, as Linux does.  XENCHAN_SIM_SHUTDOWN_PAUSE_MS: how long
+ * clears it first, as Linux does, and, going down for a reboot, closes its
+ * console frontends (state Closing, as Linux's xenbus does at shutdown)
+ * before the domain shuts down.  XENCHAN_SIM_SHUTDOWN_PAUSE_MS: how long
  * the toolstack then takes before it destroys the domain (xl tears the
- * devices down first, a save writes the memory).
+ * devices down first, a save writes the memory), and such a guest to go
+ * down after it closed its frontends.
  */
 static void request_shutdown(struct xs_handle *h, int hv, unsigned d, const char *what,
 			     unsigned reason)
@@ -2188,6 +2191,23 @@ static void request_shutdown(struct xs_handle *h, int hv, unsigned d, const char
 		sim_die("xenstore write %s: %s", p, strerror(errno));
 	if (clear && strcmp(clear, "1") == 0 && !xs_write(h, XBT_NULL, p, "", 0))
 		sim_die("xenstore write %s: %s", p, strerror(errno));
+	if (clear && strcmp(clear, "1") == 0 && reason != SHUTDOWN_suspend) {
+		char *dir = sim_xasprintf("/local/domain/%u/device/console", d);
+		unsigned n = 0;
+		char **devs = xs_directory(h, XBT_NULL, dir, &n);
+
+		for (unsigned i = 0; i < n; i++) {
+			char *st = sim_xasprintf("%s/%s/state", dir, devs[i]);
+
+			xs_write(h, XBT_NULL, st, "5", 1);
+			free(st);
+		}
+		free(devs);
+		free(dir);
+		/* The rest of its way down. */
+		pause_ms(pause);
+		guard("xenstored");
+	}
 	guard("xenchan-sim-hv");
 	r = sim_hv_call(hv, &req, NULL, 0, &rep, NULL, 0, NULL, NULL);
 	if (r < 0)

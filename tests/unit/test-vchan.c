@@ -5,6 +5,15 @@
  *   test-vchan [names]                port naming (no xenstore needed), TAP
  *   test-vchan serve NAME [RING]      in a guest: serve NAME to dom0, echo
  *                                     everything back until the client goes
+ *   test-vchan sink NAME FILE         in a guest: serve NAME to dom0, consume
+ *                                     everything; FILE holds the byte count
+ *                                     and their FNV-1a 64 hash, updated after
+ *                                     each read and carried on from what FILE
+ *                                     holds (a sink started again in a
+ *                                     rebuilt domain counts on); reads 1 KiB
+ *                                     at a time
+ *   test-vchan stall NAME             in a guest: serve NAME to dom0, never
+ *                                     read (until killed)
  *   test-vchan echo DOMID NAME BYTES [nocheck]
  *                                     in dom0: find NAME among DOMID's
  *                                     channels, send BYTES, expect them back;
@@ -14,11 +23,13 @@
  * The last three run on the emulated host (tests/bats/vchan-transport.bats).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "channel.h"
 #include "stream-internal.h"
@@ -206,12 +217,97 @@ gone:
 	return 4;
 }
 
+/* FILE's "COUNT HASH", replaced at once (a reader never sees half). */
+static int sink_put(const char *file, uint64_t n, uint64_t h)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%" PRIu64 " %016" PRIx64 "\n", n, h);
+	if (fclose(f) != 0 || rename(tmp, file) != 0)
+		return -errno;
+	return 0;
+}
+
+static int sink(const char *name, const char *file)
+{
+	struct xc_store *st = NULL;
+	struct xc_stream *s;
+	struct xc_stream_opts o = { .transport = XC_TRANSPORT_VCHAN, .timeout_ms = 20000 };
+	uint64_t n = 0, h = 0xcbf29ce484222325ull;
+	/* The emulator kills a destroyed domain's processes: what it took and
+	 * did not count yet is lost to the count, at most this much, as with
+	 * the emulator's own sink agents on a console ring. */
+	unsigned char buf[1024];
+	FILE *f = fopen(file, "re");
+	int r;
+
+	if (f) {
+		if (fscanf(f, "%" SCNu64 " %" SCNx64, &n, &h) != 2) {
+			fprintf(stderr, "sink: %s: not a count and a hash\n", file);
+			return 1;
+		}
+		fclose(f);
+	}
+	if ((r = sink_put(file, n, h)) < 0 || (r = xc_store_open(&st)) < 0 ||
+	    (r = xc_stream_listen(st, 0, name, &o, 0, &s)) < 0) {
+		fprintf(stderr, "sink: %s\n", strerror(-r));
+		xc_store_close(st);
+		return 1;
+	}
+	for (;;) {
+		ssize_t got = s->ops->read(s, buf, sizeof(buf));
+
+		if (got == -EAGAIN) {
+			wait_fd(s, true, false, 1000);
+			continue;
+		}
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+		n += (uint64_t)got;
+		if ((r = sink_put(file, n, h)) < 0) {
+			fprintf(stderr, "sink: %s: %s\n", file, strerror(-r));
+			break;
+		}
+	}
+	s->ops->close(s);
+	free(s);
+	xc_store_close(st);
+	return 0;
+}
+
+static int stall(const char *name)
+{
+	struct xc_store *st = NULL;
+	struct xc_stream *s;
+	struct xc_stream_opts o = { .transport = XC_TRANSPORT_VCHAN, .timeout_ms = 20000 };
+	int r;
+
+	if ((r = xc_store_open(&st)) < 0 || (r = xc_stream_listen(st, 0, name, &o, 0, &s)) < 0) {
+		fprintf(stderr, "stall: %s\n", strerror(-r));
+		xc_store_close(st);
+		return 1;
+	}
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "names")))
 		return names();
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "serve"))
 		return serve(argv[2], argc == 4 ? strtoul(argv[3], NULL, 10) : 0);
+	if (argc == 3 && !strcmp(argv[1], "stall"))
+		return stall(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "sink"))
+		return sink(argv[2], argv[3]);
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "echo"))
 		return echo(argv[2], argv[3], strtoull(argv[4], NULL, 10),
 			    !(argc == 6 && !strcmp(argv[5], "nocheck")));
@@ -226,7 +322,8 @@ int main(int argc, char **argv)
 		xc_store_close(st);
 		return r == -EBUSY ? 0 : 1;
 	}
-	fprintf(stderr, "usage: test-vchan names | serve NAME [RING] | echo DOMID NAME BYTES "
+	fprintf(stderr, "usage: test-vchan names | serve NAME [RING] | sink NAME FILE | stall NAME | "
+			"echo DOMID NAME BYTES "
 			"[nocheck] | busy DOMID NAME\n");
 	return 2;
 }

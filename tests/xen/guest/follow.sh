@@ -24,9 +24,9 @@
 #   guest writes are not carried to the domain a restore or migration makes,
 #   so when data/follow/epoch is gone the guest has been moved; it writes the
 #   next number, which tells dom0 the agents are running again.
-#   Once moved, the sink agent holds until dom0 writes data/follow/cmd
-#   (run): it would otherwise read the rest of the transfer before dom0's
-#   next cycle.
+#   At boot and once moved, the sink agent holds until dom0 writes
+#   data/follow/cmd (run): it would otherwise read the rest of the transfer
+#   before dom0's next cycle.
 # - data/follow/size: how many bytes the sink agent has read.
 # - data/follow/cmd "reset WORD": empty /tmp/sink.in (once for each WORD),
 #   acknowledged as data/follow/state "reset WORD".
@@ -175,7 +175,7 @@ follow_control() {
 		_epoch=0
 		_answered=
 		_last=
-		_moved=
+		_moved=1
 		while :; do
 			if ! timeout 10 xenstore-read data/follow/epoch >/dev/null 2>&1; then
 				_epoch=$((_epoch + 1))

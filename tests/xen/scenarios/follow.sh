@@ -224,9 +224,10 @@ cycle() {
 		wait_for 120 sh -c "xenstore-exists /local/domain/$domid/data/follow/epoch 2>/dev/null"
 	fi
 	_back=$(since $_t0)
-	# A moved guest's sink agent holds until told (guest/follow.sh): the
-	# transfer must still be in flight at the next cycle.
-	[ $_op = reboot ] || sk cmd run
+	# A moved or rebooted guest's sink agent holds until told
+	# (guest/follow.sh): the transfer must still be in flight at the next
+	# cycle.
+	sk cmd run
 	check "$_tag: domain $name is back as $domid (was $_old), same UUID" \
 		test "$(uuid_of $domid)" = "$_uuid" -a "$domid" != "$_old" -a -n "$_uuid"
 	diag "$_tag: xl $_op took $_top s, the guest's agents were back $_back s after it began; Xen free memory $_free MiB before"
