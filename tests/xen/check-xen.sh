@@ -12,10 +12,14 @@
 # for each release, installed in that release's images);
 # XENCHAN_XEN_RELEASES (default "bookworm trixie"); XENCHAN_XEN_CACHE (see
 # build-images.sh); XENCHAN_XEN_TIMEOUT (bound on each QEMU run, default
-# 900 s: a run takes about 240 s on an idle 2-core machine and twice that
-# under load; the opt-in follow scenario adds 5-15 min: give it 1800 s); XENCHAN_XEN_SCENARIO_TIMEOUT (bound on each scenario, default 300 s;
-# a host loaded by other work may need more of both); XENCHAN_XEN_SCENARIOS (run these scenario files only, no layout
-# comparison; the way to run an opt-in scenario, e.g. scenarios/follow.sh).
+# 1800 s: a run takes about 8-10 min on an idle 2-core machine, the follow
+# scenario's reboot and save + restore about half of it, and twice that
+# under load); XENCHAN_XEN_SCENARIO_TIMEOUT (bound on each scenario, default
+# 300 s; a scenario may ask for more, follow does; a host loaded by other
+# work may need more of both); XENCHAN_FOLLOW_CYCLES (1-9, default 1: the
+# follow scenario's cycles of each operation; 2 for the figures in
+# tests/xen/README.md); XENCHAN_XEN_SCENARIOS (run these scenario files
+# only, no layout comparison; the way to run an opt-in scenario).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -131,7 +135,7 @@ run_release() {
 	if build_images "$rel" "$images"; then
 		t1=$(stamp)
 		echo "check-xen: $rel images built in $((t1 - t0)) s"
-		bash "$xendir/run.sh" -i "$images" -o "$out" -t "${XENCHAN_XEN_TIMEOUT:-900}" \
+		bash "$xendir/run.sh" -i "$images" -o "$out" -t "${XENCHAN_XEN_TIMEOUT:-1800}" \
 			-s "${XENCHAN_XEN_SCENARIO_TIMEOUT:-300}" "$@" |
 			tee "$tap"
 		t2=$(stamp)

@@ -8,6 +8,8 @@
 #   -t SECONDS  bound on the whole QEMU run (default 480)
 #   -s SECONDS  bound on each scenario inside dom0 (default 300)
 # SCENARIO is a dom0 script (tests/xen/scenarios/NAME.sh); they run in order.
+# XENCHAN_FOLLOW_CYCLES (1-9): the follow scenario's cycles of each
+# operation (its default: 1), passed on dom0's command line.
 # Exit status 0 when every test passed.
 set -euo pipefail
 
@@ -63,6 +65,11 @@ done
 log=$outdir/serial.log
 xen_args="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all"
 dom0_args="console=hvc0 earlyprintk=xen rdinit=/init quiet loglevel=3 xenchan_timeout=$per"
+case ${XENCHAN_FOLLOW_CYCLES:-} in
+"") ;;
+[1-9]) dom0_args="$dom0_args xenchan_follow_cycles=$XENCHAN_FOLLOW_CYCLES" ;;
+*) die "XENCHAN_FOLLOW_CYCLES=$XENCHAN_FOLLOW_CYCLES: not a number of cycles from 1 to 9" ;;
+esac
 start=$(date +%s)
 set +e
 timeout -k 10 "$total" "$qemu" -display none -monitor none -serial stdio -nic none \

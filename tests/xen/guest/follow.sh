@@ -24,9 +24,11 @@
 #   guest writes are not carried to the domain a restore or migration makes,
 #   so when data/follow/epoch is gone the guest has been moved; it writes the
 #   next number, which tells dom0 the agents are running again.
+#   "until N" reads until it has N bytes, then holds as "hold" does: dom0
+#   has it stop where the next cycle is to find the transfer in flight.
 #   At boot and once moved, the sink agent holds until dom0 writes
-#   data/follow/cmd (run): it would otherwise read the rest of the transfer
-#   before dom0's next cycle.
+#   data/follow/cmd ("until N" or "run"): it would otherwise read the rest
+#   of the transfer before dom0's next cycle.
 # - data/follow/size: how many bytes the sink agent has read.
 # - data/follow/cmd "reset WORD": empty /tmp/sink.in (once for each WORD),
 #   acknowledged as data/follow/state "reset WORD".
@@ -133,6 +135,10 @@ follow_sink() {
 		_reset=
 		while :; do
 			read -r _cmd </tmp/follow.cmd
+			case $_cmd in
+			"until "*)
+				[ "$(wc -c </tmp/sink.in)" -lt "${_cmd#until }" ] || _cmd=hold ;;
+			esac
 			case $_cmd in
 			"reset "*)
 				if [ "$_cmd" != "$_reset" ]; then

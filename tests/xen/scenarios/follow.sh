@@ -1,5 +1,6 @@
 # A guest's lifecycle under xenchan --follow: xl reboot, xl save + xl
-# restore and xl migrate to this same host, two cycles of each, with a
+# restore and xl migrate to this same host, one cycle of each (more with
+# XENCHAN_FOLLOW_CYCLES, which run.sh passes as xenchan_follow_cycles), with a
 # xenchan-cat --follow session on a socket channel (lines before and after
 # each cycle come back, upper-cased by the guest) and a xenchan-send
 # --follow transfer of 384 KiB running across the cycles, checked at the
@@ -27,13 +28,12 @@
 # new qemu opened, memory free in Xen and dom0. Without --follow in the
 # programs under test only those facts are gathered.
 # xenchan-timeout: 1200
-# xenchan-opt-in: not yet passing on real Xen (the reason a break reports, and xenchan-cat --follow -Q after a restore), and 5-15 min per release
 . /xenchan/lib.sh
 
 bin=$XENCHAN_BIN
 name=follow
 size=393216
-cycles=2
+cycles=${xenchan_follow_cycles:-1}
 tmo=4m
 
 has_follow=
@@ -139,6 +139,17 @@ op_cmd() {
 	esac
 }
 
+# want OP K: how much of the payload the guest reads before cycle K, after
+# which its sink agent holds ("until"). The guest counts from 0 again after
+# a reboot, and from where the transfer stood after a restore.
+want() {
+	if [ $1 = reboot ]; then
+		echo $((size / (2 * cycles + 2)))
+	else
+		echo $((size * (2 * $2 - 1) / (2 * cycles + 2)))
+	fi
+}
+
 # cycle OP K: one xl OP with the transfer in flight.
 cycle() {
 	_op=$1 _k=$2 _tag="$1 $2"
@@ -150,14 +161,9 @@ cycle() {
 		check "$_tag: xenchan-cat --follow: a line before the cycle comes back" \
 			wait_for 60 line_back "BEFORE $(echo $_tag | tr a-z A-Z)"
 	fi
-	# The transfer in flight: let the guest read some, then stop it.
-	# The guest counts from 0 again after a reboot, and from where the
-	# transfer stood after a restore.
-	if [ $_op = reboot ]; then
-		_want=$((size / (2 * cycles + 2)))
-	else
-		_want=$((size * (2 * _k - 1) / (2 * cycles + 2)))
-	fi
+	# The transfer in flight: the guest reads up to _want (its sink agent
+	# was told "until _want") and stops.
+	_want=$(want $_op $_k)
 	[ -n "$has_follow" ] || _want=0
 	if ! wait_for 120 sh -c "[ \"\$(xenstore-read /local/domain/$domid/data/follow/size 2>/dev/null || echo 0)\" -ge $_want ]"; then
 		diag "$_tag: the guest read only $(gk size) of $size bytes, wanted $_want before the cycle"
@@ -225,9 +231,13 @@ cycle() {
 	fi
 	_back=$(since $_t0)
 	# A moved or rebooted guest's sink agent holds until told
-	# (guest/follow.sh): the transfer must still be in flight at the next
-	# cycle.
-	sk cmd run
+	# (guest/follow.sh): up to where the next cycle is to find the
+	# transfer in flight, or to its end.
+	if [ $_k -lt $cycles ]; then
+		sk cmd "until $(want $_op $((_k + 1)))"
+	else
+		sk cmd run
+	fi
 	check "$_tag: domain $name is back as $domid (was $_old), same UUID" \
 		test "$(uuid_of $domid)" = "$_uuid" -a "$domid" != "$_old" -a -n "$_uuid"
 	diag "$_tag: xl $_op took $_top s, the guest's agents were back $_back s after it began; Xen free memory $_free MiB before"
@@ -309,7 +319,7 @@ operation() {
 	rm -f /tmp/acc.$op /tmp/marks.$op /tmp/reports.$op
 	sk cmd "reset $op"
 	check "$op: the guest's sink agent starts empty" wait_for 60 state_is "reset $op"
-	sk cmd ""
+	sk cmd "until $(want $op 1)"
 	if [ -n "$has_follow" ]; then
 		rm -f /tmp/cat.fifo
 		mkfifo /tmp/cat.fifo
