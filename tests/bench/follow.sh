@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # xenchan-send --follow across a guest's lifecycle on the emulated host: for
 # each operation (reboot, save + restore, migrate) and transport (socket, pty,
-# direct), CYCLES transfers of numbered records, each broken by one operation
+# direct, vchan), CYCLES transfers of numbered records, each broken by one operation
 # while bytes are in flight.  What the guest got is compared with what was
 # sent (tests/bench/seqdata): bytes lost and duplicated, against what
 # xenchan-send's report said may have happened; the reconnect time is the
@@ -11,7 +11,10 @@
 # nothing is asserted.
 #
 # Usage: tests/bench/follow.sh [CYCLES [OPERATIONS [TRANSPORTS]]]
-#   (defaults: 20, "reboot save migrate", "socket pty direct")
+#   (defaults: 20, "reboot save migrate", "socket pty direct vchan")
+# The vchan endpoint is served by tests/unit/test-vchan append, started in
+# the domain before each transfer and again in the new domain after the
+# operation, as a guest's agent would be.
 set -euo pipefail
 
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -20,7 +23,8 @@ send=$top_builddir/cmd/xenchan-send
 seqdata=$top_builddir/tests/bench/seqdata
 cycles=${1:-20}
 ops=${2:-reboot save migrate}
-transports=${3:-socket pty direct}
+transports=${3:-socket pty direct vchan}
+tv=$top_builddir/tests/unit/test-vchan
 # 192 KiB at 256 KB/s: a transfer of about 0.75 s, broken early.
 records=12288
 rate=262144
@@ -52,21 +56,38 @@ wait_for() {
 }
 nonempty() { [ -s "$1" ]; }
 # One cycle of operation $1 on the domain fbench.
+# operate OP: prints the new domid.
 operate() {
 	case $1 in
 	reboot) timeout 60 "$sim" reboot fbench ;;
 	save) timeout 60 "$sim" save fbench "$dir/fbench.save" && timeout 60 "$sim" restore "$dir/fbench.save" ;;
 	migrate) timeout 60 "$sim" migrate fbench ;;
-	esac >/dev/null
+	esac
+}
+published() {
+	"$top_builddir/cmd/xenchan-ls" -rn -o CHANNEL,STATE -t vchan "id:$1" 2>/dev/null |
+		grep -Eqx 'org.example.fvchan.0 (published|in-use)'
+}
+# vchan_serve DOMID: the vchan endpoint served in DOMID, appending to
+# got-vchan; returns once it is published.
+vchan_serve() {
+	# Not a job of ours: the emulator kills it with the domain.
+	(timeout 120 "$sim" exec -D "$1" -- "$tv" append org.example.fvchan.0 "$dir/got-vchan" \
+		>/dev/null 2>&1 &)
+	wait_for 30 published "$1"
 }
 
 # cycle OP TRANSPORT: prints "ok|fail seconds lost dup resent maydup unproven".
 cycle() {
-	local op=$1 t=$2 got=$dir/got-$t pid st=0 line secs resent maydup unproven d lost dup
+	local op=$1 t=$2 got=$dir/got-$t pid st=0 line secs resent maydup unproven d lost dup nd
 	local opts=()
 
 	[ "$t" = direct ] && opts=(--create)
 	: >"$got"
+	if [ "$t" = vchan ]; then
+		vchan_serve "$("$sim" list | awk '$2 == "fbench" { print $1 }')" ||
+			echo "follow.sh: the vchan endpoint was not published" >&2
+	fi
 	"$seqdata" gen "$records" "$rate" |
 		timeout 120 "$send" --follow=60s -T "$t" "${opts[@]}" fbench "org.example.f$t.0" \
 			2>"$dir/err" &
@@ -74,7 +95,9 @@ cycle() {
 	if ! wait_for 30 nonempty "$got"; then
 		kill "$pid" 2>/dev/null || true
 	else
-		operate "$op" || echo "follow.sh: $op failed" >&2
+		nd=$(operate "$op") || echo "follow.sh: $op failed" >&2
+		[ "$t" != vchan ] || vchan_serve "$nd" ||
+			echo "follow.sh: the vchan endpoint was not published again" >&2
 	fi
 	wait "$pid" || st=$?
 	# Where the transfer ends, the agent may still be writing: wait for the

@@ -12,6 +12,9 @@
  *                                     holds (a sink started again in a
  *                                     rebuilt domain counts on); reads 1 KiB
  *                                     at a time
+ *   test-vchan append NAME FILE       in a guest: serve NAME to dom0, append
+ *                                     everything read to FILE, 1 KiB at a
+ *                                     time, until the client goes
  *   test-vchan stall NAME             in a guest: serve NAME to dom0, never
  *                                     read (until killed)
  *   test-vchan echo DOMID NAME BYTES [nocheck]
@@ -23,6 +26,7 @@
  * The last three run on the emulated host (tests/bats/vchan-transport.bats).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -282,6 +286,41 @@ static int sink(const char *name, const char *file)
 	return 0;
 }
 
+static int append(const char *name, const char *file)
+{
+	struct xc_store *st = NULL;
+	struct xc_stream *s;
+	struct xc_stream_opts o = { .transport = XC_TRANSPORT_VCHAN, .timeout_ms = 20000 };
+	char buf[1024];
+	int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), r;
+
+	if (fd < 0) {
+		fprintf(stderr, "append: %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	if ((r = xc_store_open(&st)) < 0 || (r = xc_stream_listen(st, 0, name, &o, 0, &s)) < 0) {
+		fprintf(stderr, "append: %s\n", strerror(-r));
+		xc_store_close(st);
+		close(fd);
+		return 1;
+	}
+	for (;;) {
+		ssize_t got = s->ops->read(s, buf, sizeof(buf));
+
+		if (got == -EAGAIN) {
+			wait_fd(s, true, false, 1000);
+			continue;
+		}
+		if (got <= 0 || write(fd, buf, (size_t)got) != got)
+			break;
+	}
+	s->ops->close(s);
+	free(s);
+	xc_store_close(st);
+	close(fd);
+	return 0;
+}
+
 static int stall(const char *name)
 {
 	struct xc_store *st = NULL;
@@ -304,6 +343,8 @@ int main(int argc, char **argv)
 		return names();
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "serve"))
 		return serve(argv[2], argc == 4 ? strtoul(argv[3], NULL, 10) : 0);
+	if (argc == 4 && !strcmp(argv[1], "append"))
+		return append(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "stall"))
 		return stall(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "sink"))
@@ -322,7 +363,8 @@ int main(int argc, char **argv)
 		xc_store_close(st);
 		return r == -EBUSY ? 0 : 1;
 	}
-	fprintf(stderr, "usage: test-vchan names | serve NAME [RING] | sink NAME FILE | stall NAME | "
+	fprintf(stderr, "usage: test-vchan names | serve NAME [RING] | sink NAME FILE | append NAME FILE | "
+			"stall NAME | "
 			"echo DOMID NAME BYTES "
 			"[nocheck] | busy DOMID NAME\n");
 	return 2;
