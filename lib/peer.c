@@ -149,16 +149,19 @@ enum xc_peer_end xc_peer_end(const struct xc_peer *p)
 	return p->migrated ? XC_PEER_END_MIGRATED : p->request;
 }
 
-/* The hypervisor's word, once the domain has shut down: its reason, which
- * the guest gave when it did (SCHEDOP_shutdown).  False while it runs, once
- * it is destroyed, or without the hypervisor. */
-static bool shutdown_reason(struct xc_peer *p, enum xc_peer_end *end)
+/* The hypervisor's word: 1 once the domain has shut down, with its reason,
+ * which the guest gave when it did (SCHEDOP_shutdown); 0 while it runs (or
+ * runs again: a save that failed resumes it); -1 once it is destroyed,
+ * without the hypervisor, or for a reason that is none of these. */
+static int shutdown_reason(struct xc_peer *p, enum xc_peer_end *end)
 {
 	xc_domaininfo_t info;
 
 	if (!p->xch || xc_domain_getinfolist(p->xch, p->domid, 1, &info) != 1 ||
-	    info.domain != p->domid || !(info.flags & XEN_DOMINF_shutdown))
-		return false;
+	    info.domain != p->domid)
+		return -1;
+	if (!(info.flags & XEN_DOMINF_shutdown))
+		return 0;
 	switch ((info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask) {
 	case SHUTDOWN_poweroff:
 		*end = XC_PEER_END_POWEROFF;
@@ -174,18 +177,26 @@ static bool shutdown_reason(struct xc_peer *p, enum xc_peer_end *end)
 		*end = XC_PEER_END_CRASH;
 		break;
 	default:
-		return false;
+		return -1;
 	}
-	return true;
+	return 1;
 }
 
 static void record_shutdown(struct xc_peer *p)
 {
 	enum xc_peer_end end;
 
-	if (!p->shut && shutdown_reason(p, &end)) {
+	switch (shutdown_reason(p, &end)) {
+	case 1:
 		p->request = end;
 		p->shut = true;
+		break;
+	case 0:
+		/* Running, again: what it showed before is over. */
+		if (p->shut)
+			p->request = XC_PEER_END_DESTROYED;
+		p->shut = false;
+		break;
 	}
 }
 
