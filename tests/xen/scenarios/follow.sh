@@ -327,7 +327,7 @@ operation() {
 			</tmp/cat.fifo >/tmp/cat.out 2>/tmp/cat.err &
 		cat_pid=$!
 		exec 8>/tmp/cat.fifo
-		$bin/xenchan-send --follow=$tmo --no-progress -T socket $name org.example.sink.0 \
+		$bin/xenchan-send -v --follow=$tmo --no-progress -T socket $name org.example.sink.0 \
 			/tmp/follow.data 2>/tmp/send.err &
 		send_pid=$!
 	fi
@@ -377,7 +377,7 @@ operation() {
 	seams $op >/tmp/seams.$op
 	check "$op: the guest got the payload in order, up to its last byte ($(sed -n 's/^end //p' /tmp/seams.$op) of $size)" \
 		sh -c "! grep -q '^bad' /tmp/seams.$op && grep -qx 'end $size' /tmp/seams.$op" ||
-		diag "$(grep '^bad' /tmp/seams.$op)"
+		diag "$(grep '^bad' /tmp/seams.$op; cat /tmp/send.err)"
 	if [ $cyc_rc = 2 ]; then
 		check "$op: no break, so the guest got each byte once" \
 			sh -c "! grep -q '^bad' /tmp/seams.$op && ! awk '\$1 ~ /^[0-9]/ && (\$2 || \$3)' /tmp/seams.$op | grep -q ."
