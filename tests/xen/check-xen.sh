@@ -12,14 +12,14 @@
 # for each release, installed in that release's images);
 # XENCHAN_XEN_RELEASES (default "bookworm trixie"); XENCHAN_XEN_CACHE (see
 # build-images.sh); XENCHAN_XEN_TIMEOUT (bound on each QEMU run, default
-# 1800 s: a run takes about 8-10 min on an idle 2-core machine, the follow
-# scenario's reboot and save + restore about half of it, and twice that
-# under load); XENCHAN_XEN_SCENARIO_TIMEOUT (bound on each scenario, default
-# 300 s; a scenario may ask for more, follow does; a host loaded by other
-# work may need more of both); XENCHAN_FOLLOW_CYCLES (1-9, default 1: the
-# follow scenario's cycles of each operation; 2 for the figures in
-# tests/xen/README.md); XENCHAN_XEN_SCENARIOS (run these scenario files
-# only, no layout comparison; the way to run an opt-in scenario).
+# 1800 s: a run takes about 5-6 min on an idle 2-core machine, the opt-in
+# follow scenario alone 3-5 min, and twice that under load);
+# XENCHAN_XEN_SCENARIO_TIMEOUT (bound on each scenario, default 300 s; a
+# scenario may ask for more, follow does; a host loaded by other work may
+# need more of both); XENCHAN_FOLLOW_CYCLES (1-9, default 2: the follow
+# scenario's cycles of each operation); XENCHAN_XEN_SCENARIOS (run these
+# scenario files only, no layout comparison; the way to run an opt-in
+# scenario, e.g. tests/xen/scenarios/follow.sh).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)

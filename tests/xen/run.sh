@@ -9,7 +9,7 @@
 #   -s SECONDS  bound on each scenario inside dom0 (default 300)
 # SCENARIO is a dom0 script (tests/xen/scenarios/NAME.sh); they run in order.
 # XENCHAN_FOLLOW_CYCLES (1-9): the follow scenario's cycles of each
-# operation (its default: 1), passed on dom0's command line.
+# operation (its default: 2), passed on dom0's command line.
 # Exit status 0 when every test passed.
 set -euo pipefail
 
