@@ -379,7 +379,8 @@ operation() {
 	seams $op >/tmp/seams.$op
 	check "$op: the guest got the payload in order, up to its last byte ($(sed -n 's/^end //p' /tmp/seams.$op) of $size)" \
 		sh -c "! grep -q '^bad' /tmp/seams.$op && grep -qx 'end $size' /tmp/seams.$op" ||
-		diag "$(grep '^bad' /tmp/seams.$op; cat /tmp/send.err)"
+		diag "$(grep '^bad' /tmp/seams.$op; cat /tmp/send.err
+			grep -a 'guest: \|hvc' "/var/log/xen/console/guest-$name.log" 2>/dev/null | tr -d '\r' | tail -n 60)"
 	if [ $cyc_rc = 2 ]; then
 		check "$op: no break, so the guest got each byte once" \
 			sh -c "! grep -q '^bad' /tmp/seams.$op && ! awk '\$1 ~ /^[0-9]/ && (\$2 || \$3)' /tmp/seams.$op | grep -q ."
