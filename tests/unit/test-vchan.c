@@ -11,7 +11,7 @@
  *                                     each read and carried on from what FILE
  *                                     holds (a sink started again in a
  *                                     rebuilt domain counts on); reads 1 KiB
- *                                     at a time
+ *                                     at a time, as append does
  *   test-vchan append NAME FILE       in a guest: serve NAME to dom0, append
  *                                     everything read to FILE, 1 KiB at a
  *                                     time, until the client goes
@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,48 +238,41 @@ static int sink_put(const char *file, uint64_t n, uint64_t h)
 	return 0;
 }
 
-static int sink(const char *name, const char *file)
+/*
+ * In a guest: serve NAME, and hand each read to take() until the client goes
+ * or take() fails; without take(), never read.  Reads of at most 1 KiB: the
+ * emulator kills a destroyed domain's processes, and what one took and had
+ * not recorded yet is lost to its record, at most this much, as with the
+ * emulator's own agents on a console ring.
+ */
+static int consume(const char *who, const char *name,
+		   bool (*take)(void *data, const unsigned char *buf, size_t n), void *data)
 {
 	struct xc_store *st = NULL;
 	struct xc_stream *s;
 	struct xc_stream_opts o = { .transport = XC_TRANSPORT_VCHAN, .timeout_ms = 20000 };
-	uint64_t n = 0, h = 0xcbf29ce484222325ull;
-	/* The emulator kills a destroyed domain's processes: what it took and
-	 * did not count yet is lost to the count, at most this much, as with
-	 * the emulator's own sink agents on a console ring. */
 	unsigned char buf[1024];
-	FILE *f = fopen(file, "re");
 	int r;
 
-	if (f) {
-		if (fscanf(f, "%" SCNu64 " %" SCNx64, &n, &h) != 2) {
-			fprintf(stderr, "sink: %s: not a count and a hash\n", file);
-			return 1;
-		}
-		fclose(f);
-	}
-	if ((r = sink_put(file, n, h)) < 0 || (r = xc_store_open(&st)) < 0 ||
-	    (r = xc_stream_listen(st, 0, name, &o, 0, &s)) < 0) {
-		fprintf(stderr, "sink: %s\n", strerror(-r));
+	if ((r = xc_store_open(&st)) < 0 || (r = xc_stream_listen(st, 0, name, &o, 0, &s)) < 0) {
+		fprintf(stderr, "%s: %s\n", who, strerror(-r));
 		xc_store_close(st);
 		return 1;
 	}
 	for (;;) {
-		ssize_t got = s->ops->read(s, buf, sizeof(buf));
+		ssize_t got;
 
+		if (!take) {
+			pause();
+			continue;
+		}
+		got = s->ops->read(s, buf, sizeof(buf));
 		if (got == -EAGAIN) {
 			wait_fd(s, true, false, 1000);
 			continue;
 		}
-		if (got <= 0)
+		if (got <= 0 || !take(data, buf, (size_t)got))
 			break;
-		for (ssize_t i = 0; i < got; i++)
-			h = (h ^ buf[i]) * 0x100000001b3ull;
-		n += (uint64_t)got;
-		if ((r = sink_put(file, n, h)) < 0) {
-			fprintf(stderr, "sink: %s: %s\n", file, strerror(-r));
-			break;
-		}
 	}
 	s->ops->close(s);
 	free(s);
@@ -286,55 +280,68 @@ static int sink(const char *name, const char *file)
 	return 0;
 }
 
+struct sink {
+	const char *file;
+	uint64_t n, h;
+};
+
+static bool sink_take(void *data, const unsigned char *buf, size_t len)
+{
+	struct sink *k = data;
+	int r;
+
+	for (size_t i = 0; i < len; i++)
+		k->h = (k->h ^ buf[i]) * 0x100000001b3ull;
+	k->n += len;
+	r = sink_put(k->file, k->n, k->h);
+	if (r < 0)
+		fprintf(stderr, "sink: %s: %s\n", k->file, strerror(-r));
+	return r == 0;
+}
+
+static int sink(const char *name, const char *file)
+{
+	struct sink k = { .file = file, .h = 0xcbf29ce484222325ull };
+	FILE *f = fopen(file, "re");
+	int r;
+
+	if (f) {
+		r = fscanf(f, "%" SCNu64 " %" SCNx64, &k.n, &k.h);
+		fclose(f);
+		if (r != 2) {
+			fprintf(stderr, "sink: %s: not a count and a hash\n", file);
+			return 1;
+		}
+	}
+	r = sink_put(file, k.n, k.h);
+	if (r < 0) {
+		fprintf(stderr, "sink: %s: %s\n", file, strerror(-r));
+		return 1;
+	}
+	return consume("sink", name, sink_take, &k);
+}
+
+static bool append_take(void *data, const unsigned char *buf, size_t len)
+{
+	return write(*(int *)data, buf, len) == (ssize_t)len;
+}
+
 static int append(const char *name, const char *file)
 {
-	struct xc_store *st = NULL;
-	struct xc_stream *s;
-	struct xc_stream_opts o = { .transport = XC_TRANSPORT_VCHAN, .timeout_ms = 20000 };
-	char buf[1024];
 	int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), r;
 
 	if (fd < 0) {
 		fprintf(stderr, "append: %s: %s\n", file, strerror(errno));
 		return 1;
 	}
-	if ((r = xc_store_open(&st)) < 0 || (r = xc_stream_listen(st, 0, name, &o, 0, &s)) < 0) {
-		fprintf(stderr, "append: %s\n", strerror(-r));
-		xc_store_close(st);
-		close(fd);
-		return 1;
-	}
-	for (;;) {
-		ssize_t got = s->ops->read(s, buf, sizeof(buf));
-
-		if (got == -EAGAIN) {
-			wait_fd(s, true, false, 1000);
-			continue;
-		}
-		if (got <= 0 || write(fd, buf, (size_t)got) != got)
-			break;
-	}
-	s->ops->close(s);
-	free(s);
-	xc_store_close(st);
+	r = consume("append", name, append_take, &fd);
 	close(fd);
-	return 0;
+	return r;
 }
 
 static int stall(const char *name)
 {
-	struct xc_store *st = NULL;
-	struct xc_stream *s;
-	struct xc_stream_opts o = { .transport = XC_TRANSPORT_VCHAN, .timeout_ms = 20000 };
-	int r;
-
-	if ((r = xc_store_open(&st)) < 0 || (r = xc_stream_listen(st, 0, name, &o, 0, &s)) < 0) {
-		fprintf(stderr, "stall: %s\n", strerror(-r));
-		xc_store_close(st);
-		return 1;
-	}
-	for (;;)
-		pause();
+	return consume("stall", name, NULL, NULL);
 }
 
 int main(int argc, char **argv)
