@@ -32,6 +32,10 @@
 # - data/follow/size: how many bytes the sink agent has read.
 # - data/follow/cmd "reset WORD": empty /tmp/sink.in (once for each WORD),
 #   acknowledged as data/follow/state "reset WORD".
+# - /tmp/sink.log: what the sink agent did and when (device opened, reset
+#   with the size it emptied, hangup, the first bytes read after a reset);
+#   its last lines are in data/follow/log, which dom0 shows when the
+#   stream does not fit.
 
 # follow_payload FILE SIZE: SIZE (a multiple of 16) bytes of offset records.
 follow_payload() {
@@ -114,6 +118,11 @@ follow_upcase() {
 	) &
 }
 
+# sink_log WORDS: one line of /tmp/sink.log, with the guest's uptime.
+sink_log() {
+	echo "$(cut -d' ' -f1 /proc/uptime) $*" >>/tmp/sink.log
+}
+
 # sink_open: fd 3 is the sink channel's device, raw; min 0 time 2 makes a
 # read with nothing to give return after 0.2 s, so that the agent can stop
 # between two reads.
@@ -122,6 +131,7 @@ sink_open() {
 	echo "guest: org.example.sink.0 is $_dev"
 	exec 3<>"$_dev"
 	stty -F "$_dev" raw -echo min 0 time 2
+	sink_log "open $_dev at $(wc -c </tmp/sink.in)"
 }
 
 # The sink agent (see above). Reads with dd, one read at a time; dd's "0+0
@@ -130,6 +140,7 @@ sink_open() {
 follow_sink() {
 	: >/tmp/sink.in
 	(
+		_first=1
 		until sink_open; do sleep 0.2; done
 		_held=
 		_reset=
@@ -142,7 +153,9 @@ follow_sink() {
 			case $_cmd in
 			"reset "*)
 				if [ "$_cmd" != "$_reset" ]; then
+					sink_log "$_cmd: emptied $(wc -c </tmp/sink.in)"
 					: >/tmp/sink.in
+					_first=1
 					_reset=$_cmd
 					xenstore-write data/follow/state "$_cmd"
 				fi ;;
@@ -159,13 +172,19 @@ follow_sink() {
 					[ "$_r" = "0+0 records in" ] && break
 				done
 				exec 3<&-
+				sink_log "quiesced: closed at $(wc -c </tmp/sink.in)"
 				xenstore-write data/follow/state "closed $(wc -c </tmp/sink.in)"
 				exit 0 ;;
 			esac
 			_held=
 			dd bs=4096 count=1 <&3 >>/tmp/sink.in 2>/tmp/sink.dd
 			read -r _r </tmp/sink.dd
+			if [ -n "$_first" ] && [ "$_r" != "0+0 records in" ]; then
+				_first=
+				sink_log "first read ($_cmd): $(wc -c </tmp/sink.in) bytes: $(head -c 34 /tmp/sink.in | od -An -c | tr -s ' \n' ' ')"
+			fi
 			if [ "$_r" = "0+0 records in" ] && ! stty -g <&3 >/dev/null 2>&1; then
+				sink_log "hangup at $(wc -c </tmp/sink.in)"
 				exec 3<&-
 				until sink_open; do sleep 0.2; done
 			fi
@@ -200,6 +219,7 @@ follow_control() {
 			_q=$(timeout 10 xenstore-read data/follow/query 2>/dev/null) || _q=
 			if [ -n "$_q" ] && [ "$_q" != "$_answered" ]; then
 				_segs=$(follow_segments /tmp/sink.in /tmp/follow.ref)
+				timeout 10 xenstore-write data/follow/log "$(tail -n 12 /tmp/sink.log | cut -c 1-160)"
 				timeout 10 xenstore-write data/follow/result "$_q size=$(wc -c </tmp/sink.in) md5=$(md5sum </tmp/sink.in | cut -d' ' -f1) ref=$(md5sum </tmp/follow.ref | cut -d' ' -f1) segs=$_segs"
 				_answered=$_q
 			fi

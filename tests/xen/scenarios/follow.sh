@@ -179,6 +179,7 @@ cycle() {
 			diag "$_tag: the sink agent did not close: $(gk state)"
 		_acc=$(query)
 		echo "$_acc" >>/tmp/acc.$_op
+		diag "$_tag: the guest's sink log in this boot: $(gk log | tr '\n' ';')"
 		kill -CONT $_qp
 	else
 		sk cmd hold
@@ -374,6 +375,7 @@ operation() {
 	_acc=$(query)
 	echo "$_acc" >>/tmp/acc.$op
 	diag "$op: guest accounts: $(tr '\n' ';' </tmp/acc.$op)"
+	diag "$op: the guest's sink log: $(gk log | tr '\n' ';')"
 	check "$op: the guest's payload is the one sent" \
 		sh -c "! grep -v 'ref=$ref_md5' /tmp/acc.$op"
 	seams $op >/tmp/seams.$op
