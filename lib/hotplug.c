@@ -9,7 +9,12 @@
 #include "parse.h"
 #include "xenbus.h"
 
-/* How many more times a transaction that met a concurrent change runs. */
+/*
+ * How many more times a transaction that met a concurrent change runs:
+ * hotplugs into one domain at once all take its lowest free devid, and
+ * each conflict is one of them committing, so n at once need n - 1.
+ */
+#define HOTPLUG_TX_RETRIES 64
 
 static const enum xc_hotplug_dir all_dirs[] = {
 	XC_HOTPLUG_FRONTEND,
@@ -268,7 +273,7 @@ int xc_hotplug_add(struct xc_store *st, uint32_t domid, const char *name, uint32
 	snprintf(a.perms[GUEST_READS], sizeof(a.perms[0]), "n0 r%u", domid);
 	snprintf(a.perms[DOM0_ONLY], sizeof(a.perms[0]), "n0");
 	snprintf(a.domid_str, sizeof(a.domid_str), "%u", domid);
-	r = xc_store_transaction(st, add_tx, &a, XC_STORE_TX_RETRIES);
+	r = xc_store_transaction(st, add_tx, &a, HOTPLUG_TX_RETRIES);
 	if (r < 0)
 		return r;
 	*devid = a.devid;

@@ -489,6 +489,12 @@ int xc_store_transaction(struct xc_store *st,
 				return r;
 			r = e;
 		}
+		/* xenstored (C, 4.17 and later) answers EIO to a request in a
+		 * transaction that a concurrent commit made inconsistent, such
+		 * as removing a node another transaction has just created:
+		 * the transaction is doomed, as with a conflict at its end. */
+		if (r == -EIO && t != XBT_NULL)
+			r = -EAGAIN;
 		if (r != -EAGAIN)
 			return r;
 		if (attempt >= max_retries) {
