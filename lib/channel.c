@@ -82,8 +82,8 @@ static struct xc_channel *chanv_add(struct chanv *cv)
 }
 
 /* Read dir/key; NULL when missing.  Malformed values set XC_CHAN_BAD_VALUE. */
-static char *rd(struct xc_store *st, struct xc_channel *c, const char *dir,
-		const char *key, size_t max)
+static char *rd(struct xc_store *st, xs_transaction_t t, struct xc_channel *c,
+		const char *dir, const char *key, size_t max)
 {
 	_cleanup_free_ char *path = NULL;
 	char *v = NULL;
@@ -91,20 +91,21 @@ static char *rd(struct xc_store *st, struct xc_channel *c, const char *dir,
 
 	if (asprintf(&path, "%s/%s", dir, key) < 0)
 		return NULL;
-	r = xc_store_read(st, XBT_NULL, path, max, &v);
+	r = xc_store_read(st, t, path, max, &v);
 	if (r == -EFBIG || r == -EBADMSG)
 		c->flags |= XC_CHAN_BAD_VALUE;
 	return r < 0 ? NULL : v;
 }
 
-static int rd_state(struct xc_store *st, struct xc_channel *c, const char *dir)
+static int rd_state(struct xc_store *st, xs_transaction_t t, struct xc_channel *c,
+		    const char *dir)
 {
 	_cleanup_free_ char *v = NULL;
 	uint64_t s;
 
 	if (!dir)
 		return XC_STATE_NONE;
-	v = rd(st, c, dir, "state", 16);
+	v = rd(st, t, c, dir, "state", 16);
 	if (!v)
 		return XC_STATE_NONE;
 	if (xc_parse_uint(v, XC_STATE_RECONFIGURED, &s) < 0) {
@@ -115,15 +116,15 @@ static int rd_state(struct xc_store *st, struct xc_channel *c, const char *dir)
 }
 
 /* Whether the guest could have written dir/key. */
-static bool guest_writable(struct xc_store *st, const char *dir, const char *key,
-			   uint32_t domid)
+static bool guest_writable(struct xc_store *st, xs_transaction_t t, const char *dir,
+			   const char *key, uint32_t domid)
 {
 	_cleanup_free_ char *path = NULL;
 	bool w = true;
 
 	if (asprintf(&path, "%s/%s", dir, key) < 0)
 		return true;
-	if (xc_store_writable_by(st, XBT_NULL, path, domid, &w) < 0)
+	if (xc_store_writable_by(st, t, path, domid, &w) < 0)
 		return true; /* cannot tell: assume the worst */
 	return w;
 }
@@ -180,8 +181,8 @@ static bool unserved_direct(const struct xc_channel *c)
 	return xc_lock_holder(path) == 0;
 }
 
-static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
-			   bool trusted, struct xc_channel *c)
+static int console_channel(struct xc_store *st, xs_transaction_t t, uint32_t domid,
+			   uint32_t devid, bool trusted, struct xc_channel *c)
 {
 	char lx[96], fe[96];
 	_cleanup_free_ char *type = NULL, *output = NULL;
@@ -195,24 +196,24 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 		return -ENOMEM;
 
 	if (trusted) {
-		_cleanup_free_ char *tfe = rd(st, c, lx, "frontend", 128);
+		_cleanup_free_ char *tfe = rd(st, t, c, lx, "frontend", 128);
 
-		c->name = rd(st, c, lx, "name", XC_CHANNEL_NAME_MAX);
-		c->connection = rd(st, c, lx, "connection", 32);
-		c->backend = rd(st, c, lx, "backend", 128);
+		c->name = rd(st, t, c, lx, "name", XC_CHANNEL_NAME_MAX);
+		c->connection = rd(st, t, c, lx, "connection", 32);
+		c->backend = rd(st, t, c, lx, "backend", 128);
 		if (c->connection && streq(c->connection, "socket"))
-			c->endpoint = rd(st, c, lx, "path", 256);
+			c->endpoint = rd(st, t, c, lx, "path", 256);
 		/* libxl always points the copy at the frontend it describes. */
 		if (tfe && !streq(tfe, fe))
 			c->flags |= XC_CHAN_BAD_VALUE;
 	} else {
 		c->flags |= XC_CHAN_NO_TRUSTED_COPY;
-		c->name = rd(st, c, fe, "name", XC_CHANNEL_NAME_MAX);
-		if (c->name && guest_writable(st, fe, "name", domid))
+		c->name = rd(st, t, c, fe, "name", XC_CHANNEL_NAME_MAX);
+		if (c->name && guest_writable(st, t, fe, "name", domid))
 			c->flags |= XC_CHAN_GUEST_WRITABLE;
 		/* The frontend's backend key is the guest's: only a path of the
 		 * one shape a backend can have is followed. */
-		c->backend = rd(st, c, fe, "backend", 128);
+		c->backend = rd(st, t, c, fe, "backend", 128);
 	}
 	if (c->backend && !parse_backend_path(c->backend, domid, devid, &c->backend_domid)) {
 		c->flags |= XC_CHAN_BAD_VALUE;
@@ -220,14 +221,14 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 		c->backend = NULL;
 	}
 	if (!c->connection && c->backend)
-		c->connection = rd(st, c, c->backend, "connection", 32);
+		c->connection = rd(st, t, c, c->backend, "connection", 32);
 
 	/* The frontend may be gone (device being removed) while the copy stays. */
-	c->fe_state = rd_state(st, c, fe);
-	c->be_state = rd_state(st, c, c->backend);
+	c->fe_state = rd_state(st, t, c, fe);
+	c->be_state = rd_state(st, t, c, c->backend);
 
 	if (trusted && c->fe_state != XC_STATE_NONE) {
-		_cleanup_free_ char *fname = rd(st, c, fe, "name", XC_CHANNEL_NAME_MAX);
+		_cleanup_free_ char *fname = rd(st, t, c, fe, "name", XC_CHANNEL_NAME_MAX);
 
 		if (fname && (!c->name || !streq(fname, c->name))) {
 			/* Reported, never believed. */
@@ -243,13 +244,13 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 	 * them dom0's: checked, not assumed).
 	 */
 	if (!c->connection) {
-		type = rd(st, c, fe, "type", 32);
-		if (type && guest_writable(st, fe, "type", domid)) {
+		type = rd(st, t, c, fe, "type", 32);
+		if (type && guest_writable(st, t, fe, "type", domid)) {
 			c->flags |= XC_CHAN_GUEST_WRITABLE;
 			free(TAKE_PTR(type));
 		}
-		output = rd(st, c, fe, "output", 64);
-		if (output && guest_writable(st, fe, "output", domid)) {
+		output = rd(st, t, c, fe, "output", 64);
+		if (output && guest_writable(st, t, fe, "output", domid)) {
 			c->flags |= XC_CHAN_GUEST_WRITABLE;
 			free(TAKE_PTR(output));
 		}
@@ -268,9 +269,9 @@ static int console_channel(struct xc_store *st, uint32_t domid, uint32_t devid,
 		   (output && streq(output, "pty"))) {
 		c->transport = XC_TRANSPORT_PTY;
 		free(c->endpoint);
-		c->endpoint = rd(st, c, fe, "tty", 64);
+		c->endpoint = rd(st, t, c, fe, "tty", 64);
 		/* qemu writes tty; since XSA-57 the guest cannot.  Check. */
-		if (c->endpoint && guest_writable(st, fe, "tty", domid)) {
+		if (c->endpoint && guest_writable(st, t, fe, "tty", domid)) {
 			c->flags |= XC_CHAN_GUEST_WRITABLE | XC_CHAN_BAD_ENDPOINT;
 			free(c->endpoint);
 			c->endpoint = NULL;
@@ -305,15 +306,16 @@ static bool served_by_dead_xenchan(struct xc_channel *c)
 }
 
 /* The vchan endpoints under /local/domain/<server>/data/vchan/<client>/. */
-static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest,
-			   uint32_t server, uint32_t only_client, bool any_client)
+static int vchan_endpoints(struct xc_store *st, xs_transaction_t t, struct chanv *cv,
+			   uint32_t guest, uint32_t server, uint32_t only_client,
+			   bool any_client)
 {
 	_cleanup_strv_free_ char **clients = NULL;
 	char base[96];
 	int r;
 
 	snprintf(base, sizeof(base), "/local/domain/%u/data/vchan", server);
-	r = xc_store_list(st, XBT_NULL, base, &clients, NULL);
+	r = xc_store_list(st, t, base, &clients, NULL);
 	if (r == -ENOENT || r == -EACCES)
 		return 0;
 	if (r < 0)
@@ -328,7 +330,7 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 		if (!any_client && client != only_client)
 			continue;
 		snprintf(cdir, sizeof(cdir), "%s/%u", base, client);
-		if (xc_store_list(st, XBT_NULL, cdir, &ports, NULL) < 0)
+		if (xc_store_list(st, t, cdir, &ports, NULL) < 0)
 			continue;
 		for (char **p = ports; *p; p++) {
 			struct xc_channel *c;
@@ -348,15 +350,15 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 			if (server != 0)
 				c->flags |= XC_CHAN_GUEST_PUBLISHED;
 			/* A long channel name is published beside its short port. */
-			c->name = rd(st, c, pdir, "name", XC_CHANNEL_NAME_MAX);
+			c->name = rd(st, t, c, pdir, "name", XC_CHANNEL_NAME_MAX);
 			named = c->name != NULL;
 			if (!named)
 				c->name = strdup(*p);
 			c->endpoint = strdup(pdir);
-			rr = rd(st, c, pdir, "ring-ref", 16);
-			ev = rd(st, c, pdir, "event-channel", 16);
+			rr = rd(st, t, c, pdir, "ring-ref", 16);
+			ev = rd(st, t, c, pdir, "event-channel", 16);
 			{
-				_cleanup_free_ char *busy = rd(st, c, pdir, "busy", 16);
+				_cleanup_free_ char *busy = rd(st, t, c, pdir, "busy", 16);
 
 				c->in_use = busy != NULL;
 			}
@@ -370,29 +372,39 @@ static int vchan_endpoints(struct xc_store *st, struct chanv *cv, uint32_t guest
 	return 0;
 }
 
-int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out,
-		    size_t *n)
+struct listing {
+	uint32_t domid;
+	struct chanv cv;
+};
+
+static int list_tx(struct xc_store *st, xs_transaction_t t, void *data)
 {
+	struct listing *ls = data;
+	uint32_t domid = ls->domid;
 	_cleanup_strv_free_ char **trusted = NULL, **front = NULL, **servers = NULL;
 	struct chanv cv = { 0 };
 	char path[64];
 	int r;
 
+	/* What an earlier attempt found is not this one's. */
+	xc_channel_array_free(ls->cv.v, ls->cv.n);
+	memset(&ls->cv, 0, sizeof(ls->cv));
+
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	{
 		_cleanup_free_ char *v = NULL;
 
-		r = xc_store_read(st, XBT_NULL, path, XC_VALUE_MAX, &v);
+		r = xc_store_read(st, t, path, XC_VALUE_MAX, &v);
 		if (r < 0 && r != -EFBIG && r != -EBADMSG)
 			return r;
 	}
 
 	snprintf(path, sizeof(path), "/libxl/%u/device/console", domid);
-	r = xc_store_list(st, XBT_NULL, path, &trusted, NULL);
+	r = xc_store_list(st, t, path, &trusted, NULL);
 	if (r < 0 && r != -ENOENT && r != -EACCES)
 		return r;
 	snprintf(path, sizeof(path), "/local/domain/%u/device/console", domid);
-	r = xc_store_list(st, XBT_NULL, path, &front, NULL);
+	r = xc_store_list(st, t, path, &front, NULL);
 	if (r < 0 && r != -ENOENT && r != -EACCES)
 		goto fail;
 
@@ -414,7 +426,7 @@ int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out
 			if (dup)
 				continue;
 			c = chanv_add(&cv);
-			r = c ? console_channel(st, domid, (uint32_t)devid, pass == 0, c) : -ENOMEM;
+			r = c ? console_channel(st, t, domid, (uint32_t)devid, pass == 0, c) : -ENOMEM;
 			if (r < 0)
 				goto fail;
 		}
@@ -422,18 +434,18 @@ int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out
 	/* Keep console devices in devid order across both passes. */
 	for (size_t i = 1; i < cv.n; i++) {
 		for (size_t j = i; j > 0 && cv.v[j - 1].devid > cv.v[j].devid; j--) {
-			struct xc_channel t = cv.v[j];
+			struct xc_channel tmp = cv.v[j];
 
 			cv.v[j] = cv.v[j - 1];
-			cv.v[j - 1] = t;
+			cv.v[j - 1] = tmp;
 		}
 	}
 	/* The endpoints it serves: its server rows. */
-	r = vchan_endpoints(st, &cv, domid, domid, 0, true);
+	r = vchan_endpoints(st, t, &cv, domid, domid, 0, true);
 	if (r < 0)
 		goto fail;
 	/* Those served to it, by any domain we may look at: its client rows. */
-	r = xc_store_list(st, XBT_NULL, "/local/domain", &servers, NULL);
+	r = xc_store_list(st, t, "/local/domain", &servers, NULL);
 	if (r < 0 && r != -ENOENT && r != -EACCES)
 		goto fail;
 	for (char **sv = servers; sv && *sv; sv++) {
@@ -441,16 +453,40 @@ int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out
 
 		if (xc_parse_domid(*sv, &server) < 0 || server == domid)
 			continue;
-		r = vchan_endpoints(st, &cv, domid, server, domid, false);
+		r = vchan_endpoints(st, t, &cv, domid, server, domid, false);
 		if (r < 0)
 			goto fail;
 	}
-	*out = cv.v;
-	*n = cv.n;
+	ls->cv = cv;
 	return 0;
 fail:
 	xc_channel_array_free(cv.v, cv.n);
 	return r;
+}
+
+/*
+ * In a transaction, so that a listing is one state of the store, never
+ * half of a device's removal (a channel with its name gone but its
+ * directory still there).  A domain whose keys change faster than it can
+ * be listed (its guest writing its own keys without pause) is listed
+ * without one rather than not at all.
+ */
+int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out,
+		    size_t *n)
+{
+	struct listing ls = { .domid = domid };
+	int r;
+
+	r = xc_store_transaction(st, list_tx, &ls, XC_STORE_TX_RETRIES);
+	if (r == -EAGAIN)
+		r = list_tx(st, XBT_NULL, &ls);
+	if (r < 0) {
+		xc_channel_array_free(ls.cv.v, ls.cv.n);
+		return r;
+	}
+	*out = ls.cv.v;
+	*n = ls.cv.n;
+	return 0;
 }
 
 const char *xc_channel_state(const struct xc_channel *c)
@@ -584,4 +620,33 @@ int xc_channel_find(const struct xc_channel *v, size_t n, const char *name,
 		return -ENOENT;
 	*out = untrusted;
 	return 0;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && streq(a, b));
+}
+
+bool xc_channel_same(const struct xc_channel *a, const struct xc_channel *b)
+{
+	bool av = a->transport == XC_TRANSPORT_VCHAN, bv = b->transport == XC_TRANSPORT_VCHAN;
+
+	if (a->domid != b->domid || av != bv)
+		return false;
+	if (!av)
+		return a->devid == b->devid;
+	return a->backend_domid == b->backend_domid && a->vchan_client == b->vchan_client &&
+	       str_same(a->endpoint, b->endpoint);
+}
+
+bool xc_channel_equal(const struct xc_channel *a, const struct xc_channel *b)
+{
+	return a->domid == b->domid && a->devid == b->devid &&
+	       a->backend_domid == b->backend_domid && a->transport == b->transport &&
+	       a->fe_state == b->fe_state && a->be_state == b->be_state &&
+	       a->vchan_client == b->vchan_client && a->in_use == b->in_use &&
+	       a->flags == b->flags && str_same(a->name, b->name) &&
+	       str_same(a->fe_name, b->fe_name) && str_same(a->connection, b->connection) &&
+	       str_same(a->endpoint, b->endpoint) && str_same(a->frontend, b->frontend) &&
+	       str_same(a->backend, b->backend);
 }

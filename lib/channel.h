@@ -108,6 +108,14 @@ uint32_t xc_channel_peer(const struct xc_channel *c);
 int xc_channel_find(const struct xc_channel *v, size_t n, const char *name,
 		    enum xc_transport t, const struct xc_channel **out);
 
+/* Whether a and b are the same channel of the domain they are listed under:
+ * a console channel by devid, a vchan endpoint by its server, client and
+ * xenstore path.  Pure. */
+bool xc_channel_same(const struct xc_channel *a, const struct xc_channel *b);
+
+/* Whether two listings of one channel differ in no value.  Pure. */
+bool xc_channel_equal(const struct xc_channel *a, const struct xc_channel *b);
+
 /* "connected" (both ends 4), "connecting", "closing", "closed", "absent"
  * (no frontend), or "stale" (a direct channel whose xenchan backend died).
  * vchan: "published", "in-use", "incomplete" or "stale" (left by a xenchan

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The unit tests that need a xenstored (tests/unit/test-store, test-channel),
+# The unit tests that need a xenstored (tests/unit/test-store, test-channel,
+# test-monitor, ...),
 # run as dom0 on an emulated host.  Each program's TAP must pass as a whole.
 
 load helpers
@@ -52,4 +53,8 @@ run_tap() {
 	refute_output --regexp '^ ?320[0-9][0-9] = '
 	run timeout "$T" xenstore-exists /libxl/32000
 	assert_failure
+}
+
+@test "test-monitor: lib/monitor.c's events on the real xenstored" {
+	run_tap test-monitor
 }
