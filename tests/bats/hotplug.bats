@@ -135,19 +135,19 @@ WANT
 # another's commit made inconsistent (it failed 3 of 8 with "open:
 # Input/output error").
 @test "eight hotplugs into one domain at once: each gets a devid of its own" {
-	sim_create hp03
+	sim_create hp04
 	local i pids=()
 	for i in $(seq 1 8); do
-		spawn timeout "$T" xenchan-cat -Q never --create hp03 "org.example.many.$i" \
+		spawn timeout "$T" xenchan-cat -Q never --create hp04 "org.example.many.$i" \
 			< <(open_input) >/dev/null 2>"$SIM_DIR/many.$i.err"
 		pids+=($!)
 	done
-	wait_until "$T" sh -c "[ \$(timeout $T xenchan-ls -rn -o STATE hp03 | grep -c '^connected') = 8 ]"
-	run timeout "$T" xenchan-ls -rn -o DEVID,CHANNEL hp03
+	wait_until "$T" sh -c "[ \$(timeout $T xenchan-ls -rn -o STATE hp04 | grep -c '^connected') = 8 ]"
+	run timeout "$T" xenchan-ls -rn -o DEVID,CHANNEL hp04
 	[ "$(echo "$output" | cut -d' ' -f1 | sort -u | wc -l)" = 8 ]
 	[ "$(echo "$output" | cut -d' ' -f2 | sort -u | wc -l)" = 8 ]
 	run cat "$SIM_DIR"/many.*.err
 	assert_output ''
 	kill "${pids[@]}"
-	sim destroy hp03
+	sim destroy hp04
 }
