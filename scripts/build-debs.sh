@@ -336,6 +336,8 @@ build_release() {
 		sh /usr/share/doc/xenchan-sim/examples/demo.sh >demo.log 2>&1 || { cat demo.log; exit 1; }
 		grep -x 'hello again' demo.log
 		grep -x same demo.log
+		grep '^configured fb1 ' demo.log
+		grep '^stuck fb3 ' demo.log
 	EOF
 	)"
 	destroy_root "$root"

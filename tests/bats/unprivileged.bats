@@ -29,6 +29,8 @@ setup_file() {
 		cp "$top_builddir/tests/sim/$f" "$XC_TREE/tests/sim/" || return 1
 	done
 	cp "$top_srcdir/tests/sim/demo.sh" "$XC_TREE/tests/sim/" || return 1
+	mkdir -p "$XC_TREE/examples" && cp -r "$top_srcdir/examples/first-boot" "$XC_TREE/examples/" ||
+		return 1
 	for f in cat ls send wait registry-check; do
 		cp "$top_builddir/cmd/xenchan-$f" "$XC_TREE/cmd/" || return 1
 	done
@@ -106,6 +108,9 @@ in_user_host() {
 	assert_line 'hello again'
 	assert_line 'hello pty'
 	assert_line 'same'
+	assert_line --regexp '^configured fb1 '
+	assert_line --regexp '^configured fb2 '
+	assert_line --regexp '^stuck fb3 .* hello: no answer within 3 s$'
 	refute_output --partial 'Permission denied'
 	# The host it stopped leaves nothing running (zombies wait to be reaped).
 	wait_until 10 no_user_procs

@@ -125,9 +125,41 @@ run xenchan-sim destroy db01
 run xenchan-sim list
 echo
 
+echo "# The first-boot flow of examples/first-boot: a dom0 agent waits with"
+echo "# xenchan-ls --poll for each guest whose org.example.firstboot.0 connects,"
+echo "# handshakes, sends the guest's configuration with xenchan-send and waits for"
+echo "# the guest agent's acknowledgement.  Three guests start at once; the third"
+echo "# has no agent that answers, and holds up neither of the others."
+top=${top_builddir:-$(cd "$here/../.." && pwd)}
+ex=$top/examples/first-boot
+[ -x "$ex/dom0-agent" ] || ex=/usr/share/doc/xenchan/examples/first-boot
+fbc=org.example.firstboot.0
+mkdir -p "$dir/first-boot"
+for g in fb1 fb2 fb3; do
+	printf 'hostname=%s\n' "$g" >"$dir/first-boot/$g.cfg"
+done
+echo "\$ examples/first-boot/dom0-agent -d first-boot -t 3 -n 3 &"
+timeout "$T" bash "$ex/dom0-agent" -d "$dir/first-boot" -t 3 -n 3 &
+apid=$!
+for g in fb1 fb2 fb3; do
+	agent="cmd:sh $ex/guest-agent - $dir/$g.applied" shown="cmd:'guest-agent - $g.applied'"
+	[ $g = fb3 ] && agent=stall shown=stall
+	echo "\$ xenchan-sim create --channel name=$fbc,connection=socket,path=$g.sock --agent $fbc=$shown $g &"
+	# shellcheck disable=SC2086
+	timeout "$T" "$sim" create $first --channel "name=$fbc,connection=socket,path=$dir/$g.sock" \
+		--agent "$fbc=$agent" $g >/dev/null 2>&1 &
+done
+wait "$apid" || true
+wait
+echo "\$ cat fb1.applied   # what the guest agent of fb1 wrote"
+cat "$dir/fb1.applied"
+for g in fb1 fb2 fb3; do
+	timeout "$T" "$sim" destroy "$g" >/dev/null
+done
+echo
+
 echo "# Lint domain configs before starting them: a socket path used twice and a"
 echo "# misspelt channel name, checked against a registry of the names in use."
-top=${top_builddir:-$(cd "$here/../.." && pwd)}
 check=$top/cmd/xenchan-registry-check
 [ -x "$check" ] || check=$(command -v xenchan-registry-check) || {
 	echo "demo.sh: xenchan-registry-check not found" >&2
