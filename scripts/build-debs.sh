@@ -288,11 +288,23 @@ build_release() {
 	fresh_root "$rel"
 	mkdir -p "$root/debs"
 	cp "$dest"/*.deb "$root/debs/"
-	debs=$(cd "$root/debs" && ls xenchan_*.deb xenchan-sim_*.deb | sed 's|^|./|' | tr '\n' ' ')
+	debs=$(cd "$root/debs" && ls xenchan_*.deb xenchan-sim_*.deb xenchan-guest_*.deb |
+		sed 's|^|./|' | tr '\n' ' ')
 	in_root "$root" apt-get -q update >/dev/null
 	# man-db for man -w, socat and xenstore-utils for the demo.
 	in_root "$root" sh -c "cd /debs && apt-get -q -y install $debs man-db socat xenstore-utils" >/dev/null
-	in_root "$root" dpkg-query -W xenchan xenchan-sim
+	in_root "$root" dpkg-query -W xenchan xenchan-sim xenchan-guest
+	# The guest half: its rule, helper, unit template and configuration
+	# where udev, systemd and the rule look for them.
+	in_root "$root" sh -c '
+		set -e
+		dpkg -L xenchan-guest | grep -E "/udev/rules.d/60-xenchan-guest.rules\$"
+		dpkg -L xenchan-guest | grep -E "/systemd/system/xenchan-agent@.service\$"
+		test -x /usr/libexec/xenchan-guest/xenchan-guest-link
+		grep -q /usr/libexec/xenchan-guest/xenchan-guest-link "$(dpkg -L xenchan-guest | grep rules.d/)"
+		test -f /etc/xenchan/guest.conf
+		man -w 7 xenchan-guest
+		if /usr/libexec/xenchan-guest/xenchan-guest-link frob 2>/dev/null; then exit 1; fi'
 
 	stage "$rel: run the installed commands"
 	as_user "$root" "$(cat <<-'EOF'

@@ -272,7 +272,7 @@ check_options() {
 # ---- the pages name only what exists, and miss nothing that does ----
 
 PAGES=(xenchan-ls.1 xenchan-wait.1 xenchan-registry-check.1 xenchan-cat.1 xenchan-send.1
-	xenchan.7)
+	xenchan.7 xenchan-guest.7)
 
 # A page of PAGES, as a file: a command's through man_page.
 page_file() {
@@ -322,7 +322,9 @@ page_paragraphs() {
 check_commands_exist() {
 	local c bad=
 	for c in $(named_commands | LC_ALL=C sort -u); do
-		case " ${COMMANDS[*]} xenchan-sim " in
+		# Not commands: the emulator, and the guest package (its page, its
+		# helper, its agents' unit template).
+		case " ${COMMANDS[*]} xenchan-sim xenchan-guest xenchan-guest-link xenchan-agent " in
 		*" $c "*) ;;
 		*) bad+=" $c" ;;
 		esac
