@@ -63,6 +63,20 @@ guest() {
 	for g in fb4 fb5; do sim destroy "$g"; done
 }
 
+# A guest's tty echoes what came before the agent set it raw: the echo of
+# the first HELLO came back as its answer on real Xen ("the guest said
+# 'HELLO ...'").  fb6's agent echoes the first line, as that tty does.
+@test "an echo of the handshake from a device not yet raw: asked again, configured" {
+	mkdir -p "$SIM_DIR/conf3"
+	printf 'y=2\n' >"$SIM_DIR/conf3/fb6.cfg"
+	guest fb6 "cmd:IFS= read -r l; printf '%s\\r\\n' \"\$l\"; exec sh $EX/guest-agent - $SIM_DIR/fb6.conf"
+	run timeout "$T" "$EX/dom0-agent" -d "$SIM_DIR/conf3" -t 10 -n 1
+	assert_success
+	assert_line --regexp '^configured fb6 '
+	cmp "$SIM_DIR/conf3/fb6.cfg" "$SIM_DIR/fb6.conf"
+	sim destroy fb6
+}
+
 @test "the guest agent: its answers, a bad or too large CONFIG refused" {
 	run bash -c "printf 'HELLO x 1\nSTATUS\nCONFIG 5\nabcdeSTATUS\nCONFIG 12x\nCONFIG 99999999\nWHAT\n' |
 		sh '$EX/guest-agent' - '$BATS_TEST_TMPDIR/c'"
