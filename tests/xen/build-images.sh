@@ -177,7 +177,7 @@ echo "$xen" >"$outdir/xen-version"
 # to describe the host), for scenarios/libvirt.sh; the same package names on
 # Debian 12 and 13 (mkbase.sh's libvirt_files).
 LIBVIRT="libvirt-daemon-driver-xen libvirt-clients dmidecode"
-USERLAND="xen-utils-$xen xenstore-utils qemu-system-xen busybox-static socat $LIBVIRT"
+USERLAND="xen-utils-$xen xenstore-utils qemu-system-xen busybox-static socat udev util-linux bash $LIBVIRT"
 BOOT="xen-hypervisor-$xen-amd64 linux-image-amd64"
 
 t0=$(date +%s)
@@ -307,14 +307,47 @@ add_deb() {
 	done
 }
 
+# The guest half (xenchan-guest): DEBDIR's package, else the source tree's
+# files where the package puts them (merged /usr: its /lib goes to usr/lib).
+add_guest() {
+	local root=$1 deb tmp
+	if [ -n "$debdir" ] && deb=$(ls "$debdir"/xenchan-guest_*_all.deb 2>/dev/null | head -n 1) &&
+		[ -n "$deb" ]; then
+		note "adding ${deb##*/}"
+		tmp=$work/guestdeb
+		mkdir -p "$tmp"
+		dpkg-deb -x "$deb" "$tmp"
+		if [ -d "$tmp/lib" ]; then
+			mkdir -p "$tmp/usr/lib"
+			cp -a "$tmp/lib/." "$tmp/usr/lib/"
+			rm -rf "$tmp/lib"
+		fi
+		cp -a "$tmp/." "$root/"
+		rm -rf "$tmp"
+	else
+		install -D -m 755 "$here/../../guest/xenchan-guest-link" \
+			"$root/usr/libexec/xenchan-guest/xenchan-guest-link"
+		install -D -m 644 "$here/../../guest/60-xenchan-guest.rules" \
+			"$root/usr/lib/udev/rules.d/60-xenchan-guest.rules"
+		install -D -m 644 "$here/../../guest/guest.conf" "$root/etc/xenchan/guest.conf"
+	fi
+}
+
 cp "$here/guest-init.sh" "$work/domU/init"
 cp "$here"/guest/*.sh "$work/domU/guest/"
-chmod 755 "$work/domU/init" "$work/domU/guest"/*.sh
+# examples/first-boot's agents: the guest's, and (below) dom0's.
+cp "$here/../../examples/first-boot/guest-agent" "$work/domU/guest/first-boot-agent"
+chmod 755 "$work/domU/init" "$work/domU/guest"/*.sh "$work/domU/guest/first-boot-agent"
 add_bindir "$work/domU" domU-root
 add_deb "$work/domU" domU-root
+add_guest "$work/domU"
+# The owner and mode scenarios/first-boot.sh checks on its channel's device.
+printf 'org.example.firstboot.0 root root 0640\n' >>"$work/domU/etc/xenchan/guest.conf"
 
 cp "$here/dom0-init.sh" "$work/dom0/init"
 cp "$here/scenarios/lib.sh" "$work/dom0/xenchan/lib.sh"
+cp "$here/../../examples/first-boot/dom0-agent" "$work/dom0/xenchan/first-boot-dom0-agent"
+chmod 755 "$work/dom0/xenchan/first-boot-dom0-agent"
 # What the scenarios check depends on the versions of xl and qemu: the
 # upstream versions (X.Y.Z) of xen-utils and qemu-system-xen.
 upstream_version() {

@@ -19,6 +19,16 @@ for m in $(cat /lib/modules/xen/order); do
 done
 mkdir -p /proc/xen
 mount -t xenfs xenfs /proc/xen || echo "guest: mount xenfs failed"
+# udev, as Debian's initramfs starts it: the rules installed (xenchan-guest's)
+# run for the devices there (coldplug) and those that come later.
+if [ -x /usr/lib/systemd/systemd-udevd ]; then
+	if /usr/lib/systemd/systemd-udevd --daemon --resolve-names=never; then
+		udevadm trigger --action=add --subsystem-match=xen || echo "guest: udevadm trigger failed"
+		udevadm settle --timeout=60 || echo "guest: udevadm settle failed"
+	else
+		echo "guest: systemd-udevd failed"
+	fi
+fi
 echo "guest: init at $(cut -d' ' -f1 /proc/uptime) s, running ${xenchan_guest:-nothing}"
 . /guest/lib.sh
 if [ -n "${xenchan_guest:-}" ] && [ -f "/guest/$xenchan_guest.sh" ]; then

@@ -47,6 +47,8 @@ tree_real() {
 loader=$(tree_real "$(tree_path $multiarch/ld-linux-x86-64.so.2 lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)")
 busybox=$(tree_path usr/bin/busybox bin/busybox)
 libpath=$TREE/$multiarch:$TREE/lib/x86_64-linux-gnu:$TREE/$xenlib/lib:$TREE/$xenlib/lib/x86_64-linux-gnu
+# systemd-udevd's own library (found through its RUNPATH on a system).
+libpath=$libpath:$TREE/$multiarch/systemd:$TREE/lib/x86_64-linux-gnu/systemd
 [ -d "$TREE/$xenlib/bin" ] || die "no $xenlib/bin in the tree"
 
 # The hypervisor: a multiboot ELF that QEMU loads with -kernel.
@@ -243,6 +245,8 @@ skeleton "$r"
 copy "$r" $xenlib/bin/xenstored $xenlib/bin/xenconsoled $xenlib/bin/xl \
 	$xenlib/bin/xen-init-dom0 $xenlib/bin/xenconsole $xenlib/bin/libxl-save-helper \
 	$xenlib/bin/vchan-socket-proxy usr/libexec/xen-qemu-system-i386 usr/bin/socat
+# bash, for examples/first-boot's dom0 agent.
+copy "$r" "$(tree_path usr/bin/bash bin/bash)"
 xenstore_tools "$r"
 mkdir -p "$r/usr/share/qemu"
 cp -r "$TREE/usr/share/qemu/keymaps" "$r/usr/share/qemu/"
@@ -258,6 +262,13 @@ skeleton "$r"
 copy "$r" $xenlib/bin/vchan-socket-proxy usr/bin/socat
 xenstore_tools "$r"
 copy_modules "$r" $xenmods
+# systemd-udevd and udevadm, as Debian's initramfs has them, to run
+# xenchan-guest's rule as users install it (guest-init.sh starts them), and
+# util-linux's flock, which its helper takes (busybox has none). No rules
+# but those a scenario installs: devtmpfs makes the device nodes.
+copy "$r" "$(tree_path usr/lib/systemd/systemd-udevd lib/systemd/systemd-udevd)" \
+	"$(tree_path usr/bin/udevadm bin/udevadm)" "$(tree_path usr/bin/flock bin/flock)"
+mkdir -p "$r/usr/lib/udev/rules.d" "$r/etc/udev/rules.d" "$r/run/udev"
 
 for r in dom0 domU; do
 	(cd "$BASE/$r-root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet |

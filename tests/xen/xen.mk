@@ -13,6 +13,8 @@ EXTRA_DIST += \
 	tests/xen/run.sh \
 	tests/xen/xen.mk \
 	tests/xen/guest/channels.sh \
+	tests/xen/guest/first-boot.sh \
+	tests/xen/guest/first-boot-stuck.sh \
 	tests/xen/guest/follow.sh \
 	tests/xen/guest/idle.sh \
 	tests/xen/guest/lib.sh \
@@ -23,6 +25,7 @@ EXTRA_DIST += \
 	tests/xen/scenarios/boot.sh \
 	tests/xen/scenarios/channels.sh \
 	tests/xen/scenarios/commands.sh \
+	tests/xen/scenarios/first-boot.sh \
 	tests/xen/scenarios/follow.sh \
 	tests/xen/bench/throughput.sh \
 	tests/xen/scenarios/lib.sh \
