@@ -608,7 +608,7 @@ int main(int argc, const char **argv)
 	}
 	parse_columns();
 	args = poptGetArgs(ctx);
-	if (opt_poll && args) {
+	if (opt_poll && args && *args) {
 		while (args[nspecs])
 			nspecs++;
 		specs = calloc(nspecs, sizeof(*specs));

@@ -35,17 +35,23 @@ helper() {
 
 link_of() { readlink "$R/dev/xen-channel/$1"; }
 
-@test "coldplug, in any order: each channel's link is its hvc in xenstore's order" {
-	sim_create --channel name=org.example.a.0,connection=pty \
-		--channel name=org.example.b.0,connection=pty g1
-	local a b
-	a=$(timeout "$T" xenchan-ls -rn -o DEVID -c org.example.a.0 g1)
-	b=$(timeout "$T" xenchan-ls -rn -o DEVID -c org.example.b.0 g1)
+# two_channels DOMAIN X Y: a guest with the pty channels org.example.X.0 and
+# org.example.Y.0, their devids in $dx and $dy, the stand-in root with every
+# console device up to the second bound (a placeholder's too, where the
+# host's xl needs one).
+two_channels() {
+	sim_create --channel "name=org.example.$2.0,connection=pty" \
+		--channel "name=org.example.$3.0,connection=pty" "$1"
+	dx=$(timeout "$T" xenchan-ls -rn -o DEVID -c "org.example.$2.0" "$1")
+	dy=$(timeout "$T" xenchan-ls -rn -o DEVID -c "org.example.$3.0" "$1")
 	fake_root
-	bind "$a"
-	bind "$b"
-	# The placeholder channel, where there is one, is a console device too.
-	[ "$a" = 1 ] || bind 1
+	for i in $(seq 1 "$dy"); do bind "$i"; done
+}
+
+@test "coldplug, in any order: each channel's link is its hvc in xenstore's order" {
+	local dx dy a b
+	two_channels g1 a b
+	a=$dx b=$dy
 	run helper add "console-$b"
 	assert_success
 	assert_output org.example.b.0
@@ -65,13 +71,9 @@ link_of() { readlink "$R/dev/xen-channel/$1"; }
 }
 
 @test "hotplug: a new channel takes the first free hvc, a removed one frees its own" {
-	sim_create --channel name=org.example.c.0,connection=pty \
-		--channel name=org.example.d.0,connection=pty g2
-	local c d
-	c=$(timeout "$T" xenchan-ls -rn -o DEVID -c org.example.c.0 g2)
-	d=$(timeout "$T" xenchan-ls -rn -o DEVID -c org.example.d.0 g2)
-	fake_root
-	for i in $(seq 1 "$d"); do bind "$i"; done
+	local dx dy c d
+	two_channels g2 c d
+	c=$dx d=$dy
 	helper add "console-$c" >/dev/null
 	helper add "console-$d" >/dev/null
 	# c goes: its link and slot with it.
@@ -92,13 +94,9 @@ link_of() { readlink "$R/dev/xen-channel/$1"; }
 }
 
 @test "owner, group and mode from guest.conf; root's alone otherwise" {
-	sim_create --channel name=org.example.e.0,connection=pty \
-		--channel name=org.example.f.0,connection=pty g3
-	local e f
-	e=$(timeout "$T" xenchan-ls -rn -o DEVID -c org.example.e.0 g3)
-	f=$(timeout "$T" xenchan-ls -rn -o DEVID -c org.example.f.0 g3)
-	fake_root
-	for i in $(seq 1 "$f"); do bind "$i"; done
+	local dx dy e f
+	two_channels g3 e f
+	e=$dx f=$dy
 	chmod 0666 "$R/dev/hvc$f"
 	printf '# comment\n\norg.example.e.*  daemon  daemon  0660\n*.e.0 nobody nogroup 0666\n' \
 		>"$R/etc/xenchan/guest.conf"
