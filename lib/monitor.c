@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "macro.h"
@@ -30,7 +29,7 @@ struct mdom {
 	struct xc_domain d;
 	struct xc_channel *ch; /* as last listed */
 	size_t n;
-	bool watched; /* dom_watch_fmt's nodes are watched */
+	bool watched; /* dom_watch's nodes are watched */
 	bool dirty;   /* to be listed again */
 };
 

@@ -17,7 +17,8 @@
  * listing of that domain.
  *
  * Watch events name guest-writable nodes: a guest can make the monitor list
- * it again (as often as xenstored delivers its writes), and nothing more.
+ * it again, and a domain it names as a vchan client (as often as xenstored
+ * delivers its writes), and nothing more.
  */
 #ifndef XENCHAN_MONITOR_H
 #define XENCHAN_MONITOR_H
