@@ -275,3 +275,32 @@ has_row() {
 	sim destroy h2
 	sim destroy h1
 }
+
+@test "xenstored killed while polling: exit 2, the connection lost" {
+	local pid xsd
+	sim_test_host
+	sim_create --channel "name=org.example.k.0,connection=socket,path=$SIM_DIR/k.sock" k1
+	spawn bash -c "timeout $T xenchan-ls --poll -rn 2>'$SIM_DIR/k.err'; echo \$? >'$SIM_DIR/k.rc'"
+	pid=$!
+	wait_until "$T" polling "$pid"
+	kill -9 "$(xenstored_pid)"
+	wait_until 5 test -s "$SIM_DIR/k.rc"
+	run cat "$SIM_DIR/k.rc" "$SIM_DIR/k.err"
+	assert_line --index 0 2
+	assert_line --index 1 --partial 'xenstore connection lost'
+}
+
+@test "xenstored stopped: --poll's first listing is bounded by --timeout, 124 within 6 s" {
+	local xsd start ms rc=0
+	sim_test_host
+	sim_create --channel "name=org.example.s.0,connection=socket,path=$SIM_DIR/s.sock" st1
+	xsd=$(xenstored_pid)
+	kill -STOP "$xsd"
+	start=${EPOCHREALTIME//[.,]/}
+	timeout "$T" xenchan-ls --poll --timeout 2s 2>"$SIM_DIR/st.err" || rc=$?
+	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+	kill -CONT "$xsd"
+	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/st.err")"
+	[ "$rc" -eq 124 ]
+	[ "$ms" -lt 6000 ]
+}
