@@ -347,13 +347,13 @@ static int add_line(struct libscols_table *tb, char **v)
 }
 
 static int add_rows(struct libscols_table *tb, struct xc_store *st, const struct xc_domain *d,
-		    enum xc_transport want_tr)
+		    const struct xc_vchan_index *ix, enum xc_transport want_tr)
 {
 	struct xc_channel *ch = NULL;
 	size_t n = 0;
 	int r;
 
-	r = xc_channel_list(st, d->domid, &ch, &n);
+	r = xc_channel_list_indexed(st, d->domid, ix, &ch, &n);
 	if (r == -ENOENT) /* destroyed while we listed */
 		return 0;
 	if (r < 0)
@@ -580,6 +580,7 @@ int main(int argc, const char **argv)
 	struct xc_store *st = NULL;
 	struct libscols_table *tb;
 	struct xc_domain *doms = NULL;
+	struct xc_vchan_index *ix = NULL;
 	size_t ndoms = 0;
 	enum xc_transport want_tr = XC_TRANSPORT_UNKNOWN;
 	const char **args;
@@ -687,8 +688,16 @@ int main(int argc, const char **argv)
 		cmd_err("%s", strerror(ENOMEM));
 		return XC_EXIT_ERROR;
 	}
-	for (size_t i = 0; i < ndoms; i++) {
-		r = add_rows(tb, st, &doms[i], want_tr);
+	/* Who serves vchan endpoints to whom: one pass, not one per domain. */
+	r = xc_vchan_index_scan(st, &ix);
+	if (r < 0) {
+		cmd_err("xenstore: vchan endpoints: %s", cmd_strerror(r));
+		rc = cmd_exit_status(r);
+		if (rc == XC_EXIT_NOTFOUND || rc == XC_EXIT_PEERGONE)
+			rc = XC_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < ndoms && rc == XC_EXIT_OK; i++) {
+		r = add_rows(tb, st, &doms[i], ix, want_tr);
 		if (r < 0) {
 			cmd_err("domain %u: %s", doms[i].domid, cmd_strerror(r));
 			rc = cmd_exit_status(r);
@@ -699,6 +708,7 @@ int main(int argc, const char **argv)
 	}
 	if (rc == XC_EXIT_OK)
 		scols_print_table(tb);
+	xc_vchan_index_free(ix);
 	scols_unref_table(tb);
 	xc_domain_array_free(doms, ndoms);
 	xc_store_close(st);

@@ -241,7 +241,8 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 {
 	struct xc_store *st = NULL;
 	struct xc_domain *doms = NULL;
-	size_t ndoms = 0;
+	struct xc_vchan_index *ix = NULL;
+	size_t ndoms = 0, ndoms_listed;
 	int r;
 
 	r = xc_store_open(&st);
@@ -260,13 +261,21 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 	*cfgs = calloc(ndoms ? ndoms : 1, sizeof(**cfgs));
 	if (!*cfgs)
 		oom();
-	for (size_t i = 0; i < ndoms; i++) {
+	/* Who serves vchan endpoints to whom: one pass for all domains. */
+	ndoms_listed = ndoms;
+	r = xc_vchan_index_scan(st, &ix);
+	if (r < 0) {
+		cmd_err("xenstore: vchan endpoints: %s", strerror(-r));
+		rc_input = XC_EXIT_ERROR;
+		ndoms_listed = 0;
+	}
+	for (size_t i = 0; i < ndoms_listed; i++) {
 		struct xc_domcfg *cfg = &(*cfgs)[(*ncfgs)++];
 		struct xc_channel *ch = NULL;
 		size_t n = 0;
 
 		cfg->kind = XC_CFG_LIVE;
-		r = xc_channel_list(st, doms[i].domid, &ch, &n);
+		r = xc_channel_list_indexed(st, doms[i].domid, ix, &ch, &n);
 		if (r == -ENOENT) /* destroyed meanwhile */
 			continue;
 		if (r < 0) {
@@ -334,6 +343,7 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 		xc_channel_array_free(ch, n);
 		xc_lint_domain(l, cfg);
 	}
+	xc_vchan_index_free(ix);
 	xc_domain_array_free(doms, ndoms);
 	xc_store_close(st);
 }

@@ -372,8 +372,77 @@ static int vchan_endpoints(struct xc_store *st, xs_transaction_t t, struct chanv
 	return 0;
 }
 
+/* Which servers publish endpoints for which clients: (client, server)
+ * pairs, in the order the servers' directories were found. */
+struct xc_vchan_index {
+	struct {
+		uint32_t client, server;
+	} *v;
+	size_t n;
+};
+
+int xc_vchan_index_scan(struct xc_store *st, struct xc_vchan_index **out)
+{
+	_cleanup_strv_free_ char **servers = NULL;
+	struct xc_vchan_index *ix = calloc(1, sizeof(*ix));
+	size_t cap = 0;
+	int r;
+
+	if (!ix)
+		return -ENOMEM;
+	r = xc_store_list(st, XBT_NULL, "/local/domain", &servers, NULL);
+	if (r < 0 && r != -ENOENT && r != -EACCES) {
+		free(ix);
+		return r;
+	}
+	for (char **sv = servers; sv && *sv; sv++) {
+		_cleanup_strv_free_ char **clients = NULL;
+		char base[96];
+		uint32_t server, client;
+
+		if (xc_parse_domid(*sv, &server) < 0)
+			continue;
+		snprintf(base, sizeof(base), "/local/domain/%u/data/vchan", server);
+		r = xc_store_list(st, XBT_NULL, base, &clients, NULL);
+		if (r == -ENOENT || r == -EACCES)
+			continue;
+		if (r < 0) {
+			xc_vchan_index_free(ix);
+			return r;
+		}
+		for (char **cl = clients; *cl; cl++) {
+			if (xc_parse_domid(*cl, &client) < 0 || client == server)
+				continue;
+			if (ix->n == cap) {
+				size_t ncap = cap ? 2 * cap : 16;
+				void *v = reallocarray(ix->v, ncap, sizeof(*ix->v));
+
+				if (!v) {
+					xc_vchan_index_free(ix);
+					return -ENOMEM;
+				}
+				ix->v = v;
+				cap = ncap;
+			}
+			ix->v[ix->n].client = client;
+			ix->v[ix->n++].server = server;
+		}
+	}
+	*out = ix;
+	return 0;
+}
+
+void xc_vchan_index_free(struct xc_vchan_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->v);
+	free(ix);
+}
+
 struct listing {
 	uint32_t domid;
+	const struct xc_vchan_index *ix;
 	struct chanv cv;
 };
 
@@ -444,18 +513,29 @@ static int list_tx(struct xc_store *st, xs_transaction_t t, void *data)
 	r = vchan_endpoints(st, t, &cv, domid, domid, 0, true);
 	if (r < 0)
 		goto fail;
-	/* Those served to it, by any domain we may look at: its client rows. */
-	r = xc_store_list(st, t, "/local/domain", &servers, NULL);
-	if (r < 0 && r != -ENOENT && r != -EACCES)
-		goto fail;
-	for (char **sv = servers; sv && *sv; sv++) {
-		uint32_t server;
-
-		if (xc_parse_domid(*sv, &server) < 0 || server == domid)
-			continue;
-		r = vchan_endpoints(st, t, &cv, domid, server, domid, false);
-		if (r < 0)
+	/* Those served to it, by any domain we may look at: its client rows,
+	 * from the servers the index names, else from every domain. */
+	if (ls->ix) {
+		for (size_t i = 0; i < ls->ix->n; i++) {
+			if (ls->ix->v[i].client != domid)
+				continue;
+			r = vchan_endpoints(st, t, &cv, domid, ls->ix->v[i].server, domid, false);
+			if (r < 0)
+				goto fail;
+		}
+	} else {
+		r = xc_store_list(st, t, "/local/domain", &servers, NULL);
+		if (r < 0 && r != -ENOENT && r != -EACCES)
 			goto fail;
+		for (char **sv = servers; sv && *sv; sv++) {
+			uint32_t server;
+
+			if (xc_parse_domid(*sv, &server) < 0 || server == domid)
+				continue;
+			r = vchan_endpoints(st, t, &cv, domid, server, domid, false);
+			if (r < 0)
+				goto fail;
+		}
 	}
 	ls->cv = cv;
 	return 0;
@@ -474,7 +554,13 @@ fail:
 int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out,
 		    size_t *n)
 {
-	struct listing ls = { .domid = domid };
+	return xc_channel_list_indexed(st, domid, NULL, out, n);
+}
+
+int xc_channel_list_indexed(struct xc_store *st, uint32_t domid,
+			    const struct xc_vchan_index *ix, struct xc_channel **out, size_t *n)
+{
+	struct listing ls = { .domid = domid, .ix = ix };
 	int r;
 
 	r = xc_store_transaction(st, list_tx, &ls, XC_STORE_TX_RETRIES);

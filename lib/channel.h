@@ -85,6 +85,22 @@ int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out
 		    size_t *n);
 void xc_channel_array_free(struct xc_channel *v, size_t n);
 
+/*
+ * Which domains publish vchan endpoints for which (their data/vchan/<client>
+ * directories), found in one pass over every domain: for a caller listing
+ * many domains, where xc_channel_list() makes that pass for each (a listing
+ * of N domains in N, not N², requests).  A server that starts serving after
+ * the scan is not in it.
+ */
+struct xc_vchan_index;
+int xc_vchan_index_scan(struct xc_store *st, struct xc_vchan_index **out);
+void xc_vchan_index_free(struct xc_vchan_index *ix);
+
+/* xc_channel_list(), with the endpoints served to domid looked for only in
+ * the servers ix names (NULL: in every domain, as xc_channel_list()). */
+int xc_channel_list_indexed(struct xc_store *st, uint32_t domid,
+			    const struct xc_vchan_index *ix, struct xc_channel **out, size_t *n);
+
 /* vchan: "server" or "client", the side the listed domain is on; a console
  * channel: "frontend". */
 const char *xc_channel_role(const struct xc_channel *c);

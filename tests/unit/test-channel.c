@@ -644,6 +644,28 @@ static void run_scenario(struct xc_store *st, const struct scenario *s)
 		tap_diag("unexpected channel devid %u name %s", v[i].devid,
 			 name ? name : "(null)");
 	}
+	/* Both of its domains listed with an index of the vchan servers: the
+	 * same channels, in the same order, as without. */
+	for (int k = 0; k < 2; k++) {
+		uint32_t d = k ? other : dom;
+		struct xc_vchan_index *ix = NULL;
+		struct xc_channel *a = NULL, *b = NULL;
+		size_t na = 0, nb = 0;
+		bool same;
+		int ra, rb;
+
+		r = xc_vchan_index_scan(st, &ix);
+		ra = xc_channel_list(st, d, &a, &na);
+		rb = xc_channel_list_indexed(st, d, ix, &b, &nb);
+		same = r == 0 && ra == rb && na == nb;
+		for (size_t i = 0; same && i < na; i++)
+			same = xc_channel_equal(&a[i], &b[i]);
+		tap_ok(same, "%s: domain %u listed through the vchan index: the same %zu channels",
+		       s->what, d, na);
+		xc_channel_array_free(a, na);
+		xc_channel_array_free(b, nb);
+		xc_vchan_index_free(ix);
+	}
 	xc_channel_array_free(v, n);
 	cleanup(st);
 }
