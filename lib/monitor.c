@@ -376,8 +376,18 @@ static int relist(struct xc_monitor *m, bool report)
 	return r;
 }
 
+/* c, listed under server, changed: if it is an endpoint server serves, its
+ * client's row of it changed too. */
+static void serves(struct xc_monitor *m, uint32_t server, const struct xc_channel *c)
+{
+	if (c->transport == XC_TRANSPORT_VCHAN && c->backend_domid == server &&
+	    c->vchan_client != server)
+		mark_dirty(m, c->vchan_client);
+}
+
 /* List one domain again and report what changed. */
-static int relist_dom(struct xc_monitor *m, size_t i, enum xc_event_action fresh)
+static int relist_dom(struct xc_monitor *m, size_t i, const struct xc_vchan_index *ix,
+		      enum xc_event_action fresh)
 {
 	struct mdom *md = &m->doms[i];
 	struct xc_domain d = { 0 };
@@ -390,7 +400,7 @@ static int relist_dom(struct xc_monitor *m, size_t i, enum xc_event_action fresh
 	md->dirty = false;
 	r = xc_domain_read(m->st, md->d.domid, &d);
 	if (r == 0)
-		r = xc_channel_list(m->st, md->d.domid, &now, &n);
+		r = xc_channel_list_indexed(m->st, md->d.domid, ix, &now, &n);
 	if (r == -ENOENT) {
 		/* Going: @releaseDomain will say so too. */
 		xc_domain_clear(&d);
@@ -433,13 +443,17 @@ static int relist_dom(struct xc_monitor *m, size_t i, enum xc_event_action fresh
 	for (size_t k = 0; k < n; k++)
 		if (now[k].backend && (r = watch_backend(m, now[k].backend_domid)) < 0)
 			return r;
-	/* Gone first, then in the listing's order. */
+	/* Gone first, then in the listing's order.  A change of an endpoint
+	 * it serves is its client's too: that one is listed again. */
 	for (size_t k = 0; k < nold; k++) {
 		bool still = false;
 
 		for (size_t j = 0; j < n && !still; j++)
 			still = xc_channel_same(&old[k], &now[j]);
-		if (!still && (r = push(m, XC_EVENT_GONE, &md->d, &old[k], NULL, NULL)) < 0)
+		if (still)
+			continue;
+		serves(m, md->d.domid, &old[k]);
+		if ((r = push(m, XC_EVENT_GONE, &md->d, &old[k], NULL, NULL)) < 0)
 			return r;
 	}
 	for (size_t j = 0; j < n; j++) {
@@ -448,6 +462,8 @@ static int relist_dom(struct xc_monitor *m, size_t i, enum xc_event_action fresh
 		for (size_t k = 0; k < nold && !was; k++)
 			if (xc_channel_same(&old[k], &now[j]))
 				was = &old[k];
+		if (!was || renamed || !xc_channel_equal(was, &now[j]))
+			serves(m, md->d.domid, &now[j]);
 		if (!was)
 			r = push(m, fresh, &md->d, &now[j], NULL, NULL);
 		else if (renamed || !xc_channel_equal(was, &now[j]))
@@ -459,33 +475,56 @@ static int relist_dom(struct xc_monitor *m, size_t i, enum xc_event_action fresh
 }
 
 /* List what is dirty; events for what changed. */
+/*
+ * List what is dirty; events for what changed.  Who serves vchan endpoints
+ * to whom is looked up once for all the domains listed (a server that
+ * starts meanwhile is named by the event that makes its client dirty
+ * again).
+ */
 static int refresh(struct xc_monitor *m, enum xc_event_action fresh)
 {
 	bool report = fresh != XC_EVENT_PRESENT;
+	struct xc_vchan_index *ix = NULL;
+	int r = 0;
 
 	for (size_t i = 0;;) {
 		size_t before = m->ndoms;
-		int r;
 
 		/* Drops and adds move the domains: start again (what was
 		 * listed is no longer dirty). */
 		if (m->relist) {
 			if ((r = relist(m, report)) < 0)
-				return r;
+				break;
 			i = 0;
 			continue;
 		}
-		if (i >= m->ndoms)
-			return 0;
+		if (i >= m->ndoms) {
+			/* Marked behind us (a client of a server listed
+			 * after it): another pass, with a new index. */
+			size_t k = 0;
+
+			while (k < m->ndoms && !m->doms[k].dirty)
+				k++;
+			if (k == m->ndoms)
+				break;
+			xc_vchan_index_free(ix);
+			ix = NULL;
+			i = k;
+			continue;
+		}
 		if (!m->doms[i].dirty) {
 			i++;
 			continue;
 		}
-		if ((r = relist_dom(m, i, fresh)) < 0)
-			return r;
+		if (!ix && (r = xc_vchan_index_scan(m->st, &ix)) < 0)
+			break;
+		if ((r = relist_dom(m, i, ix, fresh)) < 0)
+			break;
 		if (m->ndoms == before)
 			i++;
 	}
+	xc_vchan_index_free(ix);
+	return r;
 }
 
 int xc_monitor_open(struct xc_store *st, unsigned flags, struct xc_monitor **out)
