@@ -65,12 +65,16 @@ guest() {
 
 # A guest's tty echoes what came before the agent set it raw: the echo of
 # the first HELLO came back as its answer on real Xen ("the guest said
-# 'HELLO ...'").  fb6's agent echoes the first line, as that tty does.
-@test "an echo of the handshake from a device not yet raw: asked again, configured" {
+# 'HELLO ...'"), and once HELLO was sent again, the agent's answer to the
+# first one came back as the answer to STATUS ("the guest said 'READY 1'").
+# fb6's device echoes the first line, as that tty does, and its agent,
+# given a line every two seconds, answers it too, after the second HELLO's
+# session, when dom0 asks STATUS.
+@test "an echo of the handshake from a device not yet raw: asked again, stale answers skipped, configured" {
 	mkdir -p "$SIM_DIR/conf3"
 	printf 'y=2\n' >"$SIM_DIR/conf3/fb6.cfg"
-	guest fb6 "cmd:IFS= read -r l; printf '%s\\r\\n' \"\$l\"; exec sh $EX/guest-agent - $SIM_DIR/fb6.conf"
-	run timeout "$T" "$EX/dom0-agent" -d "$SIM_DIR/conf3" -t 10 -n 1
+	guest fb6 "cmd:IFS= read -r l; printf '%s\\r\\n' \"\$l\"; { printf '%s\\n' \"\$l\"; cat; } | while IFS= read -r x; do printf '%s\\n' \"\$x\"; sleep 2; done | sh $EX/guest-agent - $SIM_DIR/fb6.conf"
+	run timeout "$T" "$EX/dom0-agent" -d "$SIM_DIR/conf3" -t 20 -n 1
 	assert_success
 	assert_line --regexp '^configured fb6 '
 	cmp "$SIM_DIR/conf3/fb6.cfg" "$SIM_DIR/fb6.conf"
