@@ -29,7 +29,7 @@
 # new qemu opened, memory free in Xen and dom0. Without --follow in the
 # programs under test only those facts are gathered.
 # xenchan-timeout: 1200
-# xenchan-opt-in: it takes 3-5 min a release, which would bring scripts/test.sh close to its 30 minute budget (and once in 15 runs on Xen 4.20 the guest missed the start of a transfer, not explained: see tests/xen/README.md)
+# xenchan-opt-in: it takes 3-5 min a release, which would bring scripts/test.sh close to its 30 minute budget (and once in 14 runs on Xen 4.20 the guest missed the start of a transfer, not explained: see tests/xen/README.md)
 . /xenchan/lib.sh
 
 bin=$XENCHAN_BIN
