@@ -82,10 +82,19 @@ elapsed=$(( $(date +%s) - start ))
 
 tr -d '\r' <"$log" >"$tmp/log"
 
-# Exported files: base64 lines between XENCHAN-FILE-BEGIN/END markers.
+# Exported files: base64 lines between XENCHAN-FILE-BEGIN/END markers.  Xen
+# writes its own messages on the same serial line, at any moment: one can
+# land at the end of a base64 line ("(XEN) uart interrupt taking more than
+# 4ms, switched to polling"), and is cut off ("(" is no base64).  The END
+# marker says how many bytes the file had.
 for name in $(sed -n 's/.*XENCHAN-FILE-BEGIN: \([A-Za-z0-9._-]*\).*/\1/p' "$tmp/log"); do
-	sed -n "s/.*XENCHAN-FILE: $name //p" "$tmp/log" | base64 -d >"$outdir/$name" 2>/dev/null ||
+	sed -n "s/.*XENCHAN-FILE: $name //p" "$tmp/log" | sed 's/(XEN).*//' |
+		base64 -d >"$outdir/$name" 2>/dev/null ||
 		echo "# $name: base64 damaged on the serial line" >&2
+	want=$(sed -n "s/.*XENCHAN-FILE-END: $name \([0-9]*\).*/\1/p" "$tmp/log" | head -n 1)
+	got=$(wc -c <"$outdir/$name")
+	[ -z "$want" ] || [ "$got" = "$want" ] ||
+		echo "# $name: $got of its $want bytes came through the serial line" >&2
 done
 
 results=$tmp/results
