@@ -635,6 +635,11 @@ int cmd_session_end(struct xc_session *ss, int r, uint64_t total, const char *wh
 		cmd_err("%s/%s: peer went away: %" PRIu64 " of %" PRIu64 " bytes delivered",
 			edom, echan, delivered, total);
 		return XC_EXIT_PEERGONE;
+	case -EPROTO:
+		cmd_err("%s/%s: the peer broke the ring protocol (an impossible index): %" PRIu64
+			" of %" PRIu64 " bytes delivered",
+			edom, echan, delivered, total);
+		return XC_EXIT_ERROR;
 	case -ETIMEDOUT:
 		cmd_err("%s/%s: timed out delivering: %" PRIu64 " of %" PRIu64
 			" bytes delivered",

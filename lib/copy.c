@@ -104,6 +104,12 @@ struct loop {
 	bool follow;
 	uint64_t hold; /* xc_stream_unseen_max() of the stream in use */
 	uint64_t gone_at;
+	/* One copy (xc_stream_has_ring()): the input is read straight into
+	 * the ring towards the guest and the output written straight from
+	 * the guest's; buffers a and b stay empty. */
+	bool zc;
+	bool zc_full;     /* the ring towards the guest was full */
+	bool zc_out_wait; /* the output would block, the guest's bytes wait */
 };
 
 /* Bytes written but not proven. */
@@ -307,6 +313,110 @@ static int do_output(struct loop *l)
 	return 0;
 }
 
+/*
+ * One copy, input side: read(2) into the ring's free space.  Returns the
+ * bytes moved or a negative errno.  A descriptor that cannot copy into
+ * shared memory (EFAULT: the ring is a foreign mapping) sends us back to
+ * the buffers for the rest; nothing was taken from it.
+ */
+static ssize_t zc_input(struct loop *l)
+{
+	void *p;
+	size_t len;
+	ssize_t n;
+	int r = xc_stream_write_space(l->s, &p, &len);
+
+	if (r == -EPIPE) {
+		l->gone = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	l->zc_full = len == 0;
+	if (!len)
+		return 0;
+	n = read(l->o->in_fd, p, len);
+	if (n < 0) {
+		if (errno == EFAULT)
+			l->zc = false;
+		return errno == EAGAIN || errno == EINTR || errno == EFAULT ? 0 : -errno;
+	}
+	if (n == 0) {
+		l->st->in_done = true;
+		return 0;
+	}
+	r = xc_stream_write_commit(l->s, (size_t)n);
+	if (r < 0)
+		return r;
+	l->st->in += (uint64_t)n;
+	l->st->written += (uint64_t)n;
+	return n;
+}
+
+/* One copy, output side: write(2) from the guest's ring.  Likewise. */
+static ssize_t zc_output(struct loop *l)
+{
+	const void *p;
+	size_t len;
+	ssize_t n;
+	int r = xc_stream_read_data(l->s, &p, &len);
+
+	if (r == -EPIPE) {
+		l->gone = l->s_eof = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (!len)
+		return 0;
+	n = write(l->o->out_fd, p, len);
+	if (n < 0) {
+		if (errno == EFAULT)
+			l->zc = false;
+		if (errno == EAGAIN || errno == EINTR) {
+			l->zc_out_wait = true;
+			return 0;
+		}
+		if (errno == EFAULT)
+			return 0;
+		return errno == EPIPE ? -ESHUTDOWN : -errno;
+	}
+	l->zc_out_wait = false;
+	r = xc_stream_read_commit(l->s, (size_t)n);
+	if (r < 0)
+		return r;
+	l->st->received += (uint64_t)n;
+	l->st->out += (uint64_t)n;
+	return n;
+}
+
+/* Both sides until neither moves: a ring raises one event for what may be
+ * many reads.  Sets *rx when the guest's bytes were written out. */
+static int zc_pump(struct loop *l, bool late, bool *rx)
+{
+	const struct xc_copy_opts *o = l->o;
+
+	while (l->zc) {
+		ssize_t in = 0, out = 0;
+
+		if (!late && !l->st->in_done && !l->gone) {
+			in = zc_input(l);
+			if (in < 0)
+				return (int)in;
+		}
+		if (!late && o->out_fd >= 0 && !l->s_eof && l->zc) {
+			out = zc_output(l);
+			if (out < 0)
+				return (int)out;
+			if (out > 0)
+				*rx = true;
+		}
+		if (!in && !out)
+			break;
+	}
+	return 0;
+}
+
 static bool has_deadline(const struct xc_copy_opts *o)
 {
 	return o->deadline && o->deadline != XC_NEVER;
@@ -488,7 +598,10 @@ static int copy_loop(struct loop *l)
 		tm = (struct xc_copy_timing){
 			.now = now,
 			.delivered = delivered,
-			.output_idle = !buf_len(l->b),
+			/* One copy: past the deadline the ring is not read. */
+			.output_idle = !buf_len(l->b) &&
+				       (!l->zc_out_wait ||
+					(has_deadline(o) && xc_deadline_passed(o->deadline, now))),
 			.gone = l->gone,
 			.lines_done = l->lines_done,
 			.delivered_at = delivered_at,
@@ -512,11 +625,18 @@ static int copy_loop(struct loop *l)
 
 		/* Past the deadline only the output is still written. */
 		late = has_deadline(o) && xc_deadline_passed(o->deadline, now);
-		want_in = !late && !st->in_done && buf_room(l->a) > 0;
-		want_sw = !late && writable(l) > 0 && !l->gone;
-		want_sr = !late && o->out_fd >= 0 && !l->s_eof && !l->lines_done &&
-			  buf_room(l->b) > 0;
-		want_out = buf_len(l->b) > 0;
+		if (l->zc) {
+			want_in = !late && !st->in_done && !l->gone && !l->zc_full;
+			want_sw = !late && l->zc_full && !l->gone;
+			want_sr = !late && o->out_fd >= 0 && !l->s_eof && !l->zc_out_wait;
+			want_out = !late && l->zc_out_wait;
+		} else {
+			want_in = !late && !st->in_done && buf_room(l->a) > 0;
+			want_sw = !late && writable(l) > 0 && !l->gone;
+			want_sr = !late && o->out_fd >= 0 && !l->s_eof && !l->lines_done &&
+				  buf_room(l->b) > 0;
+			want_out = buf_len(l->b) > 0;
+		}
 
 		if (want_in) {
 			i_in = np;
@@ -552,6 +672,17 @@ static int copy_loop(struct loop *l)
 				l->gone = true;
 			else if (r < 0)
 				return r;
+		}
+		if (l->zc) {
+			bool rx = false;
+
+			r = zc_pump(l, late, &rx);
+			if (r < 0)
+				return r;
+			if (rx)
+				last_rx = xc_now_ms();
+			if (l->zc)
+				continue;
 		}
 		if (i_in >= 0 && p[i_in].revents) {
 			r = do_input(l);
@@ -618,6 +749,9 @@ int xc_copy(struct xc_stream **s, const struct xc_copy_opts *o, struct xc_copy_s
 	if (xc_stream_delivered(l.s, &l.base, &p, &proof) < 0)
 		l.base = 0;
 	l.hold = xc_stream_unseen_max(l.s);
+	/* One copy where nothing has to look at the bytes or keep them. */
+	l.zc = xc_stream_has_ring(l.s) && !l.follow && o->escape < 0 && !o->filter &&
+	       !o->lines;
 	r = set_nonblock(o->in_fd, &in_fl);
 	if (r == 0)
 		r = set_nonblock(o->out_fd, &out_fl);

@@ -18,6 +18,11 @@ struct xc_stream_ops {
 	int (*process)(struct xc_stream *s, short revents);
 	int (*delivered)(struct xc_stream *s, uint64_t *bytes, uint64_t *pending,
 			 enum xc_proof *proof);
+	/* Optional: the ring itself (stream.h, xc_stream_write_space()). */
+	int (*write_space)(struct xc_stream *s, void **p, size_t *len);
+	int (*write_commit)(struct xc_stream *s, size_t n);
+	int (*read_data)(struct xc_stream *s, const void **p, size_t *len);
+	int (*read_commit)(struct xc_stream *s, size_t n);
 	void (*close)(struct xc_stream *s); /* frees priv, not s */
 	struct xc_peer *(*peer)(struct xc_stream *s); /* the domain watched */
 };

@@ -297,6 +297,31 @@ int xc_stream_flush(struct xc_stream *s)
 	return s->ops->flush ? s->ops->flush(s) : 0;
 }
 
+bool xc_stream_has_ring(struct xc_stream *s)
+{
+	return s->ops->write_space && s->ops->read_data;
+}
+
+int xc_stream_write_space(struct xc_stream *s, void **p, size_t *len)
+{
+	return s->ops->write_space ? s->ops->write_space(s, p, len) : -ENOTSUP;
+}
+
+int xc_stream_write_commit(struct xc_stream *s, size_t n)
+{
+	return s->ops->write_commit ? s->ops->write_commit(s, n) : -ENOTSUP;
+}
+
+int xc_stream_read_data(struct xc_stream *s, const void **p, size_t *len)
+{
+	return s->ops->read_data ? s->ops->read_data(s, p, len) : -ENOTSUP;
+}
+
+int xc_stream_read_commit(struct xc_stream *s, size_t n)
+{
+	return s->ops->read_commit ? s->ops->read_commit(s, n) : -ENOTSUP;
+}
+
 int xc_stream_poll(struct xc_stream *s, bool want_read, bool want_write, int *fd,
 		   short *events)
 {

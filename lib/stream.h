@@ -120,6 +120,33 @@ ssize_t xc_stream_write(struct xc_stream *s, const void *buf, size_t len);
 int xc_stream_flush(struct xc_stream *s);
 
 /*
+ * One copy per side: the transport's own ring, where it has one the caller
+ * may fill or drain in place (vchan).  -ENOTSUP for the other transports.
+ *
+ * xc_stream_write_space(): *p and *len name the contiguous free space of
+ * the ring towards the guest; *len 0 when it is full (the peer is then
+ * asked to notify when it consumes).  xc_stream_write_commit() publishes n
+ * bytes written there (n <= *len) and notifies the peer if it asked.
+ *
+ * xc_stream_read_data(): *p and *len name the contiguous bytes the guest
+ * sent; *len 0 when there are none (the peer is asked to notify when it
+ * writes).  The bytes live in memory the guest shares: it may change them
+ * at any time, so they are to be copied out, never parsed in place.
+ * xc_stream_read_commit() consumes n of them and notifies the peer if it
+ * asked.
+ *
+ * Each returns 0, -EPIPE (the peer is gone; for read_data: and nothing is
+ * left), -EPROTO (an impossible index), or another negative errno.  Mixed
+ * freely with xc_stream_read() and xc_stream_write().
+ * xc_stream_has_ring(): whether the transport has them.
+ */
+bool xc_stream_has_ring(struct xc_stream *s);
+int xc_stream_write_space(struct xc_stream *s, void **p, size_t *len);
+int xc_stream_write_commit(struct xc_stream *s, size_t n);
+int xc_stream_read_data(struct xc_stream *s, const void **p, size_t *len);
+int xc_stream_read_commit(struct xc_stream *s, size_t n);
+
+/*
  * The descriptor to poll and the events to ask for, given what the caller
  * wants to do next.  The descriptor may change between calls (a transport
  * may switch descriptors): ask every time.

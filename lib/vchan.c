@@ -165,6 +165,17 @@ struct vch {
 	uint64_t written;
 	int epfd;
 	char *path; /* served endpoint, to remove on close */
+	/*
+	 * The rings, moved here rather than through libxenvchan_read() and
+	 * _write(), which read their own indices back from the shared page and
+	 * stall silently on impossible ones.  Ours are kept here and only
+	 * stored to the page; the peer's are read once per look.  The sizes
+	 * come from libxenvchan's own copies of the orders, never the page.
+	 */
+	uint32_t wprod, wsize; /* towards the peer */
+	uint32_t rcons, rsize; /* from the peer */
+	uint8_t *ask;          /* the peer's notify byte: what we want told */
+	uint8_t *owe;          /* ours: what the peer wants told */
 };
 
 /* The peer is gone: it closed or died (unmap-notify cleared its live flag),
@@ -178,37 +189,192 @@ static bool peer_gone(struct vch *v)
 	return v->peer_gone;
 }
 
-static ssize_t vch_read(struct xc_stream *s, void *buf, size_t len)
+/* Once connected: our indices as the setup left them, read this once. */
+static void ring_init(struct vch *v)
+{
+	struct libxenvchan *c = v->ctrl;
+
+	v->wsize = 1u << c->write.order;
+	v->rsize = 1u << c->read.order;
+	v->wprod = __atomic_load_n(&c->write.shr->prod, __ATOMIC_RELAXED);
+	v->rcons = __atomic_load_n(&c->read.shr->cons, __ATOMIC_RELAXED);
+	v->ask = v->server ? &c->ring->cli_notify : &c->ring->srv_notify;
+	v->owe = v->server ? &c->ring->srv_notify : &c->ring->cli_notify;
+}
+
+/* Ask the peer to notify us of bit; the caller then looks again. */
+static void ask_notify(struct vch *v, uint8_t bit)
+{
+	__atomic_fetch_or(v->ask, bit, __ATOMIC_SEQ_CST);
+}
+
+/* After moving an index: notify if the peer asked for bit. */
+static int owe_notify(struct vch *v, uint8_t bit)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!(__atomic_fetch_and(v->owe, (uint8_t)~bit, __ATOMIC_SEQ_CST) & bit))
+		return 0;
+	return xenevtchn_notify(v->ctrl->event, v->ctrl->event_port) < 0 ? -errno : 0;
+}
+
+/* Bytes the peer has not consumed from our ring: its index, read once, at
+ * most a ring behind ours (XSA-86). */
+static int queued(struct vch *v, uint32_t *q)
+{
+	uint32_t cons = __atomic_load_n(&v->ctrl->write.shr->cons, __ATOMIC_ACQUIRE);
+
+	*q = v->wprod - cons;
+	if (*q > v->wsize) {
+		xc_warn("vchan: impossible consumer index from domain %u (%u queued in a "
+			"%u-byte ring)", v->peer, *q, v->wsize);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Bytes the peer has published in its ring: likewise. */
+static int ready(struct vch *v, uint32_t *n)
+{
+	uint32_t prod = __atomic_load_n(&v->ctrl->read.shr->prod, __ATOMIC_ACQUIRE);
+
+	*n = prod - v->rcons;
+	if (*n > v->rsize) {
+		xc_warn("vchan: impossible producer index from domain %u (%u ready in a "
+			"%u-byte ring)", v->peer, *n, v->rsize);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int vch_write_space(struct xc_stream *s, void **p, size_t *len)
 {
 	struct vch *v = s->priv;
-	int n;
+	uint32_t q, off, room;
+	int r;
 
-	if (len > INT32_MAX)
-		len = INT32_MAX;
-	n = libxenvchan_read(v->ctrl, buf, len);
-	if (n < 0) /* libxenvchan's only error here: the peer closed */
-		return peer_gone(v) ? -EPIPE : -EIO;
-	if (n > 0)
-		return n;
-	return peer_gone(v) ? -EPIPE : -EAGAIN;
+	*len = 0;
+	if (peer_gone(v))
+		return -EPIPE;
+	r = queued(v, &q);
+	if (r == 0 && q == v->wsize) {
+		/* Full: ask to be told when it consumes, then look again (it may
+		 * have consumed before it could see the request). */
+		ask_notify(v, VCHAN_NOTIFY_READ);
+		r = queued(v, &q);
+	}
+	if (r < 0)
+		return r;
+	off = v->wprod & (v->wsize - 1);
+	room = v->wsize - q;
+	if (room > v->wsize - off)
+		room = v->wsize - off;
+	*p = (char *)v->ctrl->write.buffer + off;
+	*len = room;
+	return 0;
+}
+
+static int vch_write_commit(struct xc_stream *s, size_t n)
+{
+	struct vch *v = s->priv;
+
+	if (!n)
+		return 0;
+	v->wprod += (uint32_t)n;
+	v->written += n;
+	/* The bytes before the index that publishes them. */
+	__atomic_store_n(&v->ctrl->write.shr->prod, v->wprod, __ATOMIC_RELEASE);
+	return owe_notify(v, VCHAN_NOTIFY_WRITE);
+}
+
+static int vch_read_data(struct xc_stream *s, const void **p, size_t *len)
+{
+	struct vch *v = s->priv;
+	uint32_t n, off;
+	bool gone;
+	int r;
+
+	*len = 0;
+	/* Gone before the look: what it wrote before it went is seen. */
+	gone = peer_gone(v);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	r = ready(v, &n);
+	if (r == 0 && n == 0 && !gone) {
+		ask_notify(v, VCHAN_NOTIFY_WRITE);
+		r = ready(v, &n);
+	}
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return gone ? -EPIPE : 0;
+	off = v->rcons & (v->rsize - 1);
+	if (n > v->rsize - off)
+		n = v->rsize - off;
+	*p = (const char *)v->ctrl->read.buffer + off;
+	*len = n;
+	return 0;
+}
+
+static int vch_read_commit(struct xc_stream *s, size_t n)
+{
+	struct vch *v = s->priv;
+
+	if (!n)
+		return 0;
+	v->rcons += (uint32_t)n;
+	/* The bytes copied out before the index that frees their room. */
+	__atomic_store_n(&v->ctrl->read.shr->cons, v->rcons, __ATOMIC_RELEASE);
+	return owe_notify(v, VCHAN_NOTIFY_READ);
+}
+
+static ssize_t vch_read(struct xc_stream *s, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	/* Both pieces when the data wraps around the ring's end. */
+	while (done < len) {
+		const void *p;
+		size_t n;
+		int r = vch_read_data(s, &p, &n);
+
+		if (r < 0 || n == 0) {
+			if (done)
+				break;
+			return r < 0 ? r : -EAGAIN;
+		}
+		if (n > len - done)
+			n = len - done;
+		memcpy((char *)buf + done, p, n);
+		done += n;
+		r = vch_read_commit(s, n);
+		if (r < 0)
+			return r;
+	}
+	return (ssize_t)done;
 }
 
 static ssize_t vch_write(struct xc_stream *s, const void *buf, size_t len)
 {
-	struct vch *v = s->priv;
-	int n;
+	size_t done = 0;
 
-	if (peer_gone(v))
-		return -EPIPE;
-	if (len > INT32_MAX)
-		len = INT32_MAX;
-	n = libxenvchan_write(v->ctrl, buf, len);
-	if (n < 0)
-		return peer_gone(v) ? -EPIPE : -EIO;
-	if (n == 0)
-		return -EAGAIN;
-	v->written += (uint64_t)n;
-	return n;
+	while (done < len) {
+		void *p;
+		size_t n;
+		int r = vch_write_space(s, &p, &n);
+
+		if (r < 0 || n == 0) {
+			if (done)
+				break;
+			return r < 0 ? r : -EAGAIN;
+		}
+		if (n > len - done)
+			n = len - done;
+		memcpy(p, (const char *)buf + done, n);
+		done += n;
+		r = vch_write_commit(s, n);
+		if (r < 0)
+			return r;
+	}
+	return (ssize_t)done;
 }
 
 static int vch_flush(struct xc_stream *s)
@@ -251,21 +417,17 @@ static int vch_delivered(struct xc_stream *s, uint64_t *bytes, uint64_t *pending
 			 enum xc_proof *proof)
 {
 	struct vch *v = s->priv;
-	uint64_t size = 1ull << v->ctrl->write.order;
-	int space = libxenvchan_buffer_space(v->ctrl);
-	uint64_t queued;
+	uint32_t q;
+	int r = queued(v, &q);
 
-	/* The peer's consumer index, read once by libxenvchan: a distance
-	 * larger than the ring, or more queued than we ever wrote, is no proof
-	 * of anything (XSA-86). */
-	if (space < 0 || (uint64_t)space > size)
-		return -EPROTO;
-	queued = size - (uint64_t)space;
-	if (queued > v->written)
+	if (r < 0)
+		return r;
+	/* More queued than we ever wrote is no proof of anything either. */
+	if (q > v->written)
 		return -EPROTO;
 	/* What the peer has consumed from our ring is what it has taken. */
-	*bytes = v->written - queued;
-	*pending = queued;
+	*bytes = v->written - q;
+	*pending = q;
 	*proof = XC_PROOF_CONSUMED;
 	return 0;
 }
@@ -307,6 +469,10 @@ static const struct xc_stream_ops vch_ops = {
 	.process = vch_process,
 	.delivered = vch_delivered,
 	.close = vch_close,
+	.write_space = vch_write_space,
+	.write_commit = vch_write_commit,
+	.read_data = vch_read_data,
+	.read_commit = vch_read_commit,
 	.peer = vch_peer,
 };
 
@@ -327,6 +493,7 @@ static int vch_setup(struct vch *v)
 
 	if (!v->watch && (r = watch_peer(v)) < 0)
 		return r;
+	ring_init(v);
 	v->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (v->epfd < 0)
 		return -errno;

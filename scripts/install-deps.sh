@@ -38,6 +38,7 @@ packages=(
 	socat tmux ca-certificates procps psmisc bash-completion
 	iproute2 # ss: the tests look at qemu's socket queue
 	clang libclang-rt-dev # make fuzz-run: clang and its libFuzzer runtime
+	gnuplot-nox # make bench: the throughput plot
 )
 
 missing=()

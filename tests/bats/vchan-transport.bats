@@ -252,3 +252,25 @@ serve() {
 	assert_success
 	refute_output --partial org.example.lst.0
 }
+
+@test "a hostile server's impossible producer index: exit 2 naming it, what came before is out" {
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- "$TV" hostile org.example.hprod.0 prod
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.hprod.0 published'"
+	run bash -c "timeout $T xenchan-cat -T vchan -Q never vch1 org.example.hprod.0 </dev/null 2>'$SIM_DIR/hp.err' >'$SIM_DIR/hp.out'"
+	assert_failure 2
+	run cat "$SIM_DIR/hp.err"
+	assert_output --partial 'the peer broke the ring protocol (an impossible index)'
+	refute_output --partial 'AddressSanitizer'
+	refute_output --partial 'runtime error'
+	[ "$(cat "$SIM_DIR/hp.out")" = "$(printf 'h%.0s' $(seq 100))" ]
+}
+
+@test "a hostile server's impossible consumer index: xenchan-send exits 2 naming it" {
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- "$TV" hostile org.example.hcons.0 cons
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.hcons.0 published'"
+	run bash -c "head -c 10000000 /dev/zero | timeout $T xenchan-send -T vchan vch1 org.example.hcons.0"
+	assert_failure 2
+	assert_output --partial 'the peer broke the ring protocol (an impossible index): '
+	refute_output --partial 'AddressSanitizer'
+	refute_output --partial 'runtime error'
+}

@@ -22,6 +22,13 @@
  *                                     channels, send BYTES, expect them back;
  *                                     prints "ok <bytes> <seconds>" or fails
  *   test-vchan busy DOMID NAME        in dom0: opening must fail with EBUSY
+ *   test-vchan hostile NAME MODE      in a guest: serve NAME to dom0 on
+ *                                     libxenvchan itself, and once a client
+ *                                     is connected write an impossible index:
+ *                                     MODE prod, its producer a ring and more
+ *                                     ahead (after 100 good bytes); cons, the
+ *                                     consumer of the client's ring ahead of
+ *                                     what it produced; then wait to be killed
  *
  * The last three run on the emulated host (tests/bats/vchan-transport.bats).
  */
@@ -35,6 +42,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libxenvchan.h>
+#include <xenevtchn.h>
 
 #include "channel.h"
 #include "stream-internal.h"
@@ -344,8 +354,53 @@ static int stall(const char *name)
 	return consume("stall", name, NULL, NULL);
 }
 
+static int hostile(const char *name, const char *mode)
+{
+	char port[32], path[128], key[160];
+	struct xc_store *st = NULL;
+	struct libxenvchan *v;
+	uint64_t self;
+	int r = xc_store_open(&st);
+
+	if (r == 0)
+		r = xc_store_read_uint(st, XBT_NULL, "domid", 0x7fef, &self);
+	if (r < 0) {
+		fprintf(stderr, "hostile: xenstore: %s\n", strerror(-r));
+		return 1;
+	}
+	xc_vchan_port(name, (uint32_t)self, 0, port, sizeof(port));
+	if (xc_vchan_path((uint32_t)self, 0, port, path, sizeof(path)) < 0)
+		return 1;
+	snprintf(key, sizeof(key), "%s/name", path);
+	xc_store_write(st, XBT_NULL, key, name);
+	v = libxenvchan_server_init(NULL, 0, path, 65536, 65536);
+	if (!v) {
+		fprintf(stderr, "hostile: serve: %s\n", strerror(errno));
+		return 1;
+	}
+	v->blocking = 1;
+	while (libxenvchan_is_open(v) == 2)
+		libxenvchan_wait(v);
+	if (!strcmp(mode, "prod")) {
+		char hello[100];
+
+		memset(hello, 'h', sizeof(hello));
+		libxenvchan_write(v, hello, sizeof(hello));
+		usleep(200000);
+		v->write.shr->prod = v->write.shr->cons + (3u << v->write.order);
+	} else {
+		usleep(200000);
+		v->read.shr->cons = v->read.shr->prod + (5u << v->read.order);
+	}
+	xenevtchn_notify(v->event, v->event_port);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "hostile"))
+		return hostile(argv[2], argv[3]);
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "names")))
 		return names();
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "serve"))
@@ -373,6 +428,6 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: test-vchan names | serve NAME [RING] | sink NAME FILE | append NAME FILE | "
 			"stall NAME | "
 			"echo DOMID NAME BYTES "
-			"[nocheck] | busy DOMID NAME\n");
+			"[nocheck] | busy DOMID NAME | hostile NAME prod|cons\n");
 	return 2;
 }
