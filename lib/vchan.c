@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,6 +177,9 @@ struct vch {
 	uint32_t rcons, rsize; /* from the peer */
 	uint8_t *ask;          /* the peer's notify byte: what we want told */
 	uint8_t *owe;          /* ours: what the peer wants told */
+	uint32_t last_q;       /* queued() as the caller last saw it */
+	int kick;              /* eventfd in epfd: wakes a poll whose wait is
+				  already over (vch_poll) */
 };
 
 /* The peer is gone: it closed or died (unmap-notify cleared its live flag),
@@ -224,6 +228,7 @@ static int queued(struct vch *v, uint32_t *q)
 	uint32_t cons = __atomic_load_n(&v->ctrl->write.shr->cons, __ATOMIC_ACQUIRE);
 
 	*q = v->wprod - cons;
+	v->last_q = *q;
 	if (*q > v->wsize) {
 		xc_warn("vchan: impossible consumer index from domain %u (%u queued in a "
 			"%u-byte ring)", v->peer, *q, v->wsize);
@@ -386,7 +391,21 @@ static int vch_poll(struct xc_stream *s, bool want_read, bool want_write, int *f
 		    short *events)
 {
 	struct vch *v = s->priv;
+	uint32_t seen = v->last_q, q;
 
+	/* Waiting for room, or for the peer to consume what is queued (a
+	 * proof of delivery): ask to be told when it consumes.  Consumed
+	 * since the caller last looked, before it could see the request, it
+	 * will not tell: then the wait is over at once. */
+	if ((want_write || seen) && !peer_gone(v)) {
+		ask_notify(v, VCHAN_NOTIFY_READ);
+		if (queued(v, &q) < 0 || q != seen) {
+			uint64_t one = 1;
+
+			if (write(v->kick, &one, sizeof(one)) < 0 && errno != EAGAIN)
+				return -errno;
+		}
+	}
 	*fd = v->epfd;
 	*events = POLLIN;
 	return 0;
@@ -395,11 +414,16 @@ static int vch_poll(struct xc_stream *s, bool want_read, bool want_write, int *f
 static int vch_process(struct xc_stream *s, short revents)
 {
 	struct vch *v = s->priv;
-	struct epoll_event ev[4];
-	int n = epoll_wait(v->epfd, ev, 4, 0);
+	struct epoll_event ev[3];
+	int n = epoll_wait(v->epfd, ev, 3, 0);
 
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.u32 == 0) {
+		if (ev[i].data.u32 == 2) {
+			uint64_t count;
+
+			if (read(v->kick, &count, sizeof(count)) < 0 && errno != EAGAIN)
+				return -errno;
+		} else if (ev[i].data.u32 == 0) {
 			/* Acknowledges and unmasks the event channel. */
 			if (libxenvchan_wait(v->ctrl) < 0)
 				v->peer_gone = true;
@@ -448,6 +472,8 @@ static void vch_close(struct xc_stream *s)
 	xc_teardown_end();
 	if (v->epfd >= 0)
 		close(v->epfd);
+	if (v->kick >= 0)
+		close(v->kick);
 	xc_peer_close(v->watch);
 	free(v->path);
 	free(v);
@@ -503,6 +529,12 @@ static int vch_setup(struct vch *v)
 	ev.data.u32 = 1;
 	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, xc_peer_fd(v->watch), &ev) < 0)
 		return -errno;
+	v->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (v->kick < 0)
+		return -errno;
+	ev.data.u32 = 2;
+	if (epoll_ctl(v->epfd, EPOLL_CTL_ADD, v->kick, &ev) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -530,7 +562,7 @@ int xc_vchan_open(struct xc_store *st, const struct xc_channel *c,
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->epfd = -1;
+	v->epfd = v->kick = -1;
 	v->peer = c->backend_domid;
 	v->ctrl = libxenvchan_client_init(xc_log_xtl(), (int)c->backend_domid, c->endpoint);
 	if (!v->ctrl) {
@@ -573,7 +605,7 @@ int xc_vchan_serve(struct xc_store *st, uint32_t client, const char *name,
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->epfd = -1;
+	v->epfd = v->kick = -1;
 	v->server = true;
 	v->peer = client;
 	s->ops = &vch_ops;
