@@ -20,12 +20,19 @@ XC_BENCH = \
 	tests/bench/wake.sh \
 	tests/bench/throughput.sh \
 	tests/bench/vchan.sh \
+	tests/bench/many.sh \
 	tests/bench/follow.sh
-EXTRA_DIST += $(XC_BENCH) tests/bench/README.md
+EXTRA_DIST += $(XC_BENCH) tests/bench/summary.sh tests/bench/README.md
 
+# Figures and the plot go to BENCH_OUT, started afresh by each run; the
+# summary table of ratios and targets comes last.
+BENCH_OUT = $(abs_top_builddir)/tests/bench/out
 bench: all tests/unit/test-vchan
+	@rm -rf '$(BENCH_OUT)' && mkdir -p '$(BENCH_OUT)'
 	@for s in $(XC_BENCH); do \
 		echo "== $$s"; \
-		top_builddir='$(abs_top_builddir)' XEN_BINDIR='$(XEN_BINDIR)' $(SHELL) '$(abs_top_srcdir)'/$$s || exit 1; \
+		BENCH_OUT='$(BENCH_OUT)' top_builddir='$(abs_top_builddir)' XEN_BINDIR='$(XEN_BINDIR)' \
+			$(SHELL) '$(abs_top_srcdir)'/$$s || exit 1; \
 	done
+	@top_builddir='$(abs_top_builddir)' $(SHELL) '$(abs_top_srcdir)'/tests/bench/summary.sh '$(BENCH_OUT)'
 .PHONY: bench

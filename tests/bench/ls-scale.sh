@@ -82,6 +82,15 @@ for n in "${sizes[@]}"; do
 		"$(awk -v a="$t_ls" -v b="$t_raw" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
 		"$(awk -v r="$req" -v c="$chans" 'BEGIN { printf "%.1f", r / c }')" \
 		"$xreq"
+	if [ -n "${BENCH_OUT:-}" ]; then
+		mkdir -p "$BENCH_OUT"
+		printf 'ls %s domains: requests / (5 per channel + 3 per domain)\t%s\t<= 1\n' "$n" \
+			"$(awk -v r="$req" -v c="$chans" -v d="$n" 'BEGIN { printf "%.2f", r / (5 * c + 3 * d) }')" \
+			>>"$BENCH_OUT/summary.tsv"
+		printf 'ls %s domains: time / xenstore-ls -f /libxl\t%s\t%s\n' "$n" \
+			"$(awk -v a="$t_ls" -v b="$t_raw" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
+			"$([ "$n" -ge 1000 ] && echo '<= 0.25' || echo -)" >>"$BENCH_OUT/summary.tsv"
+	fi
 	"$sim" stop "$dir" >/dev/null
 	rm -rf "$dir"
 	trap - EXIT

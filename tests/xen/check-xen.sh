@@ -7,7 +7,8 @@
 # with "N passed, M failed"; exit status 1 on any failure.
 #
 # Environment: top_srcdir, top_builddir (default: this tree, the current
-# directory); XENCHAN_BINDIR (default: the xenchan* programs of top_builddir);
+# directory); XENCHAN_BINDIR (default: the xenchan* programs of top_builddir,
+# and the files XENCHAN_XEN_EXTRA_BIN names);
 # XENCHAN_XEN_DEBDIR (instead of BINDIR: a directory with RELEASE/xenchan_*.deb
 # for each release, installed in that release's images);
 # XENCHAN_XEN_RELEASES (default "bookworm trixie"); XENCHAN_XEN_CACHE (see
@@ -87,6 +88,10 @@ elif [ -z "$bindir" ]; then
 	find "$top_builddir" -maxdepth 2 -path "$top_builddir/tests" -prune -o \
 		-type f -name 'xenchan*' -perm -u+x -print | while read -r f; do
 		if head -c 4 "$f" | grep -q ELF; then cp "$f" "$bindir/"; fi
+	done
+	# Helpers a benchmark needs beside them (make bench-xen: vchan-raw).
+	for f in ${XENCHAN_XEN_EXTRA_BIN:-}; do
+		cp "$f" "$bindir/"
 	done
 fi
 [ -z "$bindir" ] || echo "check-xen: programs under test: $(ls "$bindir" | tr '\n' ' ')"

@@ -21,6 +21,7 @@ EXTRA_DIST += \
 	tests/xen/guest/libvirt.sh \
 	tests/xen/guest/lifecycle.sh \
 	tests/xen/guest/transfer.sh \
+	tests/xen/guest/vchan-bench.sh \
 	tests/xen/guest/vchan.sh \
 	tests/xen/scenarios/boot.sh \
 	tests/xen/scenarios/channels.sh \
@@ -28,6 +29,7 @@ EXTRA_DIST += \
 	tests/xen/scenarios/first-boot.sh \
 	tests/xen/scenarios/follow.sh \
 	tests/xen/bench/throughput.sh \
+	tests/xen/bench/vchan.sh \
 	tests/xen/scenarios/lib.sh \
 	tests/xen/scenarios/libvirt.sh \
 	tests/xen/scenarios/programs.sh \
@@ -41,9 +43,12 @@ check-xen: all
 		$(SHELL) '$(top_srcdir)/tests/xen/check-xen.sh'
 
 # Throughput on real Xen (tests/xen/bench): figures, not a test.
-bench-xen: all
+# vchan-raw goes into the images beside the programs: bench/vchan.sh's
+# baseline.
+bench-xen: all tests/bench/vchan-raw
 	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
-		XENCHAN_XEN_SCENARIOS='$(abs_top_srcdir)/tests/xen/bench/throughput.sh' \
+		XENCHAN_XEN_SCENARIOS='$(abs_top_srcdir)/tests/xen/bench/throughput.sh $(abs_top_srcdir)/tests/xen/bench/vchan.sh' \
+		XENCHAN_XEN_EXTRA_BIN='$(abs_top_builddir)/tests/bench/vchan-raw' \
 		$(SHELL) '$(top_srcdir)/tests/xen/check-xen.sh'
 
 clean-local-xen:
