@@ -373,19 +373,31 @@ static int vchan_endpoints(struct xc_store *st, xs_transaction_t t, struct chanv
 }
 
 /* Which servers publish endpoints for which clients: (client, server)
- * pairs, in the order the servers' directories were found. */
+ * pairs, in the order the servers' directories were found; and which
+ * domains have a client directory at all (their own, to themselves
+ * included): the only ones whose server rows are looked for. */
 struct xc_vchan_index {
 	struct {
 		uint32_t client, server;
 	} *v;
 	size_t n;
+	uint32_t *servers;
+	size_t nservers;
 };
+
+static bool index_serves(const struct xc_vchan_index *ix, uint32_t domid)
+{
+	for (size_t i = 0; i < ix->nservers; i++)
+		if (ix->servers[i] == domid)
+			return true;
+	return false;
+}
 
 int xc_vchan_index_scan(struct xc_store *st, struct xc_vchan_index **out)
 {
 	_cleanup_strv_free_ char **servers = NULL;
 	struct xc_vchan_index *ix = calloc(1, sizeof(*ix));
-	size_t cap = 0;
+	size_t cap = 0, scap = 0;
 	int r;
 
 	if (!ix)
@@ -411,7 +423,24 @@ int xc_vchan_index_scan(struct xc_store *st, struct xc_vchan_index **out)
 			return r;
 		}
 		for (char **cl = clients; *cl; cl++) {
-			if (xc_parse_domid(*cl, &client) < 0 || client == server)
+			if (xc_parse_domid(*cl, &client) < 0)
+				continue;
+			if (ix->nservers == 0 || ix->servers[ix->nservers - 1] != server) {
+				if (ix->nservers == scap) {
+					size_t ncap = scap ? 2 * scap : 16;
+					void *v = reallocarray(ix->servers, ncap,
+							       sizeof(*ix->servers));
+
+					if (!v) {
+						xc_vchan_index_free(ix);
+						return -ENOMEM;
+					}
+					ix->servers = v;
+					scap = ncap;
+				}
+				ix->servers[ix->nservers++] = server;
+			}
+			if (client == server)
 				continue;
 			if (ix->n == cap) {
 				size_t ncap = cap ? 2 * cap : 16;
@@ -437,6 +466,7 @@ void xc_vchan_index_free(struct xc_vchan_index *ix)
 	if (!ix)
 		return;
 	free(ix->v);
+	free(ix->servers);
 	free(ix);
 }
 
@@ -459,15 +489,6 @@ static int list_tx(struct xc_store *st, xs_transaction_t t, void *data)
 	xc_channel_array_free(ls->cv.v, ls->cv.n);
 	memset(&ls->cv, 0, sizeof(ls->cv));
 
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	{
-		_cleanup_free_ char *v = NULL;
-
-		r = xc_store_read(st, t, path, XC_VALUE_MAX, &v);
-		if (r < 0 && r != -EFBIG && r != -EBADMSG)
-			return r;
-	}
-
 	snprintf(path, sizeof(path), "/libxl/%u/device/console", domid);
 	r = xc_store_list(st, t, path, &trusted, NULL);
 	if (r < 0 && r != -ENOENT && r != -EACCES)
@@ -475,7 +496,17 @@ static int list_tx(struct xc_store *st, xs_transaction_t t, void *data)
 	snprintf(path, sizeof(path), "/local/domain/%u/device/console", domid);
 	r = xc_store_list(st, t, path, &front, NULL);
 	if (r < 0 && r != -ENOENT && r != -EACCES)
-		goto fail;
+		return r;
+	if (r < 0) {
+		/* No frontend directory: does the domain exist at all?  (One
+		 * below it says so without asking.) */
+		_cleanup_free_ char *v = NULL;
+
+		snprintf(path, sizeof(path), "/local/domain/%u", domid);
+		r = xc_store_read(st, t, path, XC_VALUE_MAX, &v);
+		if (r < 0 && r != -EFBIG && r != -EBADMSG)
+			return r;
+	}
 
 	/* Trusted copies first, then frontends nobody vouches for; both lists
 	 * are in numeric order. */
@@ -509,10 +540,13 @@ static int list_tx(struct xc_store *st, xs_transaction_t t, void *data)
 			cv.v[j - 1] = tmp;
 		}
 	}
-	/* The endpoints it serves: its server rows. */
-	r = vchan_endpoints(st, t, &cv, domid, domid, 0, true);
-	if (r < 0)
-		goto fail;
+	/* The endpoints it serves: its server rows (only where the index saw
+	 * it serve, when there is one: its directory is not asked twice). */
+	if (!ls->ix || index_serves(ls->ix, domid)) {
+		r = vchan_endpoints(st, t, &cv, domid, domid, 0, true);
+		if (r < 0)
+			goto fail;
+	}
 	/* Those served to it, by any domain we may look at: its client rows,
 	 * from the servers the index names, else from every domain. */
 	if (ls->ix) {
