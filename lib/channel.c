@@ -579,11 +579,40 @@ fail:
 }
 
 /*
+ * Whether a listing made outside a transaction may be half of a change:
+ * a device created or removed (libxl and lib/hotplug.c write and remove
+ * its trusted copy, frontend and backend in one transaction) shows, read
+ * key by key across the commit, as a device with no trusted copy, or with
+ * a key of its copy, its frontend, its backend or its endpoint missing.
+ * Anything of the kind is listed again in a transaction; so is a vchan
+ * endpoint (its keys come and go with its server).  A listing with none
+ * of it saw every key it read there: each device whole, as it was.
+ */
+static bool maybe_torn(const struct chanv *cv)
+{
+	for (size_t i = 0; i < cv->n; i++) {
+		const struct xc_channel *c = &cv->v[i];
+
+		if (c->transport == XC_TRANSPORT_VCHAN || c->transport == XC_TRANSPORT_UNKNOWN ||
+		    (c->flags & XC_CHAN_NO_TRUSTED_COPY) || !c->name || !c->connection ||
+		    c->fe_state == XC_STATE_NONE || c->be_state == XC_STATE_NONE)
+			return true;
+		if ((c->transport == XC_TRANSPORT_SOCKET || c->transport == XC_TRANSPORT_PTY) &&
+		    !c->endpoint)
+			return true;
+	}
+	return false;
+}
+
+/*
  * In a transaction, so that a listing is one state of the store, never
  * half of a device's removal (a channel with its name gone but its
  * directory still there).  A domain whose keys change faster than it can
  * be listed (its guest writing its own keys without pause) is listed
- * without one rather than not at all.
+ * without one rather than not at all.  With an index (a caller listing
+ * many domains), a domain is read first without one, which costs its two
+ * requests, and listed again in one only when what was read could be
+ * half of a change (maybe_torn()).
  */
 int xc_channel_list(struct xc_store *st, uint32_t domid, struct xc_channel **out,
 		    size_t *n)
@@ -597,6 +626,18 @@ int xc_channel_list_indexed(struct xc_store *st, uint32_t domid,
 	struct listing ls = { .domid = domid, .ix = ix };
 	int r;
 
+	if (ix) {
+		r = list_tx(st, XBT_NULL, &ls);
+		if (r < 0 && r != -ENOENT) {
+			xc_channel_array_free(ls.cv.v, ls.cv.n);
+			return r;
+		}
+		if (r == 0 && !maybe_torn(&ls.cv)) {
+			*out = ls.cv.v;
+			*n = ls.cv.n;
+			return 0;
+		}
+	}
 	r = xc_store_transaction(st, list_tx, &ls, XC_STORE_TX_RETRIES);
 	if (r == -EAGAIN)
 		r = list_tx(st, XBT_NULL, &ls);
