@@ -675,7 +675,13 @@ int main(int argc, const char **argv)
 			return rc;
 		}
 	} else {
-		r = xc_domain_list(st, &doms, &ndoms);
+		bool uuid = false;
+
+		/* A domain's UUID costs a request: asked only to be shown. */
+		for (size_t k = 0; k < nout; k++)
+			uuid |= out_cols[k] == COL_UUID;
+		r = uuid ? xc_domain_list(st, &doms, &ndoms)
+			 : xc_domain_list_names(st, &doms, &ndoms);
 		if (r < 0) {
 			cmd_err("xenstore: /local/domain: %s", cmd_strerror(r));
 			xc_store_close(st);

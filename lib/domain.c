@@ -38,7 +38,7 @@ void xc_domain_clear(struct xc_domain *d)
 	memset(d, 0, sizeof(*d));
 }
 
-int xc_domain_read(struct xc_store *st, uint32_t domid, struct xc_domain *d)
+static int domain_read(struct xc_store *st, uint32_t domid, bool uuid, struct xc_domain *d)
 {
 	char path[64];
 	_cleanup_free_ char *vm = NULL;
@@ -59,6 +59,8 @@ int xc_domain_read(struct xc_store *st, uint32_t domid, struct xc_domain *d)
 	} else if (r < 0 && r != -EFBIG && r != -EBADMSG) {
 		return r;
 	}
+	if (!uuid)
+		return 0;
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
 	if (xc_store_read(st, XBT_NULL, path, 64, &vm) == 0 && strneq(vm, "/vm/", 4) &&
 	    xc_uuid_valid(vm + 4)) {
@@ -67,6 +69,11 @@ int xc_domain_read(struct xc_store *st, uint32_t domid, struct xc_domain *d)
 									 : vm[4 + i];
 	}
 	return 0;
+}
+
+int xc_domain_read(struct xc_store *st, uint32_t domid, struct xc_domain *d)
+{
+	return domain_read(st, domid, true, d);
 }
 
 void xc_domain_array_free(struct xc_domain *v, size_t n)
@@ -78,7 +85,7 @@ void xc_domain_array_free(struct xc_domain *v, size_t n)
 	free(v);
 }
 
-int xc_domain_list(struct xc_store *st, struct xc_domain **out, size_t *n)
+static int domain_list(struct xc_store *st, bool uuid, struct xc_domain **out, size_t *n)
 {
 	_cleanup_strv_free_ char **ids = NULL;
 	struct xc_domain *v;
@@ -100,7 +107,7 @@ int xc_domain_list(struct xc_store *st, struct xc_domain **out, size_t *n)
 		/* Not a domid: nothing libxl would write; ignore it. */
 		if (xc_parse_domid(ids[i], &domid) < 0)
 			continue;
-		r = xc_domain_read(st, domid, &v[k]);
+		r = domain_read(st, domid, uuid, &v[k]);
 		if (r == -ENOENT) /* destroyed while we listed */
 			continue;
 		if (r < 0) {
@@ -112,6 +119,16 @@ int xc_domain_list(struct xc_store *st, struct xc_domain **out, size_t *n)
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+int xc_domain_list(struct xc_store *st, struct xc_domain **out, size_t *n)
+{
+	return domain_list(st, true, out, n);
+}
+
+int xc_domain_list_names(struct xc_store *st, struct xc_domain **out, size_t *n)
+{
+	return domain_list(st, false, out, n);
 }
 
 int xc_domain_spec_parse(const char *arg, struct xc_domain_spec *spec)

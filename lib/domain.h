@@ -41,6 +41,9 @@ void xc_domain_clear(struct xc_domain *d);
  * entries; release with xc_domain_array_free().
  */
 int xc_domain_list(struct xc_store *st, struct xc_domain **out, size_t *n);
+/* The same without their UUIDs (uuid ""): a request less a domain, for a
+ * caller that shows no UUID and matches none. */
+int xc_domain_list_names(struct xc_store *st, struct xc_domain **out, size_t *n);
 void xc_domain_array_free(struct xc_domain *v, size_t n);
 
 /*
