@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# How many xenstore requests xenchan-ls makes, counted in xenstored's trace
+# as tests/bench/ls-scale.sh counts them.  Counts, unlike times, do not
+# depend on the machine: they are asserted.
+
+load helpers
+# xenstored keeps a trace, written only while switched on (count_requests).
+export XENCHAN_SIM_TRACE=1
+sim_host_per_file
+
+XSCTL=$XEN_BINDIR/xenstore-control
+
+# The requests a command makes: those in the trace while it runs, less
+# those of switching the trace on and off.
+count_in() {
+	local before after
+	before=$(grep -c '^IN ' "$SIM_DIR/xenstored.trace" || true)
+	timeout "$T" "$XSCTL" log on >/dev/null
+	"$@" >/dev/null
+	timeout "$T" "$XSCTL" log off >/dev/null
+	after=$(grep -c '^IN ' "$SIM_DIR/xenstored.trace" || true)
+	echo $((after - before))
+}
+
+count_requests() {
+	echo $(($(count_in "$@") - $(count_in true)))
+}
+
+# Four domains of two socket and two pty channels, all connected.
+four_domains() {
+	local i
+	for i in 1 2 3 4; do
+		sim_create --channel "name=org.example.a$i,connection=socket,path=$SIM_DIR/a$i.sock" \
+			--channel "name=org.example.b$i,connection=pty" \
+			--channel "name=org.example.c$i,connection=socket,path=$SIM_DIR/c$i.sock" \
+			--channel "name=org.example.d$i,connection=pty" "many$i"
+	done
+	wait_until "$T" sh -c '[ "$(xenchan-ls -rn -o STATE | grep -c "^connected$")" = 16 ]'
+}
+
+@test "a listing of many domains: at most 9 requests a channel and 4 a domain" {
+	local chans doms req
+	four_domains
+	chans=$(xenchan-ls -rn | wc -l)
+	[ "$chans" -eq 16 ]
+	doms=$(xenstore-list /local/domain | wc -l)
+	req=$(count_requests xenchan-ls)
+	echo "# $req requests for $chans channels of $doms domains" >&3
+	# A pty channel takes 9 (its trusted copy's frontend, name, connection
+	# and backend, both states, the frontend's name, its tty and the tty's
+	# permissions), a socket one 8; a domain its name, its vchan directory
+	# and its two console directories; the domains' directory twice.
+	[ "$req" -le $((9 * chans + 4 * doms + 2)) ]
+}
+
+@test "a domain's UUID is asked only for the UUID column" {
+	local doms with without
+	doms=$(xenstore-list /local/domain | wc -l)
+	[ "$doms" -ge 2 ]
+	without=$(count_requests xenchan-ls)
+	with=$(count_requests xenchan-ls -o +UUID)
+	[ "$with" -eq $((without + doms)) ]
+	run xenchan-ls -rn -o DOMAIN,UUID
+	assert_line --regexp '^many1 [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+}
