@@ -177,7 +177,6 @@ struct vch {
 	uint32_t rcons, rsize; /* from the peer */
 	uint8_t *ask;          /* the peer's notify byte: what we want told */
 	uint8_t *owe;          /* ours: what the peer wants told */
-	uint32_t last_q;       /* queued() as the caller last saw it */
 	int kick;              /* eventfd in epfd: wakes a poll whose wait is
 				  already over (vch_poll) */
 };
@@ -228,7 +227,6 @@ static int queued(struct vch *v, uint32_t *q)
 	uint32_t cons = __atomic_load_n(&v->ctrl->write.shr->cons, __ATOMIC_ACQUIRE);
 
 	*q = v->wprod - cons;
-	v->last_q = *q;
 	if (*q > v->wsize) {
 		xc_warn("vchan: impossible consumer index from domain %u (%u queued in a "
 			"%u-byte ring)", v->peer, *q, v->wsize);
@@ -391,15 +389,20 @@ static int vch_poll(struct xc_stream *s, bool want_read, bool want_write, int *f
 		    short *events)
 {
 	struct vch *v = s->priv;
-	uint32_t seen = v->last_q, q;
+	uint32_t q;
 
-	/* Waiting for room, or for the peer to consume what is queued (a
-	 * proof of delivery): ask to be told when it consumes.  Consumed
-	 * since the caller last looked, before it could see the request, it
-	 * will not tell: then the wait is over at once. */
-	if ((want_write || seen) && !peer_gone(v)) {
-		ask_notify(v, VCHAN_NOTIFY_READ);
-		if (queued(v, &q) < 0 || q != seen) {
+	/* To write: with room in the ring already (a caller held back by
+	 * something else until now), the wait is over at once; with none,
+	 * ask the peer to tell when it consumes, and look again, as it may
+	 * have consumed before it could see the request. */
+	if (want_write && !peer_gone(v)) {
+		int r = queued(v, &q);
+
+		if (r == 0 && q == v->wsize) {
+			ask_notify(v, VCHAN_NOTIFY_READ);
+			r = queued(v, &q);
+		}
+		if (r < 0 || q < v->wsize) {
 			uint64_t one = 1;
 
 			if (write(v->kick, &one, sizeof(one)) < 0 && errno != EAGAIN)
