@@ -65,7 +65,7 @@ for n in "${sizes[@]}"; do
 		first=(--channel name=org.example.placeholder,connection=pty)
 	fi
 	for ((i = 1; i <= n; i++)); do
-		"$sim" create "${first[@]}" \
+		"$sim" create --wait "${first[@]}" \
 			--channel "name=org.example.a$i.0,connection=socket,path=$dir/a$i.sock" \
 			--channel "name=org.example.b$i.0,connection=pty" \
 			--channel "name=org.example.c$i.0,connection=socket,path=$dir/c$i.sock" \
