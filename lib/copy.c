@@ -63,6 +63,26 @@ static size_t buf_room(struct buf *b)
 	return b->size - b->end;
 }
 
+/*
+ * One copy moves what a read(2) or write(2) takes at a time, and a pipe
+ * takes 64 KiB by default: a vchan ring holds up to 1 MiB.  A pipe at
+ * either end is grown to that (the default pipe-max-size, what a plain user
+ * may ask for), so a ring's worth moves with one call and the processes on
+ * both sides wake up as rarely.  Not a pipe, or refused: left as it is.
+ */
+#define ZC_PIPE_SIZE (1 << 20)
+
+static void grow_pipe(int fd)
+{
+	int cur;
+
+	if (fd < 0)
+		return;
+	cur = fcntl(fd, F_GETPIPE_SZ);
+	if (cur >= 0 && cur < ZC_PIPE_SIZE)
+		(void)fcntl(fd, F_SETPIPE_SZ, ZC_PIPE_SIZE);
+}
+
 /* Non-blocking while we run; the old flags are put back at the end. */
 static int set_nonblock(int fd, int *old)
 {
@@ -752,6 +772,10 @@ int xc_copy(struct xc_stream **s, const struct xc_copy_opts *o, struct xc_copy_s
 	/* One copy where nothing has to look at the bytes or keep them. */
 	l.zc = xc_stream_has_ring(l.s) && !l.follow && o->escape < 0 && !o->filter &&
 	       !o->lines;
+	if (l.zc) {
+		grow_pipe(o->in_fd);
+		grow_pipe(o->out_fd);
+	}
 	r = set_nonblock(o->in_fd, &in_fl);
 	if (r == 0)
 		r = set_nonblock(o->out_fd, &out_fl);

@@ -274,3 +274,13 @@ serve() {
 	refute_output --partial 'AddressSanitizer'
 	refute_output --partial 'runtime error'
 }
+
+@test "one copy: the pipe xenchan-cat writes a vchan session to is grown to 1 MiB" {
+	serve org.example.pipe.0
+	# F_GETPIPE_SZ (1032) of the pipe, asked once xenchan-cat is done with it.
+	run bash -c "printf 'ping\n' | timeout $T xenchan-cat -T vchan -Q 300ms vch1 org.example.pipe.0 |
+		perl -e 'while (sysread(STDIN, \$b, 65536)) { print \$b } print fcntl(STDIN, 1032, 0), \"\n\"'"
+	assert_success
+	assert_line ping
+	assert_line 1048576
+}

@@ -9,7 +9,7 @@
 #             libxenvchan through a 64 KiB buffer on each side
 #   ceiling   head -c BYTES /dev/zero | cat | wc -c: the pipes alone
 #
-# Each figure is the best of BENCH_RUNS (default 3).  Before the timed runs,
+# Each figure is the best of BENCH_RUNS (default 5).  Before the timed runs,
 # 16 MiB of random bytes cross each ring through xenchan and are compared
 # (sha256) at the guest: the figures are of a transfer that is byte-exact.
 # Usage: tests/bench/vchan.sh [BYTES]   (default 256 MiB)
@@ -20,10 +20,9 @@ top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
 sim=$top_builddir/tests/sim/xenchan-sim
 raw=$top_builddir/tests/bench/vchan-raw
 bytes=${1:-268435456}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 out=${BENCH_OUT:-$top_builddir/tests/bench/out}
 mkdir -p "$out"
-export PATH=$top_builddir/src:$PATH
 dir=$(mktemp -d /tmp/xcb.XXXXXX)
 trap '"$sim" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 "$sim" start "$dir" >/dev/null
