@@ -383,6 +383,7 @@ struct xc_vchan_index {
 	size_t n;
 	uint32_t *servers;
 	size_t nservers;
+	size_t cap, scap; /* of v, of servers */
 };
 
 static bool index_serves(const struct xc_vchan_index *ix, uint32_t domid)
@@ -393,11 +394,57 @@ static bool index_serves(const struct xc_vchan_index *ix, uint32_t domid)
 	return false;
 }
 
+/* Appends server's (client, server) pairs, and server to the servers, from
+ * its data/vchan directory. */
+static int index_add_server(struct xc_store *st, struct xc_vchan_index *ix, uint32_t server)
+{
+	_cleanup_strv_free_ char **clients = NULL;
+	char base[96];
+	uint32_t client;
+	int r;
+
+	snprintf(base, sizeof(base), "/local/domain/%u/data/vchan", server);
+	r = xc_store_list(st, XBT_NULL, base, &clients, NULL);
+	if (r == -ENOENT || r == -EACCES)
+		return 0;
+	if (r < 0)
+		return r;
+	for (char **cl = clients; *cl; cl++) {
+		if (xc_parse_domid(*cl, &client) < 0)
+			continue;
+		if (ix->nservers == 0 || ix->servers[ix->nservers - 1] != server) {
+			if (ix->nservers == ix->scap) {
+				size_t ncap = ix->scap ? 2 * ix->scap : 16;
+				void *v = reallocarray(ix->servers, ncap, sizeof(*ix->servers));
+
+				if (!v)
+					return -ENOMEM;
+				ix->servers = v;
+				ix->scap = ncap;
+			}
+			ix->servers[ix->nservers++] = server;
+		}
+		if (client == server)
+			continue;
+		if (ix->n == ix->cap) {
+			size_t ncap = ix->cap ? 2 * ix->cap : 16;
+			void *v = reallocarray(ix->v, ncap, sizeof(*ix->v));
+
+			if (!v)
+				return -ENOMEM;
+			ix->v = v;
+			ix->cap = ncap;
+		}
+		ix->v[ix->n].client = client;
+		ix->v[ix->n++].server = server;
+	}
+	return 0;
+}
+
 int xc_vchan_index_scan(struct xc_store *st, struct xc_vchan_index **out)
 {
 	_cleanup_strv_free_ char **servers = NULL;
 	struct xc_vchan_index *ix = calloc(1, sizeof(*ix));
-	size_t cap = 0, scap = 0;
 	int r;
 
 	if (!ix)
@@ -408,57 +455,34 @@ int xc_vchan_index_scan(struct xc_store *st, struct xc_vchan_index **out)
 		return r;
 	}
 	for (char **sv = servers; sv && *sv; sv++) {
-		_cleanup_strv_free_ char **clients = NULL;
-		char base[96];
-		uint32_t server, client;
+		uint32_t server;
 
 		if (xc_parse_domid(*sv, &server) < 0)
 			continue;
-		snprintf(base, sizeof(base), "/local/domain/%u/data/vchan", server);
-		r = xc_store_list(st, XBT_NULL, base, &clients, NULL);
-		if (r == -ENOENT || r == -EACCES)
-			continue;
+		r = index_add_server(st, ix, server);
 		if (r < 0) {
 			xc_vchan_index_free(ix);
 			return r;
 		}
-		for (char **cl = clients; *cl; cl++) {
-			if (xc_parse_domid(*cl, &client) < 0)
-				continue;
-			if (ix->nservers == 0 || ix->servers[ix->nservers - 1] != server) {
-				if (ix->nservers == scap) {
-					size_t ncap = scap ? 2 * scap : 16;
-					void *v = reallocarray(ix->servers, ncap,
-							       sizeof(*ix->servers));
-
-					if (!v) {
-						xc_vchan_index_free(ix);
-						return -ENOMEM;
-					}
-					ix->servers = v;
-					scap = ncap;
-				}
-				ix->servers[ix->nservers++] = server;
-			}
-			if (client == server)
-				continue;
-			if (ix->n == cap) {
-				size_t ncap = cap ? 2 * cap : 16;
-				void *v = reallocarray(ix->v, ncap, sizeof(*ix->v));
-
-				if (!v) {
-					xc_vchan_index_free(ix);
-					return -ENOMEM;
-				}
-				ix->v = v;
-				cap = ncap;
-			}
-			ix->v[ix->n].client = client;
-			ix->v[ix->n++].server = server;
-		}
 	}
 	*out = ix;
 	return 0;
+}
+
+int xc_vchan_index_rescan(struct xc_store *st, struct xc_vchan_index *ix, uint32_t server)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < ix->n; i++)
+		if (ix->v[i].server != server)
+			ix->v[j++] = ix->v[i];
+	ix->n = j;
+	j = 0;
+	for (size_t i = 0; i < ix->nservers; i++)
+		if (ix->servers[i] != server)
+			ix->servers[j++] = ix->servers[i];
+	ix->nservers = j;
+	return index_add_server(st, ix, server);
 }
 
 void xc_vchan_index_free(struct xc_vchan_index *ix)

@@ -95,6 +95,9 @@ void xc_channel_array_free(struct xc_channel *v, size_t n);
 struct xc_vchan_index;
 int xc_vchan_index_scan(struct xc_store *st, struct xc_vchan_index **out);
 void xc_vchan_index_free(struct xc_vchan_index *ix);
+/* The pairs of one server read again (its data/vchan directory changed):
+ * one request, not a scan. */
+int xc_vchan_index_rescan(struct xc_store *st, struct xc_vchan_index *ix, uint32_t server);
 
 /* xc_channel_list(), with the endpoints served to domid looked for only in
  * the servers ix names (NULL: in every domain, as xc_channel_list()). */

@@ -66,6 +66,13 @@ struct waiter {
 	size_t nwatched;
 	int ino;         /* inotify, for sockets that have yet to appear */
 	char *told;      /* what the domain has, as last logged */
+	/* Who serves vchan endpoints to whom, scanned once (every domain's
+	 * directory); afterwards only the server whose watched vchan directory
+	 * changed (the domain itself, dom0) is read again: a guest writing its
+	 * keys in a loop costs a listing of its own domain per write, not a
+	 * scan of the host. */
+	struct xc_vchan_index *ix;
+	bool rescan_self, rescan_dom0;
 };
 
 static _printf_(2, 3) int watch_path(struct waiter *w, const char *fmt, ...)
@@ -272,7 +279,17 @@ static int evaluate(struct waiter *w, struct xc_wait_result *res)
 		xc_domain_clear(&d);
 		return 0;
 	}
-	r = xc_channel_list(w->st, d.domid, &ch, &n);
+	r = w->ix ? 0 : xc_vchan_index_scan(w->st, &w->ix);
+	if (r == 0 && w->rescan_self)
+		r = xc_vchan_index_rescan(w->st, w->ix, d.domid);
+	if (r == 0 && w->rescan_dom0 && d.domid != 0)
+		r = xc_vchan_index_rescan(w->st, w->ix, 0);
+	if (r < 0) {
+		xc_domain_clear(&d);
+		return r;
+	}
+	w->rescan_self = w->rescan_dom0 = false;
+	r = xc_channel_list_indexed(w->st, d.domid, w->ix, &ch, &n);
 	if (r < 0) {
 		xc_domain_clear(&d);
 		return r == -ENOENT ? 0 : r; /* going away: the watch will tell */
@@ -331,6 +348,30 @@ static int evaluate(struct waiter *w, struct xc_wait_result *res)
 	return 1;
 }
 
+/* Whether path is dir or below it. */
+static bool within(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return strneq(path, dir, len) && (path[len] == '\0' || path[len] == '/');
+}
+
+/* A change in a vchan directory watched (the domain's own, dom0's for it):
+ * that server is read again at the next look. */
+static void note_vchan_path(struct waiter *w, const char *path)
+{
+	char own[64], dom0[64];
+
+	if (!w->watching)
+		return;
+	snprintf(own, sizeof(own), "/local/domain/%u/data/vchan", w->domid);
+	snprintf(dom0, sizeof(dom0), "/local/domain/0/data/vchan/%u", w->domid);
+	if (within(path, own))
+		w->rescan_self = true;
+	if (within(path, dom0))
+		w->rescan_dom0 = true;
+}
+
 static int drain(struct waiter *w)
 {
 	for (;;) {
@@ -342,6 +383,7 @@ static int drain(struct waiter *w)
 		if (r < 0)
 			return r;
 		xc_dbg("watch fired: %s", path);
+		note_vchan_path(w, path);
 		free(path);
 		free(token);
 	}
@@ -413,5 +455,6 @@ int xc_wait_hooked(struct xc_store *st, const char *domain, const char *const *n
 	xc_store_unwatch(st, "@introduceDomain", TOKEN);
 	xc_store_unwatch(st, "@releaseDomain", TOKEN);
 	free(w.told);
+	xc_vchan_index_free(w.ix);
 	return r > 0 ? 0 : r;
 }

@@ -284,3 +284,16 @@ serve() {
 	assert_line ping
 	assert_line 1048576
 }
+
+@test "xenchan-wait wakes for vchan endpoints published after it looked, by the guest and by dom0" {
+	spawn bash -c "timeout $T xenchan-wait -v -t 20s vch1 org.example.late.0 org.example.d0late.0 \
+		>'$SIM_DIR/w.out' 2>&1; echo \$? >'$SIM_DIR/w.rc'"
+	wait_until "$T" grep -q 'vch1 has' "$SIM_DIR/w.out"
+	serve org.example.late.0
+	wait_until "$T" grep -q 'org.example.late.0 (vchan server' "$SIM_DIR/w.out"
+	[ ! -s "$SIM_DIR/w.rc" ]
+	spawn timeout "$T" xenchan-cat -l -T vchan -Q never -t 20s "$GUEST" org.example.d0late.0 </dev/null
+	wait_until "$T" test -s "$SIM_DIR/w.rc"
+	cat "$SIM_DIR/w.out"
+	[ "$(cat "$SIM_DIR/w.rc")" = 0 ]
+}

@@ -69,7 +69,8 @@ for n in "${sizes[@]}"; do
 			--channel "name=org.example.a$i.0,connection=socket,path=$dir/a$i.sock" \
 			--channel "name=org.example.b$i.0,connection=pty" \
 			--channel "name=org.example.c$i.0,connection=socket,path=$dir/c$i.sock" \
-			--channel "name=org.example.d$i.0,connection=pty" "bench$i" >/dev/null
+			--channel "name=org.example.d$i.0,connection=pty" "bench$i" \
+			>/dev/null 2>"$dir/create.err" || { cat "$dir/create.err" >&2; exit 1; }
 	done
 	chans=$((4 * n))
 	rows=$(xenchan-ls -rn | wc -l)
