@@ -357,9 +357,11 @@ static ssize_t zc_input(struct loop *l)
 		return 0;
 	n = read(l->o->in_fd, p, len);
 	if (n < 0) {
-		if (errno == EFAULT)
+		if (errno == EFAULT) {
 			l->zc = false;
-		return errno == EAGAIN || errno == EINTR || errno == EFAULT ? 0 : -errno;
+			return 0;
+		}
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	}
 	if (n == 0) {
 		l->st->in_done = true;
@@ -391,14 +393,14 @@ static ssize_t zc_output(struct loop *l)
 		return 0;
 	n = write(l->o->out_fd, p, len);
 	if (n < 0) {
-		if (errno == EFAULT)
-			l->zc = false;
 		if (errno == EAGAIN || errno == EINTR) {
 			l->zc_out_wait = true;
 			return 0;
 		}
-		if (errno == EFAULT)
+		if (errno == EFAULT) {
+			l->zc = false;
 			return 0;
+		}
 		return errno == EPIPE ? -ESHUTDOWN : -errno;
 	}
 	l->zc_out_wait = false;
@@ -410,13 +412,17 @@ static ssize_t zc_output(struct loop *l)
 	return n;
 }
 
-/* Both sides until neither moves: a ring raises one event for what may be
- * many reads.  Sets *rx when the guest's bytes were written out. */
+/* Both sides until neither moves, as a ring raises one event for what may
+ * be many reads; for ZC_PUMP_ROUNDS at most, so that a transfer that never
+ * pauses still comes back to poll() for signals, deadlines and progress.
+ * Sets *rx when the guest's bytes were written out. */
+#define ZC_PUMP_ROUNDS 16
+
 static int zc_pump(struct loop *l, bool late, bool *rx)
 {
 	const struct xc_copy_opts *o = l->o;
 
-	while (l->zc) {
+	for (int round = 0; l->zc && round < ZC_PUMP_ROUNDS; round++) {
 		ssize_t in = 0, out = 0;
 
 		if (!late && !l->st->in_done && !l->gone) {

@@ -297,3 +297,20 @@ serve() {
 	cat "$SIM_DIR/w.out"
 	[ "$(cat "$SIM_DIR/w.rc")" = 0 ]
 }
+
+@test "SIGTERM in the middle of a transfer that never pauses: xenchan-send dies of it within a second" {
+	local pid start rc=0
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan -Q never -t 20s 0 org.example.fast.0 \
+		>/dev/null
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.fast.0 published'"
+	xenchan-send -T vchan vch1 org.example.fast.0 </dev/zero 2>"$SIM_DIR/fast.err" &
+	pid=$!
+	# rchar: what it has read so far.
+	wait_until "$T" sh -c "[ \$(awk '\$1 == \"rchar:\" { print \$2 }' /proc/$pid/io) -ge 100000000 ]"
+	start=$(date +%s%N)
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	echo "exit $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+	[ "$rc" -eq 143 ]
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
+}
