@@ -36,3 +36,7 @@ bench: all tests/unit/test-vchan
 	done
 	@top_builddir='$(abs_top_builddir)' $(SHELL) '$(abs_top_srcdir)'/tests/bench/summary.sh '$(BENCH_OUT)'
 .PHONY: bench
+
+clean-local-bench:
+	rm -rf tests/bench/out
+.PHONY: clean-local-bench
