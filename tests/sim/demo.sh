@@ -104,7 +104,9 @@ echo "# The same send, large: the guest also serves a vchan endpoint for that na
 echo "# and a 50 MB file is more than a console ring carries in ten seconds, so"
 echo "# xenchan-send picks vchan by itself (-v says why)."
 echo "\$ xenchan-sim exec -D web01 -- xenchan-cat -l -T vchan 0 org.example.sink.0 >big.out &"
-timeout "$T" "$sim" exec -D "$("$sim" list | awk '$2 == "web01" { print $1 }')" -- \
+# Bounded (it ends when its client does): generously, as on a loaded machine
+# the send may start late (T, from the server's start, cut a CI run short).
+timeout $((T * 6)) "$sim" exec -D "$("$sim" list | awk '$2 == "web01" { print $1 }')" -- \
 	xenchan-cat -l -T vchan -Q never -t 10s 0 org.example.sink.0 >"$dir/big.out" &
 vpid=$!
 until xenchan-ls -rn -o TRANSPORT,STATE -c org.example.sink.0 web01 | grep -q '^vchan published'; do
