@@ -130,6 +130,8 @@ struct loop {
 	bool zc;
 	bool zc_full;     /* the ring towards the guest was full */
 	bool zc_out_wait; /* the output would block, the guest's bytes wait */
+	bool zc_more;     /* the last pump stopped with more to move: no event
+			     will say so, poll() must not sleep */
 };
 
 /* Bytes written but not proven. */
@@ -414,15 +416,17 @@ static ssize_t zc_output(struct loop *l)
 
 /* Both sides until neither moves, as a ring raises one event for what may
  * be many reads; for ZC_PUMP_ROUNDS at most, so that a transfer that never
- * pauses still comes back to poll() for signals, deadlines and progress.
- * Sets *rx when the guest's bytes were written out. */
+ * pauses still comes back to poll() for signals, deadlines and progress
+ * (zc_more: that poll() only looks).  Sets *rx when the guest's bytes were
+ * written out. */
 #define ZC_PUMP_ROUNDS 16
 
 static int zc_pump(struct loop *l, bool late, bool *rx)
 {
 	const struct xc_copy_opts *o = l->o;
 
-	for (int round = 0; l->zc && round < ZC_PUMP_ROUNDS; round++) {
+	l->zc_more = false;
+	for (int round = 0; l->zc; round++) {
 		ssize_t in = 0, out = 0;
 
 		if (!late && !l->st->in_done && !l->gone) {
@@ -439,6 +443,10 @@ static int zc_pump(struct loop *l, bool late, bool *rx)
 		}
 		if (!in && !out)
 			break;
+		if (round + 1 == ZC_PUMP_ROUNDS) {
+			l->zc_more = true;
+			break;
+		}
 	}
 	return 0;
 }
@@ -683,7 +691,7 @@ static int copy_loop(struct loop *l)
 			i_sig = np;
 			p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		}
-		if (poll(p, np, xc_deadline_poll_ms(deadline, now)) < 0) {
+		if (poll(p, np, l->zc_more ? 0 : xc_deadline_poll_ms(deadline, now)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;

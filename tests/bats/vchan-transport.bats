@@ -314,3 +314,14 @@ serve() {
 	[ "$rc" -eq 143 ]
 	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
 }
+
+@test "the smallest ring, 4 KiB, carries 16 MiB intact" {
+	spawn "$XENCHAN_SIM" exec -D "$GUEST" -- xenchan-cat -l -T vchan --buffer-size 4K -Q never -t 20s 0 \
+		org.example.tiny.0 >"$SIM_DIR/tiny.out"
+	wait_until "$T" sh -c "xenchan-ls -rn -o CHANNEL,STATE -t vchan vch1 | grep -qx 'org.example.tiny.0 published'"
+	head -c 16777216 /dev/urandom >"$SIM_DIR/tiny.in"
+	run timeout "$T" xenchan-send -T vchan vch1 org.example.tiny.0 "$SIM_DIR/tiny.in"
+	assert_success
+	wait_until "$T" has_bytes "$SIM_DIR/tiny.out" 16777216
+	[ "$(sha "$SIM_DIR/tiny.in")" = "$(sha "$SIM_DIR/tiny.out")" ]
+}
