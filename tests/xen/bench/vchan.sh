@@ -9,7 +9,10 @@
 
 bin=$XENCHAN_BIN
 bytes=33554432
-seq=0
+# The request's number, in a file: run goes in a subshell ($(best run ...)),
+# where a variable's increment would be lost and the guest, seeing the same
+# number again, would take the request for the one it answered.
+echo 0 >/tmp/vb.seq
 if [ ! -x "$bin/vchan-raw" ]; then
 	not_ok "vchan-raw is in the image (make bench-xen builds it)"
 	exit 1
@@ -24,7 +27,7 @@ ok "guest for the vchan benchmark started"
 cs() { tr -d . </proc/uptime | cut -d' ' -f1; }
 
 counted() {
-	[ "$(xenstore-read "/local/domain/$domid/data/vb-count" 2>/dev/null)" = "$seq $bytes" ]
+	[ "$(xenstore-read "/local/domain/$domid/data/vb-count" 2>/dev/null)" = "$(cat /tmp/vb.seq) $bytes" ]
 }
 
 published() {
@@ -37,19 +40,40 @@ published() {
 # run KIND RING: centiseconds from the first byte to the guest's count of
 # all of them; empty on failure.
 run() {
-	seq=$((seq + 1))
-	xenstore-write "/local/domain/$domid/data/vb-req" "$seq $1 $2"
-	wait_for 60 published "$1" || return 1
+	echo $(($(cat /tmp/vb.seq) + 1)) >/tmp/vb.seq
+	xenstore-write "/local/domain/$domid/data/vb-req" "$(cat /tmp/vb.seq) $1 $2"
+	if ! wait_for 60 published "$1"; then
+		why "$1 $2: the guest's server published no endpoint in 60 s"
+		return 1
+	fi
 	t0=$(cs)
 	case $1 in
-	xenchan) head -c "$bytes" /dev/zero | $bin/xenchan-cat -T vchan -Q 0 vbench org.example.vb.0 >/dev/null ;;
-	raw) head -c "$bytes" /dev/zero | $bin/vchan-raw send "$domid" "/local/domain/$domid/data/vchan/0/rawbench" ;;
+	xenchan) head -c "$bytes" /dev/zero | $bin/xenchan-cat -T vchan -Q 0 vbench org.example.vb.0 >/dev/null 2>/tmp/vb.err ;;
+	raw) head -c "$bytes" /dev/zero | $bin/vchan-raw send "$domid" "/local/domain/$domid/data/vchan/0/rawbench" 2>/tmp/vb.err ;;
 	esac
 	until counted; do
-		[ $(($(cs) - t0)) -lt 12000 ] || return 1
+		if [ $(($(cs) - t0)) -ge 12000 ]; then
+			why "$1 $2: the guest did not count $bytes bytes in 120 s"
+			return 1
+		fi
 		sleep 0.05
 	done
 	echo $(($(cs) - t0))
+}
+
+# why TEXT: a failed run's account, as TAP comments (on stderr: run's
+# output is its figure): dom0's side's stderr, the guest's server's, the
+# listing, the guest's endpoints and its console.
+why() {
+	diag "$(
+		echo "$1"
+		echo "dom0 said: $(tail -c 400 /tmp/vb.err 2>/dev/null)"
+		echo "the guest's server said: $(xenstore-read "/local/domain/$domid/data/vb-err" 2>&1)"
+		echo "the guest counted: $(xenstore-read "/local/domain/$domid/data/vb-count" 2>&1)"
+		$bin/xenchan-ls -o DOMAIN,CHANNEL,TRANSPORT,ROLE,STATE,TRUST vbench 2>&1
+		xenstore-ls -f "/local/domain/$domid/data/vchan" 2>&1 | head -n 20
+	)" >&2
+	guest_log vbench >&2
 }
 
 best() {
