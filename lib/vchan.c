@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,8 +261,15 @@ static int vch_write_space(struct xc_stream *s, void **p, size_t *len)
 		return -EPIPE;
 	r = queued(v, &q);
 	if (r == 0 && q == v->wsize) {
-		/* Full: ask to be told when it consumes, then look again (it may
-		 * have consumed before it could see the request). */
+		/* Full: first let whatever else this CPU has run (the peer, or
+		 * the process feeding us) and look again; sleeping for an event
+		 * costs far more than that at every turn of a small ring. */
+		sched_yield();
+		r = queued(v, &q);
+	}
+	if (r == 0 && q == v->wsize) {
+		/* Still full: ask to be told when it consumes, then look again
+		 * (it may have consumed before it could see the request). */
 		ask_notify(v, VCHAN_NOTIFY_READ);
 		r = queued(v, &q);
 	}
@@ -301,6 +309,11 @@ static int vch_read_data(struct xc_stream *s, const void **p, size_t *len)
 	gone = peer_gone(v);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	r = ready(v, &n);
+	if (r == 0 && n == 0 && !gone) {
+		/* Empty: likewise, one yield and one more look first. */
+		sched_yield();
+		r = ready(v, &n);
+	}
 	if (r == 0 && n == 0 && !gone) {
 		ask_notify(v, VCHAN_NOTIFY_WRITE);
 		r = ready(v, &n);
