@@ -346,20 +346,17 @@ static int add_line(struct libscols_table *tb, char **v)
 	return r;
 }
 
-static int add_rows(struct libscols_table *tb, struct xc_store *st, const struct xc_domain *d,
-		    const struct xc_vchan_index *ix, enum xc_transport want_tr)
+static int add_rows(struct libscols_table *tb, const struct xc_domain *d,
+		    const struct xc_channel_set *set, enum xc_transport want_tr)
 {
-	struct xc_channel *ch = NULL;
-	size_t n = 0;
-	int r;
+	int r = 0;
 
-	r = xc_channel_list_indexed(st, d->domid, ix, &ch, &n);
-	if (r == -ENOENT) /* destroyed while we listed */
+	if (set->error == -ENOENT) /* destroyed while we listed */
 		return 0;
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		const struct xc_channel *c = &ch[i];
+	if (set->error < 0)
+		return set->error;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct xc_channel *c = &set->v[i];
 		char *v[ARRAY_SIZE(out_cols)];
 
 		if (!wanted(c, want_tr))
@@ -371,7 +368,6 @@ static int add_rows(struct libscols_table *tb, struct xc_store *st, const struct
 		if (r < 0)
 			break;
 	}
-	xc_channel_array_free(ch, n);
 	return r < 0 ? r : 0;
 }
 
@@ -581,6 +577,7 @@ int main(int argc, const char **argv)
 	struct libscols_table *tb;
 	struct xc_domain *doms = NULL;
 	struct xc_vchan_index *ix = NULL;
+	struct xc_channel_set *sets = NULL;
 	size_t ndoms = 0;
 	enum xc_transport want_tr = XC_TRANSPORT_UNKNOWN;
 	const char **args;
@@ -702,8 +699,24 @@ int main(int argc, const char **argv)
 		if (rc == XC_EXIT_NOTFOUND || rc == XC_EXIT_PEERGONE)
 			rc = XC_EXIT_ERROR;
 	}
+	if (rc == XC_EXIT_OK) {
+		sets = calloc(ndoms ? ndoms : 1, sizeof(*sets));
+		if (!sets) {
+			cmd_err("%s", strerror(ENOMEM));
+			rc = XC_EXIT_ERROR;
+		}
+	}
+	if (rc == XC_EXIT_OK) {
+		for (size_t i = 0; i < ndoms; i++)
+			sets[i].domid = doms[i].domid;
+		r = xc_channel_list_sets(st, ix, sets, ndoms);
+		if (r < 0) {
+			cmd_err("xenstore: %s", cmd_strerror(r));
+			rc = cmd_exit_status(r);
+		}
+	}
 	for (size_t i = 0; i < ndoms && rc == XC_EXIT_OK; i++) {
-		r = add_rows(tb, st, &doms[i], ix, want_tr);
+		r = add_rows(tb, &doms[i], &sets[i], want_tr);
 		if (r < 0) {
 			cmd_err("domain %u: %s", doms[i].domid, cmd_strerror(r));
 			rc = cmd_exit_status(r);
@@ -714,6 +727,9 @@ int main(int argc, const char **argv)
 	}
 	if (rc == XC_EXIT_OK)
 		scols_print_table(tb);
+	if (sets)
+		xc_channel_sets_free(sets, ndoms);
+	free(sets);
 	xc_vchan_index_free(ix);
 	scols_unref_table(tb);
 	xc_domain_array_free(doms, ndoms);

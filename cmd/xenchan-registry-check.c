@@ -242,6 +242,7 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 	struct xc_store *st = NULL;
 	struct xc_domain *doms = NULL;
 	struct xc_vchan_index *ix = NULL;
+	struct xc_channel_set *sets = NULL;
 	size_t ndoms = 0, ndoms_listed;
 	int r;
 
@@ -269,14 +270,27 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 		rc_input = XC_EXIT_ERROR;
 		ndoms_listed = 0;
 	}
+	sets = calloc(ndoms ? ndoms : 1, sizeof(*sets));
+	if (!sets)
+		oom();
+	for (size_t i = 0; i < ndoms_listed; i++)
+		sets[i].domid = doms[i].domid;
+	r = xc_channel_list_sets(st, ix, sets, ndoms_listed);
+	if (r < 0) {
+		cmd_err("xenstore: %s", strerror(-r));
+		rc_input = XC_EXIT_ERROR;
+		ndoms_listed = 0;
+	}
 	for (size_t i = 0; i < ndoms_listed; i++) {
 		struct xc_domcfg *cfg = &(*cfgs)[(*ncfgs)++];
-		struct xc_channel *ch = NULL;
-		size_t n = 0;
+		struct xc_channel *ch = sets[i].v;
+		size_t n = sets[i].n;
 
 		cfg->kind = XC_CFG_LIVE;
-		r = xc_channel_list_indexed(st, doms[i].domid, ix, &ch, &n);
+		r = sets[i].error;
 		if (r == -ENOENT) /* destroyed meanwhile */
+			continue;
+		if (r == -ECANCELED) /* not listed: an earlier domain failed */
 			continue;
 		if (r < 0) {
 			cmd_err("domain %u: %s", doms[i].domid, strerror(-r));
@@ -340,9 +354,10 @@ static void check_live(struct xc_lint *l, struct xc_diags *d, struct xc_domcfg *
 			    !(e->path = strdup(c->endpoint)))
 				oom();
 		}
-		xc_channel_array_free(ch, n);
 		xc_lint_domain(l, cfg);
 	}
+	xc_channel_sets_free(sets, ndoms);
+	free(sets);
 	xc_vchan_index_free(ix);
 	xc_domain_array_free(doms, ndoms);
 	xc_store_close(st);

@@ -2,12 +2,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "channel.h"
+#include "lifecycle.h"
 #include "lock.h"
 #include "macro.h"
 #include "parse.h"
@@ -670,6 +676,151 @@ int xc_channel_list_indexed(struct xc_store *st, uint32_t domid,
 	*out = ls.cv.v;
 	*n = ls.cv.n;
 	return 0;
+}
+
+/*
+ * Listing many domains at once (xc_channel_list_sets()).  The calling
+ * thread opens the connections (one at a time: xc_store_open() tells its
+ * socket by the lowest descriptor free), starts the workers with every
+ * signal blocked (they reach the calling thread), and watches them: at the
+ * deadline or a signal it cuts their connections, and every request they
+ * are in or start fails.
+ */
+#define LIST_WORKERS 4
+#define LIST_DOMAINS_PER_WORKER 8 /* fewer domains: fewer workers, or none */
+
+struct sets_job {
+	const struct xc_vchan_index *ix;
+	struct xc_channel_set *sets;
+	size_t n;
+	atomic_size_t next;  /* the next set to take, in order */
+	atomic_bool stop;    /* a failure: take no more */
+	int done;            /* eventfd: a worker is done */
+};
+
+struct sets_worker {
+	struct sets_job *job;
+	struct xc_store *st;
+	pthread_t tid;
+};
+
+/* Takes the sets in order until none is left or a failure stops them. */
+static void list_sets_on(struct xc_store *st, struct sets_job *j)
+{
+	for (;;) {
+		size_t i = atomic_fetch_add(&j->next, 1);
+		struct xc_channel_set *s;
+
+		if (i >= j->n || atomic_load(&j->stop))
+			return;
+		s = &j->sets[i];
+		s->error = xc_channel_list_indexed(st, s->domid, j->ix, &s->v, &s->n);
+		if (s->error < 0 && s->error != -ENOENT) {
+			atomic_store(&j->stop, true);
+			return;
+		}
+	}
+}
+
+static void *sets_worker(void *arg)
+{
+	struct sets_worker *w = arg;
+	uint64_t one = 1;
+
+	list_sets_on(w->st, w->job);
+	if (write(w->job->done, &one, sizeof(one)) < 0)
+		abort(); /* an eventfd's counter cannot be full here */
+	return NULL;
+}
+
+/* Starts up to want workers; returns how many run. */
+static size_t start_workers(struct sets_job *j, struct sets_worker *w, size_t want)
+{
+	sigset_t all, old;
+	size_t k = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (; k < want; k++) {
+		w[k].job = j;
+		if (xc_store_open(&w[k].st) < 0)
+			break;
+		if (!xc_store_can_cut(w[k].st) ||
+		    pthread_create(&w[k].tid, NULL, sets_worker, &w[k]) != 0) {
+			xc_store_close(w[k].st);
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return k;
+}
+
+int xc_channel_list_sets(struct xc_store *st, const struct xc_vchan_index *ix,
+			 struct xc_channel_set *sets, size_t n)
+{
+	struct sets_job j = { .ix = ix, .sets = sets, .n = n, .done = -1 };
+	struct sets_worker w[LIST_WORKERS];
+	size_t want = n / LIST_DOMAINS_PER_WORKER, k = 0, ended = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		sets[i].v = NULL;
+		sets[i].n = 0;
+		sets[i].error = -ECANCELED;
+	}
+	atomic_init(&j.next, 0);
+	atomic_init(&j.stop, false);
+	if (want > LIST_WORKERS)
+		want = LIST_WORKERS;
+	/* A bound on each request is not one a watcher could keep. */
+	if (want > 1 && xc_store_call_ms() == 0)
+		j.done = eventfd(0, EFD_CLOEXEC);
+	if (j.done >= 0)
+		k = start_workers(&j, w, want);
+	if (k == 0) {
+		if (j.done >= 0)
+			close(j.done);
+		list_sets_on(st, &j);
+		return 0;
+	}
+	while (ended < k) {
+		struct pollfd p = { .fd = j.done, .events = POLLIN };
+		uint64_t count;
+		int q;
+
+		if (r < 0) {
+			/* Cut: they end at once; a blocking read waits for them. */
+			if (read(j.done, &count, sizeof(count)) == sizeof(count))
+				ended += count;
+			continue;
+		}
+		q = xc_wait_fds(&p, 1, xc_store_deadline());
+		if (q > 0 && read(j.done, &count, sizeof(count)) == sizeof(count))
+			ended += count;
+		if (q >= 0)
+			continue;
+		/* The deadline, a signal (or poll failing): every request of
+		 * the workers fails from now on, the one they are in too. */
+		r = q;
+		atomic_store(&j.stop, true);
+		for (size_t i = 0; i < k; i++)
+			xc_store_cut(w[i].st);
+	}
+	for (size_t i = 0; i < k; i++) {
+		pthread_join(w[i].tid, NULL);
+		xc_store_close(w[i].st);
+	}
+	close(j.done);
+	return r;
+}
+
+void xc_channel_sets_free(struct xc_channel_set *sets, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		xc_channel_array_free(sets[i].v, sets[i].n);
+		sets[i].v = NULL;
+		sets[i].n = 0;
+	}
 }
 
 const char *xc_channel_state(const struct xc_channel *c)

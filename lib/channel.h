@@ -104,6 +104,32 @@ int xc_vchan_index_rescan(struct xc_store *st, struct xc_vchan_index *ix, uint32
 int xc_channel_list_indexed(struct xc_store *st, uint32_t domid,
 			    const struct xc_vchan_index *ix, struct xc_channel **out, size_t *n);
 
+/* One domain's channels, for xc_channel_list_sets(). */
+struct xc_channel_set {
+	uint32_t domid;        /* set by the caller */
+	struct xc_channel *v;  /* as xc_channel_list_indexed() gives them */
+	size_t n;
+	int error;             /* 0, or its negative errno (-ENOENT: the domain
+				  is gone; -ECANCELED: not listed, the listing
+				  stopped at an earlier failure) */
+};
+
+/*
+ * The channels of sets[0..n), each as xc_channel_list_indexed() lists it.
+ * Many domains are listed on a few xenstore connections of their own at
+ * once, a thread each: xenstored goes round every connection it has for
+ * each request it takes, so with hundreds of domains that round, not the
+ * request, is what a listing costs, and the requests of several
+ * connections share one round.  A failure stops the listing; the domains
+ * listed before it in sets' order are all there.  The bound of
+ * xc_store_set_deadline() and a signal (lifecycle.h) end it as they end a
+ * request.  Returns 0 (each domain's failure in its .error), -ETIMEDOUT or
+ * -EINTR.  The sets' channels are freed with xc_channel_sets_free().
+ */
+int xc_channel_list_sets(struct xc_store *st, const struct xc_vchan_index *ix,
+			 struct xc_channel_set *sets, size_t n);
+void xc_channel_sets_free(struct xc_channel_set *sets, size_t n);
+
 /* vchan: "server" or "client", the side the listed domain is on; a console
  * channel: "frontend". */
 const char *xc_channel_role(const struct xc_channel *c);

@@ -43,6 +43,27 @@ void xc_store_set_deadline(uint64_t deadline, uint64_t call_ms)
 	bound_call_ms = call_ms;
 }
 
+uint64_t xc_store_deadline(void)
+{
+	return bound_deadline;
+}
+
+uint64_t xc_store_call_ms(void)
+{
+	return bound_call_ms;
+}
+
+bool xc_store_can_cut(const struct xc_store *st)
+{
+	return st->sock >= 0;
+}
+
+void xc_store_cut(struct xc_store *st)
+{
+	if (st->sock >= 0)
+		shutdown(st->sock, SHUT_RDWR);
+}
+
 /* libxenstore reports failure with errno; never turn it into success. */
 static int neg_errno(void)
 {

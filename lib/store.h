@@ -22,7 +22,9 @@
  * xc_store_set_deadline(), -EINTR when a signal cut it short (lifecycle.h).
  * A request cut short also kills the handle.
  *
- * A handle is not meant to be shared between threads.  Its descriptors are
+ * A handle is not meant to be shared between threads (xc_store_cut()
+ * excepted), and handles are opened one at a time (xc_store_open() tells
+ * its socket by the lowest descriptor free).  Its descriptors are
  * close-on-exec.
  */
 #ifndef XENCHAN_STORE_H
@@ -43,6 +45,20 @@ struct xc_store;
  * each.  A stalled xenstored then costs a command its deadline, not its life.
  */
 void xc_store_set_deadline(uint64_t deadline, uint64_t call_ms);
+
+/* The bounds set with xc_store_set_deadline(): the absolute deadline, and
+ * each request's (0: none). */
+uint64_t xc_store_deadline(void);
+uint64_t xc_store_call_ms(void);
+
+/*
+ * Cut st's connection from another thread: the request it is blocked in,
+ * and every later one, fails (-ECONNRESET).  Only a handle with a socket of
+ * its own can be cut (xc_store_can_cut()), not one through the xenbus
+ * device.
+ */
+bool xc_store_can_cut(const struct xc_store *st);
+void xc_store_cut(struct xc_store *st);
 
 /*
  * Connect to xenstore (the daemon's socket, or $XENSTORED_PATH).

@@ -359,6 +359,59 @@ timed() {
 	return $failed
 }
 
+# many_endpoints: 20 domains that each serve 150 vchan endpoints to dom0
+# (keys dom0 writes): a listing of some 12 s, on several connections at once.
+many_endpoints() {
+	local i k args
+	for i in $(seq 1 20); do
+		sim_create "many$i"
+		args=()
+		for k in $(seq 1 150); do
+			args+=("/local/domain/$domid/data/vchan/0/p$k/ring-ref" 1
+				"/local/domain/$domid/data/vchan/0/p$k/event-channel" 1)
+		done
+		timeout "$T" xenstore-write "${args[@]}"
+	done
+}
+
+# has_threads PID N: the process runs N threads or more.
+has_threads() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ]; }
+
+@test "xenstored stopped while several connections list: --timeout still ends it (124), and SIGTERM" {
+	local xsd pid rc ms start
+	sim_test_host
+	many_endpoints
+	xsd=$(xenstored_pid)
+	# The deadline: its listing threads are stopped with xenstored.
+	start=${EPOCHREALTIME//[.,]/}
+	timeout 30 xenchan-ls --timeout 3s >/dev/null 2>"$SIM_DIR/t.err" &
+	pid=$!
+	pid=$(command_pid "$pid" xenchan-ls)
+	wait_until "$T" has_threads "$pid" 3
+	kill -STOP "$xsd"
+	rc=0
+	wait %1 || rc=$?
+	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+	kill -CONT "$xsd"
+	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/t.err")"
+	[ "$rc" -eq 124 ]
+	[ "$ms" -lt 7000 ]
+	# A signal: it dies of it, its threads cut off.
+	timeout 30 xenchan-ls >/dev/null 2>"$SIM_DIR/s.err" &
+	pid=$(command_pid "$!" xenchan-ls)
+	wait_until "$T" has_threads "$pid" 3
+	kill -STOP "$xsd"
+	start=${EPOCHREALTIME//[.,]/}
+	kill -TERM "$pid"
+	rc=0
+	wait %1 || rc=$?
+	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+	kill -CONT "$xsd"
+	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/s.err")"
+	[ "$rc" -eq 143 ]
+	[ "$ms" -lt 4000 ]
+}
+
 @test "xenstored killed: a waiting xenchan-wait exits 2 within 5 s, xenstore connection lost" {
 	local pid start rc=0 ms
 	sim_test_host

@@ -95,3 +95,27 @@ four_domains() {
 	# of the domain); a scan of every domain was 14 more (10.8).
 	[ "$total" -le $((listings * 6 + 40)) ]
 }
+
+@test "many domains are listed on several connections at once, each as it lists alone" {
+	local d doms before conns
+	for i in $(seq 1 16); do
+		sim_create --channel "name=org.example.p$i.0,connection=pty" "par$i"
+	done
+	doms=$(xenstore-list /local/domain | wc -l)
+	[ "$doms" -ge 16 ]
+	# Domain by domain (one each: one connection), then all at once.
+	for d in $(xenstore-list /local/domain); do
+		timeout "$T" xenchan-ls -rn --output-all "id:$d"
+	done >"$SIM_DIR/alone.out"
+	before=$(wc -l <"$SIM_DIR/xenstored.trace")
+	timeout "$T" "$XSCTL" log on >/dev/null
+	timeout "$T" xenchan-ls -rn --output-all >"$SIM_DIR/all.out"
+	timeout "$T" "$XSCTL" log off >/dev/null
+	diff "$SIM_DIR/alone.out" "$SIM_DIR/all.out"
+	# The connections that asked for some domain's console devices.
+	conns=$(tail -n +"$((before + 1))" "$SIM_DIR/xenstored.trace" |
+		awk '$1 == "IN" && /DIRECTORY \(\/libxl\/[0-9]+\/device\/console / { print $2 }' |
+		sort -u | wc -l)
+	echo "# $doms domains listed on $conns connections" >&3
+	[ "$conns" -ge 2 ]
+}
