@@ -36,7 +36,8 @@
 # in 2 s, the others in 16 to 25).  So all at once runs BENCH_RUNS times
 # (default 3), and the figures are the medians.
 #
-# Usage: tests/bench/many.sh [GUESTS] [MIB]   (defaults: 64, 1)
+# Usage: tests/bench/many.sh [GUESTS] [MIB] [TRANSPORT...]
+#        (defaults: 64, 1, direct socket)
 set -euo pipefail
 
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -44,6 +45,8 @@ sim=$top_builddir/tests/sim/xenchan-sim
 send=$top_builddir/cmd/xenchan-send
 guests=${1:-64}
 mib=${2:-1}
+transports=("${@:3}")
+[ ${#transports[@]} -gt 0 ] || transports=(direct socket)
 bytes=$((mib * 1048576))
 runs=${BENCH_RUNS:-3}
 out=${BENCH_OUT:-$top_builddir/tests/bench/out}
@@ -51,9 +54,15 @@ declare -A chan=([direct]=org.example.mdirect.0 [socket]=org.example.msocket.0)
 stalled=$((guests + 1)) # the guest whose agents never read
 
 if ! [[ $guests =~ ^[1-9][0-9]*$ && $mib =~ ^[1-9][0-9]*$ && $runs =~ ^[1-9][0-9]*$ ]]; then
-	echo "usage: many.sh [GUESTS] [MIB]" >&2
+	echo "usage: many.sh [GUESTS] [MIB] [TRANSPORT...]" >&2
 	exit 2
 fi
+for t in "${transports[@]}"; do
+	if [ -z "${chan[$t]:-}" ]; then
+		echo "many.sh: $t: not a transport of this benchmark (direct, socket)" >&2
+		exit 2
+	fi
+done
 
 dir=$(mktemp -d /tmp/xcm.XXXXXX)
 pids=()
@@ -288,7 +297,7 @@ echo "CPU s/GiB: send (xenchan-send processes), guests, qemu, hv+xs (the host's)
 printf '%-7s %-14s %7s %8s %8s %8s %8s %8s %7s %6s %6s\n' transp run wall_s MB/s \
 	send guests qemu hv+xs spread 'exit 0' 'bytes'
 figures=()
-for t in direct socket; do
+for t in "${transports[@]}"; do
 	transport "$t"
 done
 
