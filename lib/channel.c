@@ -202,14 +202,16 @@ static int console_channel(struct xc_store *st, xs_transaction_t t, uint32_t dom
 		return -ENOMEM;
 
 	if (trusted) {
-		/* The copy's own frontend key is not asked: only dom0 writes
-		 * /libxl, and libxl always points it at the frontend it describes
-		 * (one request a channel, nothing a guest could have changed). */
+		_cleanup_free_ char *tfe = rd(st, t, c, lx, "frontend", 128);
+
 		c->name = rd(st, t, c, lx, "name", XC_CHANNEL_NAME_MAX);
 		c->connection = rd(st, t, c, lx, "connection", 32);
 		c->backend = rd(st, t, c, lx, "backend", 128);
 		if (c->connection && streq(c->connection, "socket"))
 			c->endpoint = rd(st, t, c, lx, "path", 256);
+		/* libxl always points the copy at the frontend it describes. */
+		if (tfe && !streq(tfe, fe))
+			c->flags |= XC_CHAN_BAD_VALUE;
 	} else {
 		c->flags |= XC_CHAN_NO_TRUSTED_COPY;
 		c->name = rd(st, t, c, fe, "name", XC_CHANNEL_NAME_MAX);

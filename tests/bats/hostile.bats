@@ -378,19 +378,19 @@ many_endpoints() {
 has_threads() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ]; }
 
 @test "xenstored stopped while several connections list: --timeout still ends it (124), and SIGTERM" {
-	local xsd pid rc ms start
+	local xsd pid bg rc ms start
 	sim_test_host
 	many_endpoints
 	xsd=$(xenstored_pid)
 	# The deadline: its listing threads are stopped with xenstored.
 	start=${EPOCHREALTIME//[.,]/}
 	timeout 30 xenchan-ls --timeout 3s >/dev/null 2>"$SIM_DIR/t.err" &
-	pid=$!
-	pid=$(command_pid "$pid" xenchan-ls)
+	bg=$!
+	pid=$(command_pid "$bg" xenchan-ls)
 	wait_until "$T" has_threads "$pid" 3
 	kill -STOP "$xsd"
 	rc=0
-	wait %1 || rc=$?
+	wait "$bg" || rc=$?
 	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
 	kill -CONT "$xsd"
 	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/t.err")"
@@ -398,13 +398,14 @@ has_threads() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ]; }
 	[ "$ms" -lt 7000 ]
 	# A signal: it dies of it, its threads cut off.
 	timeout 30 xenchan-ls >/dev/null 2>"$SIM_DIR/s.err" &
-	pid=$(command_pid "$!" xenchan-ls)
+	bg=$!
+	pid=$(command_pid "$bg" xenchan-ls)
 	wait_until "$T" has_threads "$pid" 3
 	kill -STOP "$xsd"
 	start=${EPOCHREALTIME//[.,]/}
 	kill -TERM "$pid"
 	rc=0
-	wait %1 || rc=$?
+	wait "$bg" || rc=$?
 	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
 	kill -CONT "$xsd"
 	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/s.err")"

@@ -39,7 +39,7 @@ four_domains() {
 	wait_until "$T" sh -c '[ "$(xenchan-ls -rn -o STATE | grep -c "^connected$")" = 16 ]'
 }
 
-@test "a listing of many domains: 8 requests a pty channel, 7 a socket one, 4 a domain" {
+@test "a listing of many domains: 9 requests a pty channel, 8 a socket one, 4 a domain" {
 	local chans doms req
 	four_domains
 	chans=$(xenchan-ls -rn | wc -l)
@@ -47,14 +47,14 @@ four_domains() {
 	doms=$(xenstore-list /local/domain | wc -l)
 	req=$(count_requests xenchan-ls)
 	echo "# $req requests for $chans channels of $doms domains" >&3
-	# A pty channel takes 8 (its trusted copy's name, connection and
-	# backend, both states, the frontend's name, its tty and the tty's
-	# permissions), a socket one 7 (the copy's path for the tty and its
+	# A pty channel takes 9 (its trusted copy's frontend, name, connection
+	# and backend, both states, the frontend's name, its tty and the tty's
+	# permissions), a socket one 8 (the copy's path for the tty and its
 	# permissions); a domain its name, its vchan directory and its two
 	# console directories, dom0 (no frontends) one more: whether it
 	# exists; the domains' directory twice; and the trace counts one of
 	# switching itself off.
-	[ "$req" -le $((8 * 8 + 7 * 8 + 4 * doms + 1 + 2 + 1)) ]
+	[ "$req" -le $((9 * 8 + 8 * 8 + 4 * doms + 1 + 2 + 1)) ]
 }
 
 @test "a domain's UUID is asked only for the UUID column" {
