@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "clock.h"
 #include "lifecycle.h"
 #include "lock.h"
 #include "macro.h"
@@ -813,6 +814,17 @@ int xc_channel_list_sets(struct xc_store *st, const struct xc_vchan_index *ix,
 		xc_store_close(w[i].st);
 	}
 	close(j.done);
+	/* A worker's request guard may have cut the connections first (it
+	 * keeps the same deadline): what stopped them is said as such, not
+	 * as the connection they lost. */
+	if (r == 0 && atomic_load(&j.stop)) {
+		if (xc_lifecycle_signal())
+			r = -EINTR;
+		else if (xc_deadline_passed(xc_deadline_min(xc_store_deadline(),
+							    xc_lifecycle_deadline()),
+					    xc_now_ms()))
+			r = -ETIMEDOUT;
+	}
 	return r;
 }
 
