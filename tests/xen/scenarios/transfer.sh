@@ -146,11 +146,27 @@ rm -f /tmp/hot.go
 } | timeout 150 $bin/xenchan-cat -v --create -t 60s -Q 3s xfer org.example.hot.0 \
 	>/tmp/hot.out 2>/tmp/hot.err &
 hpid=$!
-wait_for 90 hot_listed
+# The listing is asked for once xenchan-cat says its stream is open (the
+# guest's kernel probes the new device in its own time), and must agree
+# within 30 s; a failure says which of the two was late.
+hot_open() {
+	grep -q 'direct stream open' /tmp/hot.err || ! kill -0 $hpid 2>/dev/null
+}
+hot_t0=$(now)
+wait_for 90 hot_open
+hot_t1=$(now)
+wait_for 30 hot_listed
 if grep -q '^org\.example\.hot\.0 [0-9]* direct connected$' /tmp/hot.ls; then
 	ok "xenchan-ls shows the hotplugged channel as direct and connected"
 else
 	not_ok "xenchan-ls shows the hotplugged channel as direct and connected"
+	diag "stream open after $((hot_t1 - hot_t0)) s, last listing at $(($(now) - hot_t0)) s"
+	diag "$(cat /tmp/hot.err)"
+	if _d=$(channel_devid "$domid" org.example.hot.0); then
+		diag "frontend state $(xenstore-read "/local/domain/$domid/device/console/$_d/state" 2>&1)," \
+			"backend state $(xenstore-read "/local/domain/0/backend/console/$domid/$_d/state" 2>&1)"
+		diag "$(xenstore-ls -f "/libxl/$domid/device/console/$_d" 2>&1)"
+	fi
 fi
 diag "$(cat /tmp/hot.ls)"
 hdevid=$(sed -n 's/^org\.example\.hot\.0 \([0-9]*\) .*/\1/p' /tmp/hot.ls)
