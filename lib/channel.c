@@ -690,7 +690,8 @@ int xc_channel_list_indexed(struct xc_store *st, uint32_t domid,
  * are in or start fails.
  */
 #define LIST_WORKERS 4
-#define LIST_DOMAINS_PER_WORKER 8 /* fewer domains: fewer workers, or none */
+/* Fewer domains: fewer workers, or none (two at least, or none at all). */
+#define LIST_DOMAINS_PER_WORKER (XC_CHANNEL_SETS_PARALLEL / 2)
 
 struct sets_job {
 	const struct xc_vchan_index *ix;

@@ -128,6 +128,8 @@ struct xc_channel_set {
  */
 int xc_channel_list_sets(struct xc_store *st, const struct xc_vchan_index *ix,
 			 struct xc_channel_set *sets, size_t n);
+/* Fewer sets than this are listed one by one by the calling thread. */
+#define XC_CHANNEL_SETS_PARALLEL 16
 void xc_channel_sets_free(struct xc_channel_set *sets, size_t n);
 
 /* vchan: "server" or "client", the side the listed domain is on; a console

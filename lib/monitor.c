@@ -31,6 +31,11 @@ struct mdom {
 	size_t n;
 	bool watched; /* dom_watch's nodes are watched */
 	bool dirty;   /* to be listed again */
+	/* Listed ahead with many others (prelist()), for relist_dom(). */
+	bool pre;
+	int pre_error;
+	struct xc_channel *pre_v;
+	size_t pre_n;
 };
 
 /* What the last batch of events points to (channels, and the names in the
@@ -303,6 +308,7 @@ static int drop_dom(struct xc_monitor *m, size_t i, bool report)
 		watch_domain(m, &md, false);
 	memmove(&m->doms[i], &m->doms[i + 1], (m->ndoms - i - 1) * sizeof(*m->doms));
 	m->ndoms--;
+	xc_channel_array_free(md.pre_v, md.pre_n);
 	for (size_t k = 0; k < md.n; k++)
 		if (md.ch[k].transport == XC_TRANSPORT_VCHAN && md.ch[k].backend_domid == md.d.domid)
 			mark_dirty(m, md.ch[k].vchan_client);
@@ -394,13 +400,23 @@ static int relist_dom(struct xc_monitor *m, size_t i, const struct xc_vchan_inde
 	struct xc_channel *now = NULL, *old = md->ch;
 	size_t n = 0, nold = md->n;
 	struct xc_domain was_d;
-	bool renamed;
+	bool renamed, pre = md->pre;
 	int r;
 
 	md->dirty = false;
+	md->pre = false;
 	r = xc_domain_read(m->st, md->d.domid, &d);
-	if (r == 0)
+	if (r == 0 && pre) {
+		now = md->pre_v;
+		n = md->pre_n;
+		r = md->pre_error;
+	} else if (r == 0) {
 		r = xc_channel_list_indexed(m->st, md->d.domid, ix, &now, &n);
+	}
+	if (pre && now != md->pre_v)
+		xc_channel_array_free(md->pre_v, md->pre_n);
+	md->pre_v = NULL;
+	md->pre_n = 0;
 	if (r == -ENOENT) {
 		/* Going: @releaseDomain will say so too. */
 		xc_domain_clear(&d);
@@ -474,7 +490,52 @@ static int relist_dom(struct xc_monitor *m, size_t i, const struct xc_vchan_inde
 	return 0;
 }
 
-/* List what is dirty; events for what changed. */
+/*
+ * The domains dirty from the i-th on, when there are many (the first
+ * listing, a reconnection's): listed ahead on several connections at once
+ * (xc_channel_list_sets()), each taken by relist_dom() in its turn.  A
+ * domain added meanwhile (another under the same domid) is a new entry,
+ * listed by itself.
+ */
+static int prelist(struct xc_monitor *m, size_t from, const struct xc_vchan_index *ix)
+{
+	struct xc_channel_set *sets;
+	size_t n = 0, k = 0;
+	int r;
+
+	for (size_t i = from; i < m->ndoms; i++)
+		n += m->doms[i].dirty && !m->doms[i].pre;
+	if (n < XC_CHANNEL_SETS_PARALLEL)
+		return 0;
+	sets = calloc(n, sizeof(*sets));
+	if (!sets)
+		return -ENOMEM;
+	for (size_t i = from; i < m->ndoms; i++)
+		if (m->doms[i].dirty && !m->doms[i].pre)
+			sets[k++].domid = m->doms[i].d.domid;
+	r = xc_channel_list_sets(m->st, ix, sets, n);
+	k = 0;
+	for (size_t i = from; i < m->ndoms && r == 0; i++) {
+		struct mdom *md = &m->doms[i];
+
+		if (!md->dirty || md->pre)
+			continue;
+		/* Not listed (an earlier one failed): relist_dom() tries. */
+		if (sets[k].error != -ECANCELED) {
+			md->pre = true;
+			md->pre_error = sets[k].error;
+			md->pre_v = sets[k].v;
+			md->pre_n = sets[k].n;
+			sets[k].v = NULL;
+			sets[k].n = 0;
+		}
+		k++;
+	}
+	xc_channel_sets_free(sets, n);
+	free(sets);
+	return r;
+}
+
 /*
  * List what is dirty; events for what changed.  Who serves vchan endpoints
  * to whom is looked up once for all the domains listed (a server that
@@ -516,7 +577,8 @@ static int refresh(struct xc_monitor *m, enum xc_event_action fresh)
 			i++;
 			continue;
 		}
-		if (!ix && (r = xc_vchan_index_scan(m->st, &ix)) < 0)
+		if (!ix && ((r = xc_vchan_index_scan(m->st, &ix)) < 0 ||
+			    (r = prelist(m, i, ix)) < 0))
 			break;
 		if ((r = relist_dom(m, i, ix, fresh)) < 0)
 			break;
@@ -524,6 +586,15 @@ static int refresh(struct xc_monitor *m, enum xc_event_action fresh)
 			i++;
 	}
 	xc_vchan_index_free(ix);
+	/* What a failure left listed ahead is not taken later: it is old. */
+	for (size_t i = 0; i < m->ndoms; i++) {
+		struct mdom *md = &m->doms[i];
+
+		xc_channel_array_free(md->pre_v, md->pre_n);
+		md->pre_v = NULL;
+		md->pre_n = 0;
+		md->pre = false;
+	}
 	return r;
 }
 

@@ -96,26 +96,77 @@ four_domains() {
 	[ "$total" -le $((listings * 6 + 40)) ]
 }
 
-@test "many domains are listed on several connections at once, each as it lists alone" {
-	local d doms before conns
+# Sixteen domains of a pty channel each, made once for the file.
+sixteen_domains() {
+	local i
 	for i in $(seq 1 16); do
-		sim_create --channel "name=org.example.p$i.0,connection=pty" "par$i"
+		[ -n "$(xenchan-ls -rn -o DOMAIN "par$i" 2>/dev/null)" ] ||
+			sim_create --channel "name=org.example.p$i.0,connection=pty" "par$i"
 	done
+}
+
+# traced_conns OUT COMMAND...: COMMAND's output into OUT, xenstored's trace
+# on meanwhile; prints how many connections asked for some domain's console
+# devices.
+traced_conns() {
+	local out=$1 before
+	shift
+	before=$(wc -l <"$SIM_DIR/xenstored.trace")
+	timeout "$T" "$XSCTL" log on >/dev/null
+	timeout "$T" "$@" >"$out" || return 1
+	timeout "$T" "$XSCTL" log off >/dev/null
+	tail -n +"$((before + 1))" "$SIM_DIR/xenstored.trace" |
+		awk '$1 == "IN" && /DIRECTORY \(\/libxl\/[0-9]+\/device\/console / { print $2 }' |
+		sort -u | wc -l
+}
+
+@test "many domains are listed on several connections at once, each as it lists alone" {
+	local d doms conns
+	sixteen_domains
 	doms=$(xenstore-list /local/domain | wc -l)
 	[ "$doms" -ge 16 ]
 	# Domain by domain (one each: one connection), then all at once.
 	for d in $(xenstore-list /local/domain); do
 		timeout "$T" xenchan-ls -rn --output-all "id:$d"
 	done >"$SIM_DIR/alone.out"
-	before=$(wc -l <"$SIM_DIR/xenstored.trace")
-	timeout "$T" "$XSCTL" log on >/dev/null
-	timeout "$T" xenchan-ls -rn --output-all >"$SIM_DIR/all.out"
-	timeout "$T" "$XSCTL" log off >/dev/null
+	conns=$(traced_conns "$SIM_DIR/all.out" xenchan-ls -rn --output-all)
 	diff "$SIM_DIR/alone.out" "$SIM_DIR/all.out"
-	# The connections that asked for some domain's console devices.
-	conns=$(tail -n +"$((before + 1))" "$SIM_DIR/xenstored.trace" |
-		awk '$1 == "IN" && /DIRECTORY \(\/libxl\/[0-9]+\/device\/console / { print $2 }' |
-		sort -u | wc -l)
 	echo "# $doms domains listed on $conns connections" >&3
 	[ "$conns" -ge 2 ]
+}
+
+@test "--poll lists many domains first on several connections, as xenchan-ls lists them" {
+	local rows conns cols=DOMAIN,CHANNEL,DEVID,TRANSPORT,STATE,ENDPOINT
+	sixteen_domains
+	timeout "$T" xenchan-ls -rn -o "$cols" >"$SIM_DIR/ls.out"
+	rows=$(wc -l <"$SIM_DIR/ls.out")
+	[ "$rows" -ge 16 ]
+	conns=$(traced_conns "$SIM_DIR/poll.out" \
+		xenchan-ls --poll --existing --count "$rows" -rn -o "$cols")
+	diff "$SIM_DIR/ls.out" "$SIM_DIR/poll.out"
+	echo "# $rows rows listed on $conns connections" >&3
+	[ "$conns" -ge 2 ]
+}
+
+@test "xenstored stopped while --poll lists many domains: 124 at --timeout, SIGTERM 143" {
+	local xsd start ms rc=0 pid
+	sixteen_domains
+	xsd=$(xenstored_pid)
+	kill -STOP "$xsd"
+	start=${EPOCHREALTIME//[.,]/}
+	timeout "$T" xenchan-ls --poll --timeout 2s 2>"$SIM_DIR/st.err" || rc=$?
+	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/st.err")"
+	[ "$rc" -eq 124 ]
+	[ "$ms" -lt 6000 ]
+	spawn xenchan-ls --poll 2>"$SIM_DIR/st2.err"
+	pid=$!
+	# Stuck in the stopped xenstored, its listing's threads started.
+	wait_until "$T" sh -c "[ \$(ls /proc/$pid/task | wc -l) -gt 1 ]"
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	kill -CONT "$xsd"
+	echo "after SIGTERM: exit $rc: $(cat "$SIM_DIR/st2.err")"
+	[ "$rc" -eq 143 ]
 }

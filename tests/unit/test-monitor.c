@@ -156,6 +156,78 @@ static bool quiet(struct xc_monitor *m)
 		"/local/domain/$D/device/console/" n "/state=" fe,                  \
 		"/local/domain/0/backend/console/$D/" n "/state=" be
 
+/*
+ * Many domains at once (the monitor lists them ahead, on several
+ * connections): each channel reported present once, under its own domain,
+ * in the domains' order.
+ */
+#define MANY 20
+#define MANY_DOM (DOM + 100)
+
+static void many_layout(struct xc_store *st, bool on)
+{
+	for (unsigned k = 0; k < MANY; k++) {
+		char a[8][160];
+		unsigned d = MANY_DOM + k;
+		const char *ops[9];
+		size_t i = 0;
+
+		if (on) {
+			snprintf(a[0], sizeof(a[0]), "/local/domain/%u/name=many%u", d, k);
+			snprintf(a[1], sizeof(a[1]), "/local/domain/%u/vm=/vm/5e1f0000-0000-4000-8000-%012u", d, d);
+			snprintf(a[2], sizeof(a[2]), "/libxl/%u/device/console/1/frontend=/local/domain/%u/device/console/1", d, d);
+			snprintf(a[3], sizeof(a[3]), "/libxl/%u/device/console/1/backend=/local/domain/0/backend/console/%u/1", d, d);
+			snprintf(a[4], sizeof(a[4]), "/libxl/%u/device/console/1/name=org.example.m%u.0", d, k);
+			snprintf(a[5], sizeof(a[5]), "/libxl/%u/device/console/1/connection=pty", d);
+			snprintf(a[6], sizeof(a[6]), "/local/domain/%u/device/console/1/state=1", d);
+			snprintf(a[7], sizeof(a[7]), "/local/domain/0/backend/console/%u/1/state=1", d);
+			for (; i < 8; i++)
+				ops[i] = a[i];
+		} else {
+			snprintf(a[0], sizeof(a[0]), "-/local/domain/%u", d);
+			snprintf(a[1], sizeof(a[1]), "-/libxl/%u", d);
+			snprintf(a[2], sizeof(a[2]), "-/local/domain/0/backend/console/%u", d);
+			for (; i < 3; i++)
+				ops[i] = a[i];
+		}
+		ops[i] = NULL;
+		apply(st, ops);
+	}
+}
+
+static void many_domains(struct xc_store *st)
+{
+	struct xc_monitor *m = NULL;
+	struct seen v[MANY * 4];
+	size_t n, got = 0;
+	bool ok = true;
+	int r;
+
+	many_layout(st, true);
+	r = xc_monitor_open(st, XC_MONITOR_EXISTING, &m);
+	if (r < 0)
+		tap_bail("xc_monitor_open: %s", strerror(-r));
+	n = collect_for(m, v, ARRAY_SIZE(v), ARRAY_SIZE(v), 1000);
+	for (size_t i = 0; i < n; i++) {
+		char want[64];
+
+		if (v[i].domid < MANY_DOM || v[i].domid >= MANY_DOM + MANY)
+			continue;
+		snprintf(want, sizeof(want), "org.example.m%zu.0", got);
+		if (v[i].action != XC_EVENT_PRESENT || v[i].domid != MANY_DOM + got ||
+		    strcmp(v[i].name, want) != 0 || strcmp(v[i].state, "connecting") != 0) {
+			tap_diag("event %zu: %u/%s, expected %u/%s", i, v[i].domid, v[i].name,
+				 MANY_DOM + (unsigned)got, want);
+			ok = false;
+		}
+		got++;
+	}
+	tap_ok(ok && got == MANY, "%d domains at once: each channel present once, in order (%zu)",
+	       MANY, got);
+	xc_monitor_close(m);
+	many_layout(st, false);
+}
+
 int main(void)
 {
 	struct xc_store *st = NULL;
@@ -269,6 +341,7 @@ int main(void)
 	       "the domain gone: each channel gone, under its last name");
 
 	xc_monitor_close(m);
+	many_domains(st);
 	xc_store_close(st);
 	return tap_done_trailing_plan();
 }
