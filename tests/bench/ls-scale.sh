@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Listing at scale: xenchan-ls against `xenstore-ls -f /libxl` (what an admin
 # runs today) on the same emulated store, 10, 100 and 1000 domains of four
-# channels each.  Prints times, their ratio, and xenstore requests per channel.
+# channels each.  Prints times, their ratio, and xenstore requests per channel;
+# and the time of xenchan-ls --poll's first listing (--existing, ended by
+# --count when every channel was printed) against the same baseline.
 # Not a test: nothing is asserted.
 #
 # Usage: tests/bench/ls-scale.sh [N...]   (default: 10 100 1000)
@@ -55,8 +57,8 @@ requests() {
 	echo $(($(count_in "$@") - $(count_in true)))
 }
 
-printf '%-8s %-9s %12s %14s %8s %14s %16s\n' domains channels xenchan-ls_ms \
-	xenstore-ls_ms ratio requests/chan xenstore-ls_req
+printf '%-8s %-9s %12s %14s %8s %14s %16s %8s %10s\n' domains channels xenchan-ls_ms \
+	xenstore-ls_ms ratio requests/chan xenstore-ls_req poll_ms poll_ratio
 for n in "${sizes[@]}"; do
 	dir=$(mktemp -d /tmp/xcb.XXXXXX)
 	XENCHAN_SIM_TRACE=1 "$sim" start "$dir" >/dev/null
@@ -85,10 +87,12 @@ for n in "${sizes[@]}"; do
 	xreq=$(requests xenstore-ls -f /libxl)
 	t_ls=$(median_ms xenchan-ls)
 	t_raw=$(median_ms xenstore-ls -f /libxl)
-	printf '%-8s %-9s %12s %14s %8s %14s %16s\n' "$n" "$chans" "$t_ls" "$t_raw" \
+	t_poll=$(median_ms xenchan-ls --poll --existing --count "$chans")
+	printf '%-8s %-9s %12s %14s %8s %14s %16s %8s %10s\n' "$n" "$chans" "$t_ls" "$t_raw" \
 		"$(awk -v a="$t_ls" -v b="$t_raw" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
 		"$(awk -v r="$req" -v c="$chans" 'BEGIN { printf "%.1f", r / c }')" \
-		"$xreq"
+		"$xreq" "$t_poll" \
+		"$(awk -v a="$t_poll" -v b="$t_raw" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
 	if [ -n "${BENCH_OUT:-}" ]; then
 		mkdir -p "$BENCH_OUT"
 		printf 'ls %s domains: requests / (5 per channel + 3 per domain)\t%s\t<= 1\n' "$n" \
@@ -97,9 +101,13 @@ for n in "${sizes[@]}"; do
 		printf 'ls %s domains: time / xenstore-ls -f /libxl\t%s\t%s\n' "$n" \
 			"$(awk -v a="$t_ls" -v b="$t_raw" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
 			"$([ "$n" -ge 1000 ] && echo '<= 0.25' || echo -)" >>"$BENCH_OUT/summary.tsv"
+		printf 'ls --poll %s domains: first listing / xenstore-ls -f /libxl\t%s\t-\n' "$n" \
+			"$(awk -v a="$t_poll" -v b="$t_raw" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
+			>>"$BENCH_OUT/summary.tsv"
 	fi
 	"$sim" stop "$dir" >/dev/null
 	rm -rf "$dir"
 	trap - EXIT
 done
-echo "ratio: xenchan-ls time / xenstore-ls -f /libxl time (median of $runs runs)."
+echo "ratio: xenchan-ls time / xenstore-ls -f /libxl time (median of $runs runs);"
+echo "poll_ratio: the same for xenchan-ls --poll --existing --count CHANNELS."
