@@ -359,14 +359,15 @@ timed() {
 	return $failed
 }
 
-# many_endpoints: 20 domains that each serve 150 vchan endpoints to dom0
-# (keys dom0 writes): a listing of some 12 s, on several connections at once.
+# many_endpoints: 20 domains that each serve 400 vchan endpoints to dom0
+# (keys dom0 writes): a listing of several seconds, on several connections
+# at once.
 many_endpoints() {
 	local i k args
 	for i in $(seq 1 20); do
 		sim_create "many$i"
 		args=()
-		for k in $(seq 1 150); do
+		for k in $(seq 1 400); do
 			args+=("/local/domain/$domid/data/vchan/0/p$k/ring-ref" 1
 				"/local/domain/$domid/data/vchan/0/p$k/event-channel" 1)
 		done

@@ -57,6 +57,36 @@ four_domains() {
 	[ "$req" -le $((9 * 8 + 8 * 8 + 4 * doms + 1 + 2 + 1)) ]
 }
 
+# transactions COMMAND...: how many transactions COMMAND starts.
+transactions() {
+	local before after
+	before=$(grep -c '^IN .* TRANSACTION_START' "$SIM_DIR/xenstored.trace" || true)
+	timeout "$T" "$XSCTL" log on >/dev/null
+	"$@" >/dev/null
+	timeout "$T" "$XSCTL" log off >/dev/null
+	after=$(grep -c '^IN .* TRANSACTION_START' "$SIM_DIR/xenstored.trace" || true)
+	echo $((after - before))
+}
+
+@test "published vchan endpoints are listed outside a transaction, a half-published one in one" {
+	local dir
+	sim_create vpub
+	dir=/local/domain/$domid/data/vchan/0
+	timeout "$T" xenstore-write "$dir/q1/ring-ref" 8 "$dir/q1/event-channel" 9 \
+		"$dir/q2/ring-ref" 10 "$dir/q2/event-channel" 11
+	run timeout "$T" xenchan-ls -rn -o CHANNEL,STATE vpub
+	assert_output "q1 published
+q2 published"
+	[ "$(transactions xenchan-ls vpub)" -eq 0 ]
+	# Its server starting or going: read again in a transaction.
+	timeout "$T" xenstore-rm "$dir/q2/event-channel"
+	run timeout "$T" xenchan-ls -rn -o CHANNEL,STATE vpub
+	assert_output "q1 published
+q2 incomplete"
+	[ "$(transactions xenchan-ls vpub)" -ge 1 ]
+	timeout "$T" xenstore-rm "$dir"
+}
+
 @test "a domain's UUID is asked only for the UUID column" {
 	local doms with without
 	doms=$(xenstore-list /local/domain | wc -l)
