@@ -143,7 +143,13 @@ has_row() {
 	[ "$(grep -c '^appeared b4 org.example.hot.' "$SIM_DIR/b")" = 8 ]
 	# Ended, each removes its channel.
 	kill "${pids[@]}"
-	wait_until "$T" sh -c "[ \$(grep -c '^gone b4 org.example.hot.' '$SIM_DIR/b') -ge 8 ]"
+	wait_until "$T" sh -c "[ \$(grep -c '^gone b4 org.example.hot.' '$SIM_DIR/b') -ge 8 ]" || {
+		# What was reported, and what xenstore still holds.
+		cat "$SIM_DIR/b"
+		xenstore-ls -f "/local/domain/$domid/device/console" || true
+		xenstore-ls -f "/libxl/$domid/device/console" || true
+		false
+	}
 	# A listing is one state of xenstore: never a channel half removed
 	# (its name gone, its directory still there: it showed with no name).
 	run grep -E '^[a-z]+ b[1-4]  ' "$SIM_DIR/b"
