@@ -378,7 +378,7 @@ many_endpoints() {
 # has_threads PID N: the process runs N threads or more.
 has_threads() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ]; }
 
-@test "xenstored stopped while several connections list: --timeout still ends it (124), and SIGTERM" {
+@test "xenstored stopped while several connections list: --timeout still ends it (124), and SIGTERM; --poll's first listing too" {
 	local xsd pid bg rc ms start
 	sim_test_host
 	many_endpoints
@@ -412,6 +412,21 @@ has_threads() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ]; }
 	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/s.err")"
 	[ "$rc" -eq 143 ]
 	[ "$ms" -lt 4000 ]
+	# --poll lists first on the same kind of connections: its --timeout
+	# ends it there too (stuck, it would last until timeout's 30 s).
+	start=${EPOCHREALTIME//[.,]/}
+	timeout 30 xenchan-ls --poll --timeout 3s >/dev/null 2>"$SIM_DIR/p.err" &
+	bg=$!
+	pid=$(command_pid "$bg" xenchan-ls)
+	wait_until "$T" has_threads "$pid" 3
+	kill -STOP "$xsd"
+	rc=0
+	wait "$bg" || rc=$?
+	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+	kill -CONT "$xsd"
+	echo "--poll: exit $rc after $ms ms: $(cat "$SIM_DIR/p.err")"
+	[ "$rc" -eq 124 ]
+	[ "$ms" -lt 7000 ]
 }
 
 @test "xenstored killed: a waiting xenchan-wait exits 2 within 5 s, xenstore connection lost" {

@@ -177,26 +177,3 @@ traced_conns() {
 	echo "# $rows rows listed on $conns connections" >&3
 	[ "$conns" -ge 2 ]
 }
-
-@test "xenstored stopped while --poll lists many domains: 124 at --timeout, SIGTERM 143" {
-	local xsd start ms rc=0 pid
-	sixteen_domains
-	xsd=$(xenstored_pid)
-	kill -STOP "$xsd"
-	start=${EPOCHREALTIME//[.,]/}
-	timeout "$T" xenchan-ls --poll --timeout 2s 2>"$SIM_DIR/st.err" || rc=$?
-	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
-	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/st.err")"
-	[ "$rc" -eq 124 ]
-	[ "$ms" -lt 6000 ]
-	spawn xenchan-ls --poll 2>"$SIM_DIR/st2.err"
-	pid=$!
-	# Stuck in the stopped xenstored, its listing's threads started.
-	wait_until "$T" sh -c "[ \$(ls /proc/$pid/task | wc -l) -gt 1 ]"
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	kill -CONT "$xsd"
-	echo "after SIGTERM: exit $rc: $(cat "$SIM_DIR/st2.err")"
-	[ "$rc" -eq 143 ]
-}
