@@ -378,53 +378,46 @@ many_endpoints() {
 # has_threads PID N: the process runs N threads or more.
 has_threads() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ]; }
 
+# stuck_listing HOW ARGS...: xenchan-ls ARGS; once its listing threads run,
+# xenstored ($xsd) is stopped, then HOW is "deadline" (its --timeout ends
+# it) or a signal sent to it.  Sets rc, and ms from the start (a deadline)
+# or from the signal.
+stuck_listing() {
+	local how=$1 bg pid start
+	shift
+	start=${EPOCHREALTIME//[.,]/}
+	timeout 30 xenchan-ls "$@" >/dev/null 2>"$SIM_DIR/stuck.err" &
+	bg=$!
+	pid=$(command_pid "$bg" xenchan-ls)
+	wait_until "$T" has_threads "$pid" 3
+	kill -STOP "$xsd"
+	if [ "$how" != deadline ]; then
+		start=${EPOCHREALTIME//[.,]/}
+		kill -"$how" "$pid"
+	fi
+	rc=0
+	wait "$bg" || rc=$?
+	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+	kill -CONT "$xsd"
+	echo "xenchan-ls $*: exit $rc after $ms ms: $(cat "$SIM_DIR/stuck.err")"
+}
+
 @test "xenstored stopped while several connections list: --timeout still ends it (124), and SIGTERM; --poll's first listing too" {
-	local xsd pid bg rc ms start
+	local xsd rc ms
 	sim_test_host
 	many_endpoints
 	xsd=$(xenstored_pid)
 	# The deadline: its listing threads are stopped with xenstored.
-	start=${EPOCHREALTIME//[.,]/}
-	timeout 30 xenchan-ls --timeout 3s >/dev/null 2>"$SIM_DIR/t.err" &
-	bg=$!
-	pid=$(command_pid "$bg" xenchan-ls)
-	wait_until "$T" has_threads "$pid" 3
-	kill -STOP "$xsd"
-	rc=0
-	wait "$bg" || rc=$?
-	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
-	kill -CONT "$xsd"
-	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/t.err")"
+	stuck_listing deadline --timeout 3s
 	[ "$rc" -eq 124 ]
 	[ "$ms" -lt 7000 ]
 	# A signal: it dies of it, its threads cut off.
-	timeout 30 xenchan-ls >/dev/null 2>"$SIM_DIR/s.err" &
-	bg=$!
-	pid=$(command_pid "$bg" xenchan-ls)
-	wait_until "$T" has_threads "$pid" 3
-	kill -STOP "$xsd"
-	start=${EPOCHREALTIME//[.,]/}
-	kill -TERM "$pid"
-	rc=0
-	wait "$bg" || rc=$?
-	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
-	kill -CONT "$xsd"
-	echo "exit $rc after $ms ms: $(cat "$SIM_DIR/s.err")"
+	stuck_listing TERM
 	[ "$rc" -eq 143 ]
 	[ "$ms" -lt 4000 ]
 	# --poll lists first on the same kind of connections: its --timeout
 	# ends it there too (stuck, it would last until timeout's 30 s).
-	start=${EPOCHREALTIME//[.,]/}
-	timeout 30 xenchan-ls --poll --timeout 3s >/dev/null 2>"$SIM_DIR/p.err" &
-	bg=$!
-	pid=$(command_pid "$bg" xenchan-ls)
-	wait_until "$T" has_threads "$pid" 3
-	kill -STOP "$xsd"
-	rc=0
-	wait "$bg" || rc=$?
-	ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
-	kill -CONT "$xsd"
-	echo "--poll: exit $rc after $ms ms: $(cat "$SIM_DIR/p.err")"
+	stuck_listing deadline --poll --timeout 3s
 	[ "$rc" -eq 124 ]
 	[ "$ms" -lt 7000 ]
 }
