@@ -11,16 +11,23 @@ sim_host_per_file
 
 XSCTL=$XEN_BINDIR/xenstore-control
 
-# The requests a command makes: those in the trace while it runs, less
-# those of switching the trace on and off.
-count_in() {
-	local before after
-	before=$(grep -c '^IN ' "$SIM_DIR/xenstored.trace" || true)
+# trace_count REGEX COMMAND...: the lines of xenstored's trace matching
+# REGEX while COMMAND runs (the trace on meanwhile).
+trace_count() {
+	local re=$1 before after
+	shift
+	before=$(grep -c "$re" "$SIM_DIR/xenstored.trace" || true)
 	timeout "$T" "$XSCTL" log on >/dev/null
 	"$@" >/dev/null
 	timeout "$T" "$XSCTL" log off >/dev/null
-	after=$(grep -c '^IN ' "$SIM_DIR/xenstored.trace" || true)
+	after=$(grep -c "$re" "$SIM_DIR/xenstored.trace" || true)
 	echo $((after - before))
+}
+
+# The requests a command makes: those in the trace while it runs, less
+# those of switching the trace on and off.
+count_in() {
+	trace_count '^IN ' "$@"
 }
 
 count_requests() {
@@ -59,13 +66,7 @@ four_domains() {
 
 # transactions COMMAND...: how many transactions COMMAND starts.
 transactions() {
-	local before after
-	before=$(grep -c '^IN .* TRANSACTION_START' "$SIM_DIR/xenstored.trace" || true)
-	timeout "$T" "$XSCTL" log on >/dev/null
-	"$@" >/dev/null
-	timeout "$T" "$XSCTL" log off >/dev/null
-	after=$(grep -c '^IN .* TRANSACTION_START' "$SIM_DIR/xenstored.trace" || true)
-	echo $((after - before))
+	trace_count '^IN .* TRANSACTION_START' "$@"
 }
 
 @test "published vchan endpoints are listed outside a transaction, a half-published one in one" {
